@@ -1,0 +1,20 @@
+// Plan 'split', pass 2 of 3: one invocation per instance merges the moments of the
+// instance's chunks (partial-moments.wgsl) into its statistics.
+
+override WORKGROUP_SIZE: u32 = 64u;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(workgroup_id) workgroupId: vec3u,
+        @builtin(num_workgroups) workgroupCount: vec3u,
+        @builtin(local_invocation_index) localIndex: u32) {
+  let instance = linearWorkgroupIndex(workgroupId, workgroupCount) * WORKGROUP_SIZE + localIndex;
+  if (instance >= params.instanceCount) {
+    return;
+  }
+  let first = instance * params.chunksPerInstance;
+  var m = emptyMoments();
+  for (var chunk = 0u; chunk < params.chunksPerInstance; chunk++) {
+    m = mergeMoments(m, unpackMoments(partials[first + chunk]));
+  }
+  stats[instance] = instanceStats(input[elementIndex(instance, 0u)], m);
+}

@@ -1,0 +1,27 @@
+// Plan 'fused-per-thread': one invocation normalizes one whole instance, reading it twice
+// (moments, then output) with no barrier. For many small instances: it needs no workgroup
+// reduction, and in nhwc neighbouring invocations read neighbouring channels.
+
+override WORKGROUP_SIZE: u32 = 64u;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(workgroup_id) workgroupId: vec3u,
+        @builtin(num_workgroups) workgroupCount: vec3u,
+        @builtin(local_invocation_index) localIndex: u32) {
+  let instance = linearWorkgroupIndex(workgroupId, workgroupCount) * WORKGROUP_SIZE + localIndex;
+  if (instance >= params.instanceCount) {
+    return;
+  }
+  let pivot = input[elementIndex(instance, 0u)];
+  var m = emptyMoments();
+  for (var position = 0u; position < params.spatialSize; position++) {
+    m = addValue(m, input[elementIndex(instance, position)] - pivot);
+  }
+  let s = instanceStats(pivot, m);
+  let factor = affineScale(instance, s.z);
+  let offset = affineBias(instance);
+  for (var position = 0u; position < params.spatialSize; position++) {
+    let index = elementIndex(instance, position);
+    output[index] = ((input[index] - pivot) - s.y) * factor + offset;
+  }
+}

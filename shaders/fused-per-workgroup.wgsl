@@ -1,0 +1,26 @@
+// Plan 'fused-per-workgroup': one workgroup normalizes one instance in a single dispatch.
+// Each invocation accumulates a strided share of the instance, the workgroup merges the
+// shares (workgroup-moments.wgsl), then every invocation writes its share of the output.
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(workgroup_id) workgroupId: vec3u,
+        @builtin(num_workgroups) workgroupCount: vec3u,
+        @builtin(local_invocation_index) localIndex: u32) {
+  let instance = linearWorkgroupIndex(workgroupId, workgroupCount);
+  // Uniform across the workgroup, so the barriers below stay in uniform control flow.
+  if (instance >= params.instanceCount) {
+    return;
+  }
+  let pivot = input[elementIndex(instance, 0u)];
+  var local = emptyMoments();
+  for (var position = localIndex; position < params.spatialSize; position += WORKGROUP_SIZE) {
+    local = addValue(local, input[elementIndex(instance, position)] - pivot);
+  }
+  let s = instanceStats(pivot, workgroupMoments(local, localIndex));
+  let factor = affineScale(instance, s.z);
+  let offset = affineBias(instance);
+  for (var position = localIndex; position < params.spatialSize; position += WORKGROUP_SIZE) {
+    let index = elementIndex(instance, position);
+    output[index] = ((input[index] - pivot) - s.y) * factor + offset;
+  }
+}

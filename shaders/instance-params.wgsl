@@ -1,0 +1,66 @@
+// Shared declarations of every InstanceNorm kernel: the uniform block, the bind group
+// (one explicit layout shared by all passes, see pipeline-cache.ts), and where the
+// elements of one instance (n, c) lie in memory for either layout.
+//
+// Statistics are kept relative to a per-instance pivot (the instance's first element):
+// x - pivot is exact in f32 when x and pivot are close, so an input whose mean is far from
+// zero loses no precision before it is centred, and the mean's own rounding stays out of
+// the output. Every kernel computes mean = pivot + meanOffset.
+
+struct Params {
+  instanceCount: u32,     // N * C
+  channels: u32,          // C
+  spatialSize: u32,       // product of the spatial dimensions
+  channelStride: u32,     // elements between channels: spatialSize (nchw) or 1 (nhwc)
+  spatialStride: u32,     // elements between spatial positions: 1 (nchw) or C (nhwc)
+  channelsLast: u32,      // 1 for nhwc, 0 for nchw
+  chunkSize: u32,         // elements of one instance reduced by one workgroup (split plan)
+  chunksPerInstance: u32, // ceil(spatialSize / chunkSize)
+  elementCount: u32,      // N * C * spatialSize
+  epsilon: f32,
+  hasScale: u32,
+  hasBias: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> input: array<f32>;
+@group(0) @binding(2) var<storage, read_write> output: array<f32>;
+@group(0) @binding(3) var<storage, read> scale: array<f32>;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+// Per (instance, chunk): vec4(count, meanOffset, m2, 0), written by partial-moments.
+@group(0) @binding(5) var<storage, read_write> partials: array<vec4f>;
+// Per instance: vec4(pivot, meanOffset, 1 / sqrt(var + epsilon), 0).
+@group(0) @binding(6) var<storage, read_write> stats: array<vec4f>;
+
+// Index into input/output of spatial position `position` of instance `instance` (= n * C + c).
+fn elementIndex(instance: u32, position: u32) -> u32 {
+  let n = instance / params.channels;
+  let c = instance - n * params.channels;
+  return n * params.channels * params.spatialSize + c * params.channelStride + position * params.spatialStride;
+}
+
+// The instance (n * C + c) that holds element `index` of input/output.
+fn instanceOfElement(index: u32) -> u32 {
+  let imageSize = params.channels * params.spatialSize;
+  let n = index / imageSize;
+  let withinImage = index - n * imageSize;
+  let c = select(withinImage / params.spatialSize, withinImage % params.channels, params.channelsLast == 1u);
+  return n * params.channels + c;
+}
+
+// Linear workgroup index of a 1-D or 2-D dispatch grid (2-D where the count exceeds
+// maxComputeWorkgroupsPerDimension).
+fn linearWorkgroupIndex(workgroupId: vec3u, workgroupCount: vec3u) -> u32 {
+  return workgroupId.y * workgroupCount.x + workgroupId.x;
+}
+
+// The affine factor and offset of channel c for an instance with 1/sqrt(var+eps) = invStd.
+fn affineScale(instance: u32, invStd: f32) -> f32 {
+  let c = instance % params.channels;
+  return select(invStd, invStd * scale[c], params.hasScale == 1u);
+}
+
+fn affineBias(instance: u32) -> f32 {
+  let c = instance % params.channels;
+  return select(0.0, bias[c], params.hasBias == 1u);
+}

@@ -1,0 +1,44 @@
+// Moments of a set of values: count, mean (relative to the instance pivot) and m2, the sum
+// of squared deviations from that mean. Welford's update adds one value; Chan's formula
+// merges two sets. Both stay accurate where sum(x^2) - sum(x)^2 / n cancels catastrophically.
+
+struct Moments {
+  count: f32,
+  mean: f32,
+  m2: f32,
+}
+
+fn emptyMoments() -> Moments {
+  return Moments(0.0, 0.0, 0.0);
+}
+
+fn addValue(m: Moments, value: f32) -> Moments {
+  let count = m.count + 1.0;
+  let delta = value - m.mean;
+  let mean = m.mean + delta / count;
+  return Moments(count, mean, m.m2 + delta * (value - mean));
+}
+
+fn mergeMoments(a: Moments, b: Moments) -> Moments {
+  let count = a.count + b.count;
+  if (count == 0.0) {
+    return a;
+  }
+  let delta = b.mean - a.mean;
+  let weightB = b.count / count;
+  return Moments(count, a.mean + delta * weightB, a.m2 + b.m2 + delta * delta * a.count * weightB);
+}
+
+fn packMoments(m: Moments) -> vec4f {
+  return vec4f(m.count, m.mean, m.m2, 0.0);
+}
+
+fn unpackMoments(v: vec4f) -> Moments {
+  return Moments(v.x, v.y, v.z);
+}
+
+// Statistics of a whole instance: vec4(pivot, meanOffset, 1 / sqrt(var + epsilon), 0),
+// with the biased variance m2 / count as in PyTorch and ONNX.
+fn instanceStats(pivot: f32, m: Moments) -> vec4f {
+  return vec4f(pivot, m.mean, inverseSqrt(m.m2 / m.count + params.epsilon), 0.0);
+}

@@ -1,0 +1,88 @@
+import { type DeviceProfile, deviceProfile } from './device-profile';
+import { ImmutableBufferCache } from './immutable-buffer-cache';
+import { BINDINGS, deviceKernels, kernelPipeline } from './pipeline-cache';
+import { type InstanceNormPlan, type Strategy, planInstanceNorm } from './planner';
+import { ScratchBuffers } from './scratch-buffers';
+import type { TensorGeometry } from './tensor-geometry';
+import { packParams } from './uniforms';
+
+/** A checked call on GPU buffers: what GpuBackend.encode records. */
+export interface GpuCall {
+  readonly geometry: TensorGeometry;
+  readonly epsilon: number;
+  readonly input: GPUBuffer;
+  readonly output: GPUBuffer;
+  readonly scale?: Float32Array | GPUBuffer;
+  readonly bias?: Float32Array | GPUBuffer;
+}
+
+/**
+ * Carries out plans on one device: owns the scratch, uniform and affine buffers of one
+ * InstanceNorm and records each plan's dispatches into a caller's command encoder.
+ */
+export class GpuBackend {
+  readonly profile: DeviceProfile;
+  private readonly scratch: ScratchBuffers;
+  private readonly uniforms: ImmutableBufferCache<string>;
+  private readonly affineArrays: ImmutableBufferCache<Float32Array>;
+
+  constructor(
+    readonly device: GPUDevice,
+    private readonly strategy: Strategy | undefined,
+  ) {
+    this.profile = deviceProfile(device);
+    this.scratch = new ScratchBuffers(device);
+    this.uniforms = new ImmutableBufferCache(device, 'InstanceNorm.params', GPUBufferUsage.UNIFORM);
+    this.affineArrays = new ImmutableBufferCache(device, 'InstanceNorm.affine', GPUBufferUsage.STORAGE);
+  }
+
+  plan(geometry: TensorGeometry): InstanceNormPlan {
+    return planInstanceNorm(geometry, this.profile, this.strategy);
+  }
+
+  encode(encoder: GPUCommandEncoder, call: GpuCall): InstanceNormPlan {
+    const { device } = this;
+    const plan = this.plan(call.geometry);
+    const params = packParams(call.geometry, plan, call.epsilon, {
+      hasScale: call.scale !== undefined,
+      hasBias: call.bias !== undefined,
+    });
+    const buffers: Record<keyof typeof BINDINGS, GPUBuffer> = {
+      params: this.uniforms.get(new Uint32Array(params).join(','), new Uint8Array(params)),
+      input: call.input,
+      output: call.output,
+      scale: this.affineBuffer(call.scale),
+      bias: this.affineBuffer(call.bias),
+      partials: this.scratch.partialsBuffer(plan.partialsBytes),
+      stats: this.scratch.statsBuffer(plan.statsBytes),
+    };
+    const bindGroup = device.createBindGroup({
+      label: 'InstanceNorm.bindGroup',
+      layout: deviceKernels(device).bindGroupLayout,
+      entries: Object.entries(BINDINGS).map(([name, binding]) => ({
+        binding,
+        resource: { buffer: buffers[name as keyof typeof BINDINGS] },
+      })),
+    });
+    const pass = encoder.beginComputePass({ label: `InstanceNorm.${plan.strategy}.pass` });
+    pass.setBindGroup(0, bindGroup);
+    for (const dispatch of plan.dispatches) {
+      pass.setPipeline(kernelPipeline(device, dispatch.kernel, dispatch.workgroupSize));
+      pass.dispatchWorkgroups(dispatch.workgroups[0], dispatch.workgroups[1]);
+    }
+    pass.end();
+    return plan;
+  }
+
+  destroy(): void {
+    this.scratch.destroy();
+    this.uniforms.destroy();
+    this.affineArrays.destroy();
+  }
+
+  private affineBuffer(value: Float32Array | GPUBuffer | undefined): GPUBuffer {
+    if (value === undefined) return this.scratch.placeholder;
+    if (value instanceof Float32Array) return this.affineArrays.get(value, value);
+    return value;
+  }
+}

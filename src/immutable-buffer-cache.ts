@@ -1,0 +1,53 @@
+/**
+ * GPU buffers written once, at creation, and never again, looked up by a key and checked
+ * against the bytes they must hold. A queue write lands before any command buffer is
+ * submitted, so a buffer rewritten per call would hand every encode() still waiting in an
+ * app's encoder the last call's data; a new buffer per distinct content avoids that.
+ * Least recently used entries are dropped beyond `capacity`; they are not destroyed, as an
+ * encoder not yet submitted may still use them, and are freed when collected.
+ */
+export class ImmutableBufferCache<Key> {
+  private readonly entries = new Map<Key, { buffer: GPUBuffer; bytes: Uint8Array }>();
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly label: string,
+    private readonly usage: GPUBufferUsageFlags,
+    private readonly capacity = 64,
+  ) {}
+
+  get(key: Key, contents: ArrayBufferView): GPUBuffer {
+    const bytes = new Uint8Array(contents.buffer, contents.byteOffset, contents.byteLength);
+    const entry = this.entries.get(key);
+    if (entry) this.entries.delete(key);
+    if (entry && sameBytes(entry.bytes, bytes)) {
+      this.entries.set(key, entry); // most recently used last
+      return entry.buffer;
+    }
+    if (this.entries.size >= this.capacity) {
+      this.entries.delete(this.entries.keys().next().value as Key);
+    }
+    // Storage and uniform bindings want sizes in multiples of 4, at least 16 bytes.
+    const size = Math.max(16, Math.ceil(bytes.byteLength / 4) * 4);
+    const buffer = this.device.createBuffer({ label: this.label, size, usage: this.usage, mappedAtCreation: true });
+    new Uint8Array(buffer.getMappedRange()).set(bytes);
+    buffer.unmap();
+    this.entries.set(key, { buffer, bytes: bytes.slice() });
+    return buffer;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  destroy(): void {
+    for (const { buffer } of this.entries.values()) buffer.destroy();
+    this.entries.clear();
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

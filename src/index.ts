@@ -1,0 +1,6 @@
+export { instanceNormCpu } from './cpu-reference';
+export { InstanceNormError } from './errors';
+export { InstanceNorm, type InstanceNormCreateOptions } from './instance-norm';
+export { DEFAULT_EPSILON, type InstanceNormOptions, type Layout } from './options';
+export type { InstanceNormPlan, KernelDispatch, KernelName, Strategy } from './planner';
+

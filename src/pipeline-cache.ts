@@ -1,0 +1,76 @@
+import type { KernelName } from './planner';
+import { kernelSource } from './shader-sources';
+
+/**
+ * The compiled GPU objects of one device: one bind group layout shared by every pass, shader
+ * modules per kernel, compute pipelines per variant. Held in a WeakMap keyed by the device, so
+ * instances on the same device share them and a lost device takes them with it.
+ */
+export interface DeviceKernels {
+  readonly bindGroupLayout: GPUBindGroupLayout;
+  readonly pipelineLayout: GPUPipelineLayout;
+  readonly modules: Map<KernelName, GPUShaderModule>;
+  readonly pipelines: Map<string, GPUComputePipeline>;
+}
+
+const kernelsByDevice = new WeakMap<GPUDevice, DeviceKernels>();
+
+/** Binding numbers of shaders/instance-params.wgsl. */
+export const BINDINGS = { params: 0, input: 1, output: 2, scale: 3, bias: 4, partials: 5, stats: 6 } as const;
+
+export function deviceKernels(device: GPUDevice): DeviceKernels {
+  let kernels = kernelsByDevice.get(device);
+  if (!kernels) {
+    const storage = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({
+      binding,
+      visibility: GPUShaderStage.COMPUTE,
+      buffer: { type },
+    });
+    const bindGroupLayout = device.createBindGroupLayout({
+      label: 'InstanceNorm.bindGroupLayout',
+      entries: [
+        storage(BINDINGS.params, 'uniform'),
+        storage(BINDINGS.input, 'read-only-storage'),
+        storage(BINDINGS.output, 'storage'),
+        storage(BINDINGS.scale, 'read-only-storage'),
+        storage(BINDINGS.bias, 'read-only-storage'),
+        storage(BINDINGS.partials, 'storage'),
+        storage(BINDINGS.stats, 'storage'),
+      ],
+    });
+    kernels = {
+      bindGroupLayout,
+      pipelineLayout: device.createPipelineLayout({ label: 'InstanceNorm.pipelineLayout', bindGroupLayouts: [bindGroupLayout] }),
+      modules: new Map(),
+      pipelines: new Map(),
+    };
+    kernelsByDevice.set(device, kernels);
+  }
+  return kernels;
+}
+
+/** Cache key of a pipeline: `<kernel>@<workgroupSize>`, all that changes the compiled code. */
+export function pipelineKey(kernel: KernelName, workgroupSize: number): string {
+  return `${kernel}@${workgroupSize}`;
+}
+
+/** The pipeline of a kernel variant, compiled on its first use on this device only. */
+export function kernelPipeline(device: GPUDevice, kernel: KernelName, workgroupSize: number): GPUComputePipeline {
+  const kernels = deviceKernels(device);
+  const key = pipelineKey(kernel, workgroupSize);
+  let pipeline = kernels.pipelines.get(key);
+  if (!pipeline) {
+    let module = kernels.modules.get(kernel);
+    if (!module) {
+      module = device.createShaderModule({ label: `InstanceNorm.${kernel}.module`, code: kernelSource(kernel) });
+      kernels.modules.set(kernel, module);
+    }
+    pipeline = device.createComputePipeline({
+      label: `InstanceNorm.${key}.pipeline`,
+      layout: kernels.pipelineLayout,
+      compute: { module, entryPoint: 'main', constants: { WORKGROUP_SIZE: workgroupSize } },
+    });
+    kernels.pipelines.set(key, pipeline);
+  }
+  return pipeline;
+}

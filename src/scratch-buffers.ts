@@ -1,0 +1,46 @@
+/**
+ * The scratch memory of one InstanceNorm on one device: partial moments and per-instance
+ * statistics of the split plan, reused across calls and grown when a larger tensor needs
+ * more, plus a placeholder bound where a call has no scale or bias.
+ * A call writes its scratch before it reads it, within its own compute pass, so calls
+ * encoded one after another may share it.
+ */
+export class ScratchBuffers {
+  readonly placeholder: GPUBuffer;
+  private partials: GPUBuffer;
+  private stats: GPUBuffer;
+
+  constructor(private readonly device: GPUDevice) {
+    this.placeholder = this.create('InstanceNorm.placeholder', 16);
+    this.partials = this.create('InstanceNorm.partials', 16);
+    this.stats = this.create('InstanceNorm.stats', 16);
+  }
+
+  /** The partials buffer, at least `bytes` long. */
+  partialsBuffer(bytes: number): GPUBuffer {
+    // A replaced buffer is left to the collector: an encoder not yet submitted may use it.
+    if (this.partials.size < bytes) this.partials = this.create('InstanceNorm.partials', grownSize(bytes));
+    return this.partials;
+  }
+
+  /** The statistics buffer, at least `bytes` long. */
+  statsBuffer(bytes: number): GPUBuffer {
+    if (this.stats.size < bytes) this.stats = this.create('InstanceNorm.stats', grownSize(bytes));
+    return this.stats;
+  }
+
+  destroy(): void {
+    this.placeholder.destroy();
+    this.partials.destroy();
+    this.stats.destroy();
+  }
+
+  private create(label: string, size: number): GPUBuffer {
+    return this.device.createBuffer({ label, size, usage: GPUBufferUsage.STORAGE });
+  }
+}
+
+// Round up to a power of two, so a sequence of growing tensors reallocates only a few times.
+function grownSize(bytes: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(16, bytes)));
+}

@@ -1,0 +1,117 @@
+import { InstanceNormError } from './errors';
+import { DEFAULT_EPSILON, type InstanceNormOptions, type Layout } from './options';
+import { type TensorGeometry, tensorGeometry } from './tensor-geometry';
+
+// Every check on arguments, run before anything touches the GPU. Messages name the argument,
+// what was expected and what was given.
+
+const LAYOUTS: readonly Layout[] = ['nchw', 'nhwc'];
+
+// Element indices are u32 on the GPU: a larger tensor cannot be addressed.
+const MAX_ELEMENTS = 2 ** 32 - 1;
+
+/** The backend-independent part of a call: shape, layout and epsilon, checked. */
+export interface CheckedCall {
+  readonly geometry: TensorGeometry;
+  readonly epsilon: number;
+}
+
+export function validateCall(shape: unknown, options: unknown): CheckedCall {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new InstanceNormError(`options must be an object or undefined, got ${describe(options)}`);
+  }
+  const opts = (options ?? {}) as InstanceNormOptions;
+  const layout = validateLayout(opts.layout);
+  const geometry = tensorGeometry(validateShape(shape, layout), layout);
+  const epsilon = validateEpsilon(opts.epsilon ?? DEFAULT_EPSILON);
+  return { geometry, epsilon };
+}
+
+export function validateLayout(layout: unknown): Layout {
+  if (layout === undefined) return 'nchw';
+  if (typeof layout !== 'string' || !LAYOUTS.includes(layout as Layout)) {
+    throw new InstanceNormError(`layout must be 'nchw' or 'nhwc', got ${describe(layout)}`);
+  }
+  return layout as Layout;
+}
+
+/** A shape of rank 3 to 5 (1 to 3 spatial dimensions) of positive integers. */
+export function validateShape(shape: unknown, layout: Layout): readonly number[] {
+  if (!Array.isArray(shape)) {
+    throw new InstanceNormError(`shape must be an array of positive integers, got ${describe(shape)}`);
+  }
+  const expected = layout === 'nchw' ? '[N, C, ...spatial]' : '[N, ...spatial, C]';
+  if (shape.length < 3 || shape.length > 5) {
+    throw new InstanceNormError(
+      `shape must have rank 3, 4 or 5 (${expected} with 1 to 3 spatial dimensions), got rank ${shape.length}: ${describe(shape)}`,
+    );
+  }
+  shape.forEach((size: unknown, axis) => {
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) {
+      throw new InstanceNormError(`shape[${axis}] must be a positive integer, got ${describe(size)} in ${describe(shape)}`);
+    }
+  });
+  const elementCount = (shape as number[]).reduce((a, b) => a * b, 1);
+  if (elementCount > MAX_ELEMENTS) {
+    throw new InstanceNormError(
+      `shape ${describe(shape)} has ${elementCount} elements, more than the ${MAX_ELEMENTS} a tensor can address`,
+    );
+  }
+  return shape as number[];
+}
+
+export function validateEpsilon(epsilon: unknown): number {
+  if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon < 0) {
+    throw new InstanceNormError(`epsilon must be a finite number ≥ 0, got ${describe(epsilon)}`);
+  }
+  return epsilon;
+}
+
+export function validateInputArray(input: unknown, geometry: TensorGeometry): Float32Array {
+  if (!(input instanceof Float32Array)) {
+    throw new InstanceNormError(`input must be a Float32Array, got ${describe(input)}`);
+  }
+  if (input.length !== geometry.elementCount) {
+    throw new InstanceNormError(
+      `input has length ${input.length}, expected ${geometry.elementCount} for shape ${describe(geometry.shape)}`,
+    );
+  }
+  return input;
+}
+
+/** scale or bias as a Float32Array of length C. */
+export function validateAffineArray(name: 'scale' | 'bias', value: Float32Array, geometry: TensorGeometry): Float32Array {
+  if (value.length !== geometry.channels) {
+    throw new InstanceNormError(`${name} has length ${value.length}, expected C = ${geometry.channels}`);
+  }
+  return value;
+}
+
+/**
+ * A GPUBuffer argument: STORAGE usage, not mapped, and at least `floats` float32 values.
+ * `what` names it in messages ('input buffer', 'scale', ...).
+ */
+export function validateStorageBuffer(what: string, buffer: GPUBuffer, floats: number, detail: string): GPUBuffer {
+  if ((buffer.usage & GPUBufferUsage.STORAGE) === 0) {
+    throw new InstanceNormError(`${what} must have GPUBufferUsage.STORAGE usage, got usage 0x${buffer.usage.toString(16)}`);
+  }
+  if (buffer.size < floats * 4) {
+    throw new InstanceNormError(`${what} has ${buffer.size} bytes, expected at least ${floats * 4} (${detail})`);
+  }
+  if (buffer.mapState !== 'unmapped') {
+    throw new InstanceNormError(`${what} is ${buffer.mapState}; unmap it before use`);
+  }
+  return buffer;
+}
+
+export function isGpuBuffer(value: unknown): value is GPUBuffer {
+  return typeof GPUBuffer !== 'undefined' && value instanceof GPUBuffer;
+}
+
+/** A short, readable rendering of a bad value for an error message. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (Array.isArray(value)) return `[${value.map(describe).join(', ')}]`;
+  if (value === null || typeof value !== 'object') return String(value);
+  return value.constructor?.name ?? 'object';
+}

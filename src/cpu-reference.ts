@@ -1,7 +1,7 @@
 import { InstanceNormError } from './errors';
 import type { InstanceNormOptions } from './options';
 import type { TensorGeometry } from './tensor-geometry';
-import { describe, validateAffineArray, validateCall, validateInputArray } from './validation';
+import { describeKind, validateAffineArray, validateCall, validateInputArray } from './validation';
 
 /**
  * Instance normalization on the CPU: the reference the GPU is tested against and the
@@ -35,7 +35,7 @@ function cpuAffine(name: 'scale' | 'bias', value: unknown, geometry: TensorGeome
   if (value === undefined) return undefined;
   if (!(value instanceof Float32Array)) {
     throw new InstanceNormError(
-      `${name} must be a Float32Array of length C = ${geometry.channels} on the CPU backend, got ${describe(value)}`,
+      `${name} must be a Float32Array of length C = ${geometry.channels} on the CPU backend, got ${describeKind(value)}`,
     );
   }
   return validateAffineArray(name, value, geometry);

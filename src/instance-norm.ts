@@ -6,6 +6,7 @@ import { type InstanceNormPlan, STRATEGIES, type Strategy } from './planner';
 import type { TensorGeometry } from './tensor-geometry';
 import {
   describe,
+  describeKind,
   isGpuBuffer,
   validateAffineArray,
   validateCall,
@@ -172,8 +173,8 @@ export class InstanceNorm {
     if (!this.gpu) throw new InstanceNormError('encode needs the WebGPU backend; this instance runs on the CPU, use run()');
     const call = validateCall(shape, options);
     const detail = `${call.geometry.elementCount} float32 values for shape ${describe(call.geometry.shape)}`;
-    if (!isGpuBuffer(input)) throw new InstanceNormError(`input must be a GPUBuffer, got ${describe(input)}`);
-    if (!isGpuBuffer(output)) throw new InstanceNormError(`output must be a GPUBuffer, got ${describe(output)}`);
+    if (!isGpuBuffer(input)) throw new InstanceNormError(`input must be a GPUBuffer, got ${describeKind(input)}`);
+    if (!isGpuBuffer(output)) throw new InstanceNormError(`output must be a GPUBuffer, got ${describeKind(output)}`);
     if (input === output) {
       throw new InstanceNormError('input and output are the same buffer: in-place normalization is not supported');
     }
@@ -252,7 +253,7 @@ export class InstanceNorm {
       if (value === undefined) return undefined;
       if (value instanceof Float32Array) return validateAffineArray(name, value, geometry);
       if (isGpuBuffer(value)) return validateStorageBuffer(name, value, geometry.channels, `C = ${geometry.channels} float32 values`);
-      throw new InstanceNormError(`${name} must be a Float32Array or GPUBuffer of length C = ${geometry.channels}, got ${describe(value)}`);
+      throw new InstanceNormError(`${name} must be a Float32Array or GPUBuffer of length C = ${geometry.channels}, got ${describeKind(value)}`);
     };
     return { scale: check('scale', options?.scale), bias: check('bias', options?.bias) };
   }

@@ -13,11 +13,7 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
     return;
   }
   let pivot = input[elementIndex(instance, 0u)];
-  var m = emptyMoments();
-  for (var position = 0u; position < params.spatialSize; position++) {
-    m = addValue(m, input[elementIndex(instance, position)] - pivot);
-  }
-  let s = instanceStats(pivot, m);
+  let s = instanceStats(pivot, rangeMoments(instance, pivot, 0u, params.spatialSize, 1u));
   let factor = affineScale(instance, s.z);
   let offset = affineBias(instance);
   for (var position = 0u; position < params.spatialSize; position++) {

@@ -12,10 +12,7 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
     return;
   }
   let pivot = input[elementIndex(instance, 0u)];
-  var local = emptyMoments();
-  for (var position = localIndex; position < params.spatialSize; position += WORKGROUP_SIZE) {
-    local = addValue(local, input[elementIndex(instance, position)] - pivot);
-  }
+  let local = rangeMoments(instance, pivot, localIndex, params.spatialSize, WORKGROUP_SIZE);
   let s = instanceStats(pivot, workgroupMoments(local, localIndex));
   let factor = affineScale(instance, s.z);
   let offset = affineBias(instance);

@@ -1,6 +1,7 @@
 // Moments of a set of values: count, mean (relative to the instance pivot) and m2, the sum
 // of squared deviations from that mean. Welford's update adds one value; Chan's formula
 // merges two sets. Both stay accurate where sum(x^2) - sum(x)^2 / n cancels catastrophically.
+// rangeMoments reads `input` through elementIndex, both in instance-params.wgsl.
 
 struct Moments {
   count: f32,
@@ -41,4 +42,24 @@ fn unpackMoments(v: vec4f) -> Moments {
 // with the biased variance m2 / count as in PyTorch and ONNX.
 fn instanceStats(pivot: f32, m: Moments) -> vec4f {
   return vec4f(pivot, m.mean, inverseSqrt(m.m2 / m.count + params.epsilon), 0.0);
+}
+
+// Welford's running mean loses accuracy once its increments fall below the mean's ulp
+// (after about 1e5 values in f32): values are accumulated in blocks of MOMENTS_BLOCK and
+// the blocks merged with Chan's formula.
+const MOMENTS_BLOCK = 256u;
+
+// Moments of input[elementIndex(instance, p)] - pivot for p = first, first + step, ... < end.
+fn rangeMoments(instance: u32, pivot: f32, first: u32, end: u32, step: u32) -> Moments {
+  var total = emptyMoments();
+  var position = first;
+  while (position < end) {
+    let blockEnd = min(end, position + MOMENTS_BLOCK * step);
+    var block = emptyMoments();
+    for (; position < blockEnd; position += step) {
+      block = addValue(block, input[elementIndex(instance, position)] - pivot);
+    }
+    total = mergeMoments(total, block);
+  }
+  return total;
 }

@@ -15,10 +15,7 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   let chunkStart = (partialIndex % params.chunksPerInstance) * params.chunkSize;
   let chunkEnd = min(chunkStart + params.chunkSize, params.spatialSize);
   let pivot = input[elementIndex(instance, 0u)];
-  var local = emptyMoments();
-  for (var position = chunkStart + localIndex; position < chunkEnd; position += WORKGROUP_SIZE) {
-    local = addValue(local, input[elementIndex(instance, position)] - pivot);
-  }
+  let local = rangeMoments(instance, pivot, chunkStart + localIndex, chunkEnd, WORKGROUP_SIZE);
   let merged = workgroupMoments(local, localIndex);
   if (localIndex == 0u) {
     partials[partialIndex] = packMoments(merged);

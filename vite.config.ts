@@ -8,6 +8,7 @@ export default defineConfig({
     lib: { entry: 'src/index.ts', formats: ['es'], fileName: 'webgpu-instancenorm' },
     outDir: 'dist',
     sourcemap: true,
+    minify: false,
     target: 'es2022',
   },
   test: {

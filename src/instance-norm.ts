@@ -144,12 +144,14 @@ export class InstanceNorm {
       device.queue.submit([encoder.finish()]);
       const validation = device.popErrorScope();
       const memory = device.popErrorScope();
-      const mapped = readback.mapAsync(GPUMapMode.READ);
+      // Settled before anything throws, so destroying the buffer below leaves no rejection unhandled.
+      const mapFailure = await readback.mapAsync(GPUMapMode.READ).then(() => undefined, (cause: unknown) => ({ cause }));
       const error = (await validation) ?? (await memory);
       if (error) throw new InstanceNormError(`WebGPU error in InstanceNorm.run: ${error.message}`);
-      await mapped.catch((cause: unknown) => {
-        throw new InstanceNormError(`reading the result back failed${this.lost ? ': the GPU device was lost' : ''}`, { cause });
-      });
+      if (mapFailure) {
+        const why = this.lost ? `the GPU device was lost (${this.lost.message})` : String(mapFailure.cause);
+        throw new InstanceNormError(`run(): reading the result back failed: ${why}`, mapFailure);
+      }
       return new Float32Array(readback.getMappedRange().slice(0));
     } finally {
       for (const b of created) b.destroy();

@@ -1,0 +1,41 @@
+import { expect, it, vi } from 'vitest';
+import { InstanceNorm } from '../src';
+import { storageBuffer } from './helpers/gpu';
+import { randomNormal } from './helpers/random';
+
+it('compiles each variant once: a second call of the same variant creates no module or pipeline', async () => {
+  const owner = await InstanceNorm.create({ fallback: 'error' });
+  const device = owner.device!;
+  const modules = vi.spyOn(device, 'createShaderModule');
+  const pipelines = vi.spyOn(device, 'createComputePipeline');
+  const layouts = vi.spyOn(device, 'createBindGroupLayout');
+  const norm = await InstanceNorm.create({ device, strategy: 'split' });
+  const encodeOnce = (shape: number[], epsilon: number) => {
+    const count = shape.reduce((a, b) => a * b);
+    const input = storageBuffer(device, randomNormal(count, 1));
+    const output = storageBuffer(device, new Float32Array(count));
+    const encoder = device.createCommandEncoder();
+    norm.encode(encoder, input, output, shape, { epsilon });
+    device.queue.submit([encoder.finish()]);
+  };
+  encodeOnce([1, 2, 100, 100], 1e-5);
+  const compiled = { modules: modules.mock.calls.length, pipelines: pipelines.mock.calls.length };
+  expect(compiled.pipelines).toBe(3); // partial-moments, combine-moments, normalize
+  expect(layouts.mock.calls.length).toBe(1);
+  // Same variant, other sizes and epsilon: sizes live in the uniform, not in the code.
+  encodeOnce([1, 2, 100, 100], 1e-5);
+  encodeOnce([3, 5, 50, 70], 1e-3);
+  encodeOnce([2, 1, 7], 0.5);
+  expect(modules.mock.calls.length).toBe(compiled.modules);
+  expect(pipelines.mock.calls.length).toBe(compiled.pipelines);
+  // A second instance on the same device shares the compiled pipelines.
+  const other = await InstanceNorm.create({ device, strategy: 'split' });
+  const encoder = device.createCommandEncoder();
+  other.encode(encoder, storageBuffer(device, randomNormal(8, 2)), storageBuffer(device, new Float32Array(8)), [1, 2, 4]);
+  device.queue.submit([encoder.finish()]);
+  expect(pipelines.mock.calls.length).toBe(compiled.pipelines);
+  await norm.checkErrors();
+  other.destroy();
+  norm.destroy();
+  owner.destroy();
+});

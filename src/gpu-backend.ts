@@ -21,16 +21,16 @@ export interface GpuCall {
  * InstanceNorm and records each plan's dispatches into a caller's command encoder.
  */
 export class GpuBackend {
-  readonly profile: DeviceProfile;
   private readonly scratch: ScratchBuffers;
   private readonly uniforms: ImmutableBufferCache<string>;
   private readonly affineArrays: ImmutableBufferCache<Float32Array>;
 
+  /** `profile` defaults to the device's own; tests inject smaller limits to reach rare code paths. */
   constructor(
     readonly device: GPUDevice,
     private readonly strategy: Strategy | undefined,
+    readonly profile: DeviceProfile = deviceProfile(device),
   ) {
-    this.profile = deviceProfile(device);
     this.scratch = new ScratchBuffers(device);
     this.uniforms = new ImmutableBufferCache(device, 'InstanceNorm.params', GPUBufferUsage.UNIFORM);
     this.affineArrays = new ImmutableBufferCache(device, 'InstanceNorm.affine', GPUBufferUsage.STORAGE);

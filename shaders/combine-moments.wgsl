@@ -1,8 +1,6 @@
 // Plan 'split', pass 2 of 3: one invocation per instance merges the moments of the
 // instance's chunks (partial-moments.wgsl) into its statistics.
 
-override WORKGROUP_SIZE: u32 = 64u;
-
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) workgroupId: vec3u,
         @builtin(num_workgroups) workgroupCount: vec3u,

@@ -2,8 +2,6 @@
 // (moments, then output) with no barrier. For many small instances: it needs no workgroup
 // reduction, and in nhwc neighbouring invocations read neighbouring channels.
 
-override WORKGROUP_SIZE: u32 = 64u;
-
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) workgroupId: vec3u,
         @builtin(num_workgroups) workgroupCount: vec3u,

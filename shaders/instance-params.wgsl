@@ -7,6 +7,9 @@
 // zero loses no precision before it is centred, and the mean's own rounding stays out of
 // the output. Every kernel computes mean = pivot + meanOffset.
 
+// Invocations per workgroup, set per pipeline from TypeScript (pipeline-cache.ts).
+override WORKGROUP_SIZE: u32 = 64u;
+
 struct Params {
   instanceCount: u32,     // N * C
   channels: u32,          // C

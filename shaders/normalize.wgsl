@@ -1,8 +1,6 @@
 // Plan 'split', pass 3 of 3: one invocation per element applies its instance's statistics
 // (combine-moments.wgsl) and the affine map. Reads and writes run through memory in order.
 
-override WORKGROUP_SIZE: u32 = 256u;
-
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) workgroupId: vec3u,
         @builtin(num_workgroups) workgroupCount: vec3u,

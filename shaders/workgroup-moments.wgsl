@@ -1,8 +1,6 @@
 // Merge the moments held by each invocation of a workgroup into one, by a tree in
 // workgroup memory: log2(WORKGROUP_SIZE) + 1 barriers. WORKGROUP_SIZE is a power of two.
 
-override WORKGROUP_SIZE: u32 = 64u;
-
 var<workgroup> sharedMoments: array<vec4f, WORKGROUP_SIZE>;
 
 fn workgroupMoments(local: Moments, localIndex: u32) -> Moments {

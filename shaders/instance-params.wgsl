@@ -10,8 +10,11 @@
 // Invocations per workgroup, set per pipeline from TypeScript (pipeline-cache.ts).
 override WORKGROUP_SIZE: u32 = 64u;
 
+// A tensor larger than one storage binding is processed in windows of whole instances
+// (planner.ts): `instance` counts from the window's first instance, and indices into
+// input/output from the window's binding offset.
 struct Params {
-  instanceCount: u32,     // N * C
+  instanceCount: u32,     // instances in this window
   channels: u32,          // C
   spatialSize: u32,       // product of the spatial dimensions
   channelStride: u32,     // elements between channels: spatialSize (nchw) or 1 (nhwc)
@@ -19,10 +22,12 @@ struct Params {
   channelsLast: u32,      // 1 for nhwc, 0 for nchw
   chunkSize: u32,         // elements of one instance reduced by one workgroup (split plan)
   chunksPerInstance: u32, // ceil(spatialSize / chunkSize)
-  elementCount: u32,      // N * C * spatialSize
+  elementCount: u32,      // elements in this window: instanceCount * spatialSize
   epsilon: f32,
   hasScale: u32,
   hasBias: u32,
+  elementOffset: u32,     // from the binding's start to the window's first element
+  firstInstance: u32,     // of the window, in the whole tensor: gives the channel of scale and bias
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -30,19 +35,20 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> output: array<f32>;
 @group(0) @binding(3) var<storage, read> scale: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
-// Per (instance, chunk): vec4(count, meanOffset, m2, 0), written by partial-moments.
+// Per (instance, chunk): vec4(count, meanOffset, variance, 0), written by partial-moments.
 @group(0) @binding(5) var<storage, read_write> partials: array<vec4f>;
 // Per instance: vec4(pivot, meanOffset, 1 / sqrt(var + epsilon), 0).
 @group(0) @binding(6) var<storage, read_write> stats: array<vec4f>;
 
 // Index into input/output of spatial position `position` of instance `instance` (= n * C + c).
+// A window starts on an instance (nchw) or an image (nhwc), so n and c count from it alike.
 fn elementIndex(instance: u32, position: u32) -> u32 {
   let n = instance / params.channels;
   let c = instance - n * params.channels;
-  return n * params.channels * params.spatialSize + c * params.channelStride + position * params.spatialStride;
+  return params.elementOffset + n * params.channels * params.spatialSize + c * params.channelStride + position * params.spatialStride;
 }
 
-// The instance (n * C + c) that holds element `index` of input/output.
+// The instance (n * C + c) that holds element `index` of the window (counted from elementOffset).
 fn instanceOfElement(index: u32) -> u32 {
   let imageSize = params.channels * params.spatialSize;
   let n = index / imageSize;
@@ -59,11 +65,11 @@ fn linearWorkgroupIndex(workgroupId: vec3u, workgroupCount: vec3u) -> u32 {
 
 // The affine factor and offset of channel c for an instance with 1/sqrt(var+eps) = invStd.
 fn affineScale(instance: u32, invStd: f32) -> f32 {
-  let c = instance % params.channels;
+  let c = (params.firstInstance + instance) % params.channels;
   return select(invStd, invStd * scale[c], params.hasScale == 1u);
 }
 
 fn affineBias(instance: u32) -> f32 {
-  let c = instance % params.channels;
+  let c = (params.firstInstance + instance) % params.channels;
   return select(0.0, bias[c], params.hasBias == 1u);
 }

@@ -1,12 +1,14 @@
-// Moments of a set of values: count, mean (relative to the instance pivot) and m2, the sum
-// of squared deviations from that mean. Welford's update adds one value; Chan's formula
-// merges two sets. Both stay accurate where sum(x^2) - sum(x)^2 / n cancels catastrophically.
+// Moments of a set of values: count, mean (relative to the instance pivot) and variance (the
+// biased one, sum of squared deviations / count). Welford's update adds one value; Chan's
+// formula merges two sets. Both stay accurate where sum(x^2) - sum(x)^2 / n cancels
+// catastrophically. Kept as a variance rather than a sum of squares, so that nothing grows
+// with the count: f32 holds deviations up to about 1e19 from the mean.
 // rangeMoments reads `input` through elementIndex, both in instance-params.wgsl.
 
 struct Moments {
   count: f32,
   mean: f32,
-  m2: f32,
+  variance: f32,
 }
 
 fn emptyMoments() -> Moments {
@@ -17,7 +19,7 @@ fn addValue(m: Moments, value: f32) -> Moments {
   let count = m.count + 1.0;
   let delta = value - m.mean;
   let mean = m.mean + delta / count;
-  return Moments(count, mean, m.m2 + delta * (value - mean));
+  return Moments(count, mean, m.variance + (delta * (value - mean) - m.variance) / count);
 }
 
 fn mergeMoments(a: Moments, b: Moments) -> Moments {
@@ -26,22 +28,28 @@ fn mergeMoments(a: Moments, b: Moments) -> Moments {
     return a;
   }
   let delta = b.mean - a.mean;
+  let weightA = a.count / count;
   let weightB = b.count / count;
-  return Moments(count, a.mean + delta * weightB, a.m2 + b.m2 + delta * delta * a.count * weightB);
+  return Moments(count, a.mean + delta * weightB, weightA * a.variance + weightB * b.variance + delta * delta * weightA * weightB);
 }
 
 fn packMoments(m: Moments) -> vec4f {
-  return vec4f(m.count, m.mean, m.m2, 0.0);
+  return vec4f(m.count, m.mean, m.variance, 0.0);
 }
 
 fn unpackMoments(v: vec4f) -> Moments {
   return Moments(v.x, v.y, v.z);
 }
 
-// Statistics of a whole instance: vec4(pivot, meanOffset, 1 / sqrt(var + epsilon), 0),
-// with the biased variance m2 / count as in PyTorch and ONNX.
+// Statistics of a whole instance: vec4(pivot, meanOffset, 1 / sqrt(var + epsilon), 0).
+// A variance that overflowed f32 gives NaN, never a silently wrong 1/sqrt(inf) = 0. The test
+// is on the bits: WGSL lets compilers assume float arithmetic never meets inf or NaN.
 fn instanceStats(pivot: f32, m: Moments) -> vec4f {
-  return vec4f(pivot, m.mean, inverseSqrt(m.m2 / m.count + params.epsilon), 0.0);
+  let bits = bitcast<u32>(m.variance);
+  let overflowed = (bits & 0x7f800000u) == 0x7f800000u;
+  let nan = bitcast<f32>(bits | 0x00400000u); // +inf with a mantissa bit set: a quiet NaN
+  let invStd = select(inverseSqrt(m.variance + params.epsilon), nan, overflowed);
+  return vec4f(pivot, m.mean, invStd, 0.0);
 }
 
 // Welford's running mean loses accuracy once its increments fall below the mean's ulp

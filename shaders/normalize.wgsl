@@ -11,5 +11,6 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   }
   let instance = instanceOfElement(index);
   let s = stats[instance];
-  output[index] = ((input[index] - s.x) - s.y) * affineScale(instance, s.z) + affineBias(instance);
+  let at = params.elementOffset + index;
+  output[at] = ((input[at] - s.x) - s.y) * affineScale(instance, s.z) + affineBias(instance);
 }

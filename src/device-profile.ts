@@ -7,6 +7,7 @@ export interface DeviceProfile {
   readonly maxWorkgroupsPerDimension: number;
   readonly maxInvocationsPerWorkgroup: number;
   readonly maxStorageBufferBindingSize: number;
+  readonly minStorageBufferOffsetAlignment: number;
   readonly maxBufferSize: number;
   readonly isCpuAdapter: boolean;
   readonly hasSubgroups: boolean;
@@ -24,6 +25,7 @@ export function deviceProfile(device: GPUDevice): DeviceProfile {
     maxWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
     maxInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
     maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+    minStorageBufferOffsetAlignment: device.limits.minStorageBufferOffsetAlignment,
     maxBufferSize: device.limits.maxBufferSize,
     isCpuAdapter: isFallback || names.some((name) => CPU_ADAPTER_NAMES.test(name)),
     hasSubgroups: device.features.has('subgroups'),

@@ -43,32 +43,36 @@ export class GpuBackend {
   encode(encoder: GPUCommandEncoder, call: GpuCall): InstanceNormPlan {
     const { device } = this;
     const plan = this.plan(call.geometry);
-    const params = packParams(call.geometry, plan, call.epsilon, {
-      hasScale: call.scale !== undefined,
-      hasBias: call.bias !== undefined,
-    });
-    const buffers: Record<keyof typeof BINDINGS, GPUBuffer> = {
-      params: this.uniforms.get(new Uint32Array(params).join(','), new Uint8Array(params)),
-      input: call.input,
-      output: call.output,
-      scale: this.affineBuffer(call.scale),
-      bias: this.affineBuffer(call.bias),
-      partials: this.scratch.partialsBuffer(plan.partialsBytes),
-      stats: this.scratch.statsBuffer(plan.statsBytes),
+    const affine = { hasScale: call.scale !== undefined, hasBias: call.bias !== undefined };
+    const shared = {
+      scale: { buffer: this.affineBuffer(call.scale) },
+      bias: { buffer: this.affineBuffer(call.bias) },
+      partials: { buffer: this.scratch.partialsBuffer(plan.partialsBytes) },
+      stats: { buffer: this.scratch.statsBuffer(plan.statsBytes) },
     };
-    const bindGroup = device.createBindGroup({
-      label: 'InstanceNorm.bindGroup',
-      layout: deviceKernels(device).bindGroupLayout,
-      entries: Object.entries(BINDINGS).map(([name, binding]) => ({
-        binding,
-        resource: { buffer: buffers[name as keyof typeof BINDINGS] },
-      })),
-    });
+    const layout = deviceKernels(device).bindGroupLayout;
     const pass = encoder.beginComputePass({ label: `InstanceNorm.${plan.strategy}.pass` });
-    pass.setBindGroup(0, bindGroup);
-    for (const dispatch of plan.dispatches) {
-      pass.setPipeline(kernelPipeline(device, dispatch.kernel, dispatch.workgroupSize));
-      pass.dispatchWorkgroups(dispatch.workgroups[0], dispatch.workgroups[1]);
+    for (const window of plan.windows) {
+      const params = packParams(call.geometry, plan, window, call.epsilon, affine);
+      const resources: Record<keyof typeof BINDINGS, GPUBufferBinding> = {
+        ...shared,
+        params: { buffer: this.uniforms.get(params.join(','), params) },
+        input: { buffer: call.input, offset: window.byteOffset, size: window.byteLength },
+        output: { buffer: call.output, offset: window.byteOffset, size: window.byteLength },
+      };
+      const bindGroup = device.createBindGroup({
+        label: 'InstanceNorm.bindGroup',
+        layout,
+        entries: Object.entries(BINDINGS).map(([name, binding]) => ({
+          binding,
+          resource: resources[name as keyof typeof BINDINGS],
+        })),
+      });
+      pass.setBindGroup(0, bindGroup);
+      for (const dispatch of window.dispatches) {
+        pass.setPipeline(kernelPipeline(device, dispatch.kernel, dispatch.workgroupSize));
+        pass.dispatchWorkgroups(dispatch.workgroups[0], dispatch.workgroups[1]);
+      }
     }
     pass.end();
     return plan;

@@ -23,16 +23,34 @@ export interface KernelDispatch {
   readonly workgroups: readonly [number, number];
 }
 
+/**
+ * A run of whole instances bound as one window of input and output: the whole tensor unless it
+ * exceeds maxStorageBufferBindingSize. Windows start on an instance (nchw) or an image (nhwc).
+ */
+export interface PlanWindow {
+  /** Index (n * C + c) of the window's first instance in the whole tensor. */
+  readonly firstInstance: number;
+  readonly instanceCount: number;
+  /** Start of the binding in input and output, a multiple of minStorageBufferOffsetAlignment. */
+  readonly byteOffset: number;
+  /** Size of the binding: from byteOffset to the window's last element. */
+  readonly byteLength: number;
+  /** Elements from byteOffset to the window's first element. */
+  readonly elementOffset: number;
+  readonly dispatches: readonly KernelDispatch[];
+}
+
 /** Plain data: what the encoder dispatches and what scratch memory it needs. */
 export interface InstanceNormPlan {
   readonly strategy: Strategy;
-  readonly dispatches: readonly KernelDispatch[];
+  /** Carried out in order; one window unless the tensor exceeds one storage binding. */
+  readonly windows: readonly PlanWindow[];
   /** Elements of one instance reduced by one workgroup of 'partial-moments' (split only, else spatialSize). */
   readonly chunkSize: number;
   readonly chunksPerInstance: number;
-  /** Bytes of (count, meanOffset, m2) partials: 16 per chunk, 0 when not split. */
+  /** Bytes of (count, meanOffset, variance) partials of the largest window: 16 per chunk, 0 when not split. */
   readonly partialsBytes: number;
-  /** Bytes of per-instance statistics: 16 per instance, 0 when fused. */
+  /** Bytes of per-instance statistics of the largest window: 16 per instance, 0 when fused. */
   readonly statsBytes: number;
 }
 
@@ -68,56 +86,100 @@ const PER_THREAD_WORKGROUP_SIZE = 64;
 const NORMALIZE_WORKGROUP_SIZE = 256;
 
 /**
- * Chooses the strategy and dispatch sizes for a tensor on a device. `strategy` forces one
- * (tests run every strategy over the same shapes; the choice never changes a result beyond rounding).
+ * Chooses the strategy, windows and dispatch sizes for a tensor on a device. `strategy` forces
+ * one (tests run every strategy over the same shapes; the choice never changes a result beyond rounding).
  */
 export function planInstanceNorm(geometry: TensorGeometry, profile: DeviceProfile, strategy?: Strategy): InstanceNormPlan {
   const tuning = profile.isCpuAdapter ? CPU_ADAPTER_TUNING : GPU_TUNING;
-  const reductionSize = Math.min(tuning.reductionWorkgroupSize, largestPowerOfTwoAtMost(profile.maxInvocationsPerWorkgroup));
   const chosen = strategy ?? defaultStrategy(geometry, tuning);
-  const grid = (count: number) => workgroupGrid(count, profile.maxWorkgroupsPerDimension);
-  const { instanceCount, spatialSize, elementCount } = geometry;
-
-  switch (chosen) {
-    case 'fused-per-thread':
-      return fusedPlan(chosen, geometry, {
-        kernel: 'fused-per-thread',
-        workgroupSize: PER_THREAD_WORKGROUP_SIZE,
-        workgroups: grid(Math.ceil(instanceCount / PER_THREAD_WORKGROUP_SIZE)),
-      });
-    case 'fused-per-workgroup':
-      return fusedPlan(chosen, geometry, {
-        kernel: 'fused-per-workgroup',
-        workgroupSize: reductionSize,
-        workgroups: grid(instanceCount),
-      });
-    case 'split': {
-      const chunkSize = reductionSize * tuning.elementsPerReductionThread;
-      const chunksPerInstance = Math.ceil(spatialSize / chunkSize);
-      return {
-        strategy: 'split',
-        dispatches: [
-          { kernel: 'partial-moments', workgroupSize: reductionSize, workgroups: grid(instanceCount * chunksPerInstance) },
-          {
-            kernel: 'combine-moments',
-            workgroupSize: PER_THREAD_WORKGROUP_SIZE,
-            workgroups: grid(Math.ceil(instanceCount / PER_THREAD_WORKGROUP_SIZE)),
-          },
-          {
-            kernel: 'normalize',
-            workgroupSize: NORMALIZE_WORKGROUP_SIZE,
-            workgroups: grid(Math.ceil(elementCount / NORMALIZE_WORKGROUP_SIZE)),
-          },
-        ],
-        chunkSize,
-        chunksPerInstance,
-        partialsBytes: instanceCount * chunksPerInstance * 16,
-        statsBytes: instanceCount * 16,
-      };
-    }
-    default:
-      throw new InstanceNormError(`strategy must be one of 'fused-per-thread', 'fused-per-workgroup', 'split', got '${String(chosen)}'`);
+  if (!STRATEGIES.includes(chosen)) {
+    throw new InstanceNormError(`strategy must be one of ${STRATEGIES.map((s) => `'${s}'`).join(', ')}, got '${String(chosen)}'`);
   }
+  const reductionSize = Math.min(tuning.reductionWorkgroupSize, largestPowerOfTwoAtMost(profile.maxInvocationsPerWorkgroup));
+  const chunkSize = chosen === 'split' ? reductionSize * tuning.elementsPerReductionThread : geometry.spatialSize;
+  const chunksPerInstance = Math.ceil(geometry.spatialSize / chunkSize);
+  const windows = bindingWindows(geometry, profile).map((w) => ({
+    ...w,
+    dispatches: windowDispatches(chosen, w.instanceCount, geometry.spatialSize, chunksPerInstance, reductionSize, profile),
+  }));
+  const largest = Math.max(...windows.map((w) => w.instanceCount));
+  return {
+    strategy: chosen,
+    windows,
+    chunkSize,
+    chunksPerInstance,
+    partialsBytes: chosen === 'split' ? largest * chunksPerInstance * 16 : 0,
+    statsBytes: chosen === 'split' ? largest * 16 : 0,
+  };
+}
+
+function windowDispatches(
+  strategy: Strategy,
+  instanceCount: number,
+  spatialSize: number,
+  chunksPerInstance: number,
+  reductionSize: number,
+  profile: DeviceProfile,
+): KernelDispatch[] {
+  const grid = (count: number) => workgroupGrid(count, profile.maxWorkgroupsPerDimension);
+  const perThreadGrid = grid(Math.ceil(instanceCount / PER_THREAD_WORKGROUP_SIZE));
+  switch (strategy) {
+    case 'fused-per-thread':
+      return [{ kernel: 'fused-per-thread', workgroupSize: PER_THREAD_WORKGROUP_SIZE, workgroups: perThreadGrid }];
+    case 'fused-per-workgroup':
+      return [{ kernel: 'fused-per-workgroup', workgroupSize: reductionSize, workgroups: grid(instanceCount) }];
+    case 'split':
+      return [
+        { kernel: 'partial-moments', workgroupSize: reductionSize, workgroups: grid(instanceCount * chunksPerInstance) },
+        { kernel: 'combine-moments', workgroupSize: PER_THREAD_WORKGROUP_SIZE, workgroups: perThreadGrid },
+        {
+          kernel: 'normalize',
+          workgroupSize: NORMALIZE_WORKGROUP_SIZE,
+          workgroups: grid(Math.ceil((instanceCount * spatialSize) / NORMALIZE_WORKGROUP_SIZE)),
+        },
+      ];
+  }
+}
+
+/**
+ * Splits the tensor into runs of whole instances (nchw) or whole images (nhwc, where the
+ * instances of an image interleave) that each fit one storage binding, with the binding's
+ * start rounded down to the device's offset alignment.
+ */
+export function bindingWindows(g: TensorGeometry, profile: DeviceProfile): Omit<PlanWindow, 'dispatches'>[] {
+  const limit = profile.maxStorageBufferBindingSize;
+  const align = profile.minStorageBufferOffsetAlignment;
+  const bytes = g.elementCount * 4;
+  if (bytes <= limit) {
+    return [{ firstInstance: 0, instanceCount: g.instanceCount, byteOffset: 0, byteLength: bytes, elementOffset: 0 }];
+  }
+  const unitInstances = g.layout === 'nchw' ? 1 : g.channels;
+  const unitBytes = unitInstances * g.spatialSize * 4;
+  // A window may start up to align - 4 bytes past its aligned binding offset.
+  const unitsPerWindow = Math.floor((limit - (align - 4)) / unitBytes);
+  if (unitsPerWindow < 1) {
+    const unit = g.layout === 'nchw' ? 'one instance' : `one image (the ${g.channels} interleaved instances of nhwc)`;
+    throw new InstanceNormError(
+      `shape [${g.shape.join(', ')}] needs ${bytes} bytes and ${unit} alone needs ${unitBytes} bytes, ` +
+        `more than this device's maxStorageBufferBindingSize of ${limit}`,
+    );
+  }
+  const units = g.instanceCount / unitInstances;
+  const windows: Omit<PlanWindow, 'dispatches'>[] = [];
+  for (let firstUnit = 0; firstUnit < units; firstUnit += unitsPerWindow) {
+    const count = Math.min(unitsPerWindow, units - firstUnit);
+    const startByte = firstUnit * unitBytes;
+    const byteOffset = startByte - (startByte % align);
+    const elementOffset = (startByte - byteOffset) / 4;
+    windows.push({
+      firstInstance: firstUnit * unitInstances,
+      instanceCount: count * unitInstances,
+      byteOffset,
+      byteLength: startByte - byteOffset + count * unitBytes,
+      elementOffset,
+    });
+  }
+  return windows;
 }
 
 function defaultStrategy(g: TensorGeometry, tuning: PlannerTuning): Strategy {
@@ -126,17 +188,6 @@ function defaultStrategy(g: TensorGeometry, tuning: PlannerTuning): Strategy {
     return 'fused-per-workgroup';
   }
   return 'split';
-}
-
-function fusedPlan(strategy: Strategy, g: TensorGeometry, dispatch: KernelDispatch): InstanceNormPlan {
-  return {
-    strategy,
-    dispatches: [dispatch],
-    chunkSize: g.spatialSize,
-    chunksPerInstance: 1,
-    partialsBytes: 0,
-    statsBytes: 0,
-  };
 }
 
 /** A 1-D grid where it fits in one dimension, else 2-D; the kernels skip the excess workgroups. */

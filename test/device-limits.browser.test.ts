@@ -1,18 +1,44 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InstanceNorm, instanceNormCpu } from '../src';
-import { deviceProfile } from '../src/device-profile';
+import { InstanceNorm, type Layout, type Strategy, instanceNormCpu } from '../src';
+import { type DeviceProfile, deviceProfile } from '../src/device-profile';
 import { GpuBackend } from '../src/gpu-backend';
 import { STRATEGIES } from '../src/planner';
 import { tensorGeometry } from '../src/tensor-geometry';
 import { expectClose } from './helpers/compare';
 import { readBuffer, storageBuffer } from './helpers/gpu';
-import { randomNormal } from './helpers/random';
+import { randomNormal, randomUniform } from './helpers/random';
 
 let owner: InstanceNorm;
 beforeAll(async () => {
   owner = await InstanceNorm.create({ fallback: 'error' });
 });
 afterAll(() => owner.destroy());
+
+/** Normalizes on a GpuBackend whose device profile claims other limits, into a NaN-poisoned output. */
+async function normalizeWithProfile(
+  strategy: Strategy,
+  limits: Partial<DeviceProfile>,
+  shape: readonly number[],
+  layout: Layout,
+  options: { scale?: Float32Array; bias?: Float32Array } = {},
+) {
+  const device = owner.device!;
+  const backend = new GpuBackend(device, strategy, { ...deviceProfile(device), ...limits });
+  const geometry = tensorGeometry(shape, layout);
+  const x = randomNormal(geometry.elementCount, 5, 100, 3);
+  const input = storageBuffer(device, x);
+  const output = storageBuffer(device, new Float32Array(x.length).fill(Number.NaN));
+  device.pushErrorScope('validation');
+  const encoder = device.createCommandEncoder();
+  const plan = backend.encode(encoder, { geometry, epsilon: 1e-5, input, output, ...options });
+  device.queue.submit([encoder.finish()]);
+  expect(await device.popErrorScope()).toBeNull();
+  expectClose(await readBuffer(device, output, x.length), instanceNormCpu(x, shape, { layout, ...options }), 1e-4);
+  backend.destroy();
+  input.destroy();
+  output.destroy();
+  return plan;
+}
 
 // maxComputeWorkgroupsPerDimension is at least 65535 on every device; a profile that says 100
 // sends every kernel through its 2-D grid and the skipping of the excess workgroups.
@@ -22,20 +48,23 @@ describe.each(STRATEGIES)('strategy %s on a 2-D workgroup grid', (strategy) => {
     [[40, 200, 3, 3], 'nchw'],
     [[20, 3, 5, 400], 'nhwc'],
   ] as const)('shape %o %s matches the CPU reference', async (shape, layout) => {
-    const device = owner.device!;
-    const backend = new GpuBackend(device, strategy, { ...deviceProfile(device), maxWorkgroupsPerDimension: 100 });
-    const geometry = tensorGeometry(shape, layout);
-    const plan = backend.plan(geometry);
-    expect(plan.dispatches.some((d) => d.workgroups[1] > 1)).toBe(true);
-    const x = randomNormal(geometry.elementCount, 5, 100, 3);
-    const input = storageBuffer(device, x);
-    const output = storageBuffer(device, new Float32Array(x.length).fill(Number.NaN));
-    device.pushErrorScope('validation');
-    const encoder = device.createCommandEncoder();
-    backend.encode(encoder, { geometry, epsilon: 1e-5, input, output });
-    device.queue.submit([encoder.finish()]);
-    expect(await device.popErrorScope()).toBeNull();
-    expectClose(await readBuffer(device, output, x.length), instanceNormCpu(x, shape, { layout }), 1e-4);
-    backend.destroy();
+    const plan = await normalizeWithProfile(strategy, { maxWorkgroupsPerDimension: 100 }, shape, layout);
+    expect(plan.windows[0].dispatches.some((d) => d.workgroups[1] > 1)).toBe(true);
+  });
+});
+
+// maxStorageBufferBindingSize is at least 128 MiB; a profile that says 2 KiB sends the tensors
+// below through several windows, at binding offsets that are not multiples of an instance.
+describe.each(STRATEGIES)('strategy %s on a tensor larger than one storage binding', (strategy) => {
+  it.each([
+    [[3, 5, 7, 11], 'nchw'], // 15 instances of 308 bytes: 5 per window
+    [[2, 7, 130], 'nchw'], // instances of 520 bytes, windows starting mid-image
+    [[6, 9, 10, 3], 'nhwc'], // images of 1080 bytes: one per window
+  ] as const)('shape %o %s, with scale and bias per channel, matches the CPU reference', async (shape, layout) => {
+    const channels = layout === 'nchw' ? shape[1] : shape[shape.length - 1];
+    const options = { scale: randomUniform(channels, 3, -2, 2), bias: randomUniform(channels, 4, -1, 1) };
+    const plan = await normalizeWithProfile(strategy, { maxStorageBufferBindingSize: 2048 }, shape, layout, options);
+    expect(plan.windows.length).toBeGreaterThan(1);
+    expect(plan.windows.some((w) => w.elementOffset > 0)).toBe(true);
   });
 });

@@ -1,41 +1,33 @@
 import { describe, expect, it } from 'vitest';
-import type { DeviceProfile } from '../src/device-profile';
-import { STRATEGIES, planInstanceNorm, workgroupGrid } from '../src/planner';
+import { STRATEGIES, bindingWindows, planInstanceNorm, workgroupGrid } from '../src/planner';
 import { tensorGeometry } from '../src/tensor-geometry';
+import { CPU_ADAPTER_PROFILE, GPU_PROFILE } from './helpers/profiles';
 
-const gpu: DeviceProfile = {
-  maxWorkgroupsPerDimension: 65535,
-  maxInvocationsPerWorkgroup: 256,
-  maxStorageBufferBindingSize: 2 ** 30,
-  maxBufferSize: 2 ** 30,
-  isCpuAdapter: false,
-  hasSubgroups: false,
-  adapterName: 'test gpu',
-};
-const swiftShader: DeviceProfile = { ...gpu, isCpuAdapter: true, adapterName: 'google / swiftshader' };
+const gpu = GPU_PROFILE;
+const swiftShader = CPU_ADAPTER_PROFILE;
 
 describe('planInstanceNorm', () => {
   it('normalizes many small instances in one dispatch, one invocation per instance', () => {
     const plan = planInstanceNorm(tensorGeometry([16, 64, 4, 4], 'nchw'), gpu);
     expect(plan.strategy).toBe('fused-per-thread');
-    expect(plan.dispatches).toEqual([{ kernel: 'fused-per-thread', workgroupSize: 64, workgroups: [16, 1] }]);
+    expect(plan.windows[0].dispatches).toEqual([{ kernel: 'fused-per-thread', workgroupSize: 64, workgroups: [16, 1] }]);
     expect(plan.partialsBytes + plan.statsBytes).toBe(0);
   });
 
   it('gives medium instances one workgroup each, in one dispatch', () => {
     const plan = planInstanceNorm(tensorGeometry([1, 128, 64, 64], 'nchw'), gpu);
     expect(plan.strategy).toBe('fused-per-workgroup');
-    expect(plan.dispatches).toEqual([{ kernel: 'fused-per-workgroup', workgroupSize: 256, workgroups: [128, 1] }]);
+    expect(plan.windows[0].dispatches).toEqual([{ kernel: 'fused-per-workgroup', workgroupSize: 256, workgroups: [128, 1] }]);
   });
 
   it('splits a few megapixel instances over many workgroups in three passes', () => {
     const plan = planInstanceNorm(tensorGeometry([1, 3, 1024, 1024], 'nchw'), gpu);
     expect(plan.strategy).toBe('split');
-    expect(plan.dispatches.map((d) => d.kernel)).toEqual(['partial-moments', 'combine-moments', 'normalize']);
+    expect(plan.windows[0].dispatches.map((d) => d.kernel)).toEqual(['partial-moments', 'combine-moments', 'normalize']);
     expect(plan.chunkSize).toBe(4096);
     expect(plan.chunksPerInstance).toBe(256);
-    expect(plan.dispatches[0].workgroups).toEqual([3 * 256, 1]);
-    expect(plan.dispatches[2].workgroups).toEqual([(3 * 1024 * 1024) / 256, 1]);
+    expect(plan.windows[0].dispatches[0].workgroups).toEqual([3 * 256, 1]);
+    expect(plan.windows[0].dispatches[2].workgroups).toEqual([(3 * 1024 * 1024) / 256, 1]);
     expect(plan.partialsBytes).toBe(3 * 256 * 16);
     expect(plan.statsBytes).toBe(3 * 16);
   });
@@ -45,18 +37,18 @@ describe('planInstanceNorm', () => {
     expect(planInstanceNorm(shape, gpu).strategy).toBe('fused-per-workgroup');
     expect(planInstanceNorm(shape, swiftShader).strategy).toBe('fused-per-thread');
     const split = planInstanceNorm(tensorGeometry([1, 1, 1024, 1024], 'nchw'), swiftShader);
-    expect(split.dispatches[0].workgroupSize).toBe(64);
+    expect(split.windows[0].dispatches[0].workgroupSize).toBe(64);
   });
 
   it('never asks for a workgroup larger than the device allows', () => {
     const small = { ...gpu, maxInvocationsPerWorkgroup: 128 };
     const plan = planInstanceNorm(tensorGeometry([1, 2, 512, 512], 'nchw'), small, 'split');
-    expect(plan.dispatches[0].workgroupSize).toBe(128);
+    expect(plan.windows[0].dispatches[0].workgroupSize).toBe(128);
   });
 
   it('uses a 2-D grid beyond maxComputeWorkgroupsPerDimension', () => {
-    const plan = planInstanceNorm(tensorGeometry([1, 1, 4096, 4096], 'nchw'), gpu, 'split');
-    const normalize = plan.dispatches[2];
+    const plan = planInstanceNorm(tensorGeometry([1, 1, 4096, 4096], 'nchw'), { ...gpu, maxStorageBufferBindingSize: 2 ** 30 }, 'split');
+    const normalize = plan.windows[0].dispatches[2];
     expect(normalize.workgroups).toEqual([65535, 2]);
     expect(normalize.workgroups[0] * normalize.workgroups[1] * 256).toBeGreaterThanOrEqual(4096 * 4096);
   });
@@ -77,5 +69,43 @@ describe('workgroupGrid', () => {
 
   it('refuses a count beyond the square of the limit, naming the limit', () => {
     expect(() => workgroupGrid(16 * 16 + 1, 16)).toThrow(/257 workgroups, more than maxComputeWorkgroupsPerDimension² = 256/);
+  });
+});
+
+describe('bindingWindows', () => {
+  const small = { ...GPU_PROFILE, maxStorageBufferBindingSize: 4096, minStorageBufferOffsetAlignment: 256 };
+
+  it('binds the whole tensor when it fits one binding', () => {
+    expect(bindingWindows(tensorGeometry([2, 3, 8, 8], 'nchw'), small)).toEqual([
+      { firstInstance: 0, instanceCount: 6, byteOffset: 0, byteLength: 1536, elementOffset: 0 },
+    ]);
+  });
+
+  it('splits nchw into runs of whole instances with aligned binding offsets', () => {
+    // 10 instances of 110 floats (440 bytes): 4400 bytes; (4096 - 252) / 440 = 8 instances per window.
+    // The second starts at byte 3520 = 3328 + 192: binding offset 3328, 48 floats in.
+    const windows = bindingWindows(tensorGeometry([2, 5, 11, 10], 'nchw'), small);
+    expect(windows).toEqual([
+      { firstInstance: 0, instanceCount: 8, byteOffset: 0, byteLength: 3520, elementOffset: 0 },
+      { firstInstance: 8, instanceCount: 2, byteOffset: 3328, byteLength: 192 + 880, elementOffset: 48 },
+    ]);
+    for (const w of windows) {
+      expect(w.byteOffset % 256).toBe(0);
+      expect(w.byteLength).toBeLessThanOrEqual(4096);
+    }
+  });
+
+  it('splits nhwc into runs of whole images', () => {
+    // images of 3 channels × 50 positions = 600 bytes: 6 per window
+    const windows = bindingWindows(tensorGeometry([8, 5, 10, 3], 'nhwc'), small);
+    expect(windows.map((w) => [w.firstInstance, w.instanceCount])).toEqual([[0, 18], [18, 6]]);
+    expect(windows[1]).toMatchObject({ byteOffset: 3584, elementOffset: 4, byteLength: 16 + 2 * 600 });
+  });
+
+  it('refuses an instance larger than one binding, naming the limit and the sizes', () => {
+    expect(() => bindingWindows(tensorGeometry([1, 2, 40, 40], 'nchw'), small)).toThrow(
+      /shape \[1, 2, 40, 40\] needs 12800 bytes and one instance alone needs 6400 bytes, more than this device's maxStorageBufferBindingSize of 4096/,
+    );
+    expect(() => bindingWindows(tensorGeometry([2, 20, 20, 3], 'nhwc'), small)).toThrow(/one image \(the 3 interleaved instances of nhwc\) alone needs 4800 bytes/);
   });
 });

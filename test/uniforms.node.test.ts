@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { planInstanceNorm } from '../src/planner';
 import { tensorGeometry } from '../src/tensor-geometry';
 import { PARAMS_BYTES, packParams } from '../src/uniforms';
+import { GPU_PROFILE } from './helpers/profiles';
 
 const wgsl = readFileSync(new URL('../shaders/instance-params.wgsl', import.meta.url), 'utf8');
 const structBody = /struct Params \{([^}]*)\}/.exec(wgsl)![1];
@@ -14,21 +15,13 @@ describe('the Params uniform mirrors struct Params in instance-params.wgsl', () 
   });
 
   it('puts each value in the slot of its WGSL field', () => {
-    const geometry = tensorGeometry([2, 5, 7, 3], 'nhwc'); // N=2, spatial 7×5... C=3
-    const plan = planInstanceNorm(geometry, {
-      maxWorkgroupsPerDimension: 65535,
-      maxInvocationsPerWorkgroup: 256,
-      maxStorageBufferBindingSize: 2 ** 27,
-      maxBufferSize: 2 ** 28,
-      isCpuAdapter: false,
-      hasSubgroups: false,
-      adapterName: 'test',
-    }, 'split');
-    const bytes = packParams(geometry, plan, 0.25, { hasScale: true, hasBias: false });
-    const u32 = new Uint32Array(bytes);
-    const f32 = new Float32Array(bytes);
+    const geometry = tensorGeometry([2, 5, 7, 3], 'nhwc'); // N = 2, spatial 5×7, C = 3
+    const plan = planInstanceNorm(geometry, GPU_PROFILE, 'split');
+    const window = { ...plan.windows[0], elementOffset: 17, firstInstance: 4, instanceCount: 2 };
+    const u32 = packParams(geometry, plan, window, 0.25, { hasScale: true, hasBias: false });
+    const f32 = new Float32Array(u32.buffer);
     const at = (name: string) => fields.indexOf(name);
-    expect(u32[at('instanceCount')]).toBe(6);
+    expect(u32[at('instanceCount')]).toBe(2); // of the window
     expect(u32[at('channels')]).toBe(3);
     expect(u32[at('spatialSize')]).toBe(35);
     expect(u32[at('channelStride')]).toBe(1);
@@ -36,7 +29,9 @@ describe('the Params uniform mirrors struct Params in instance-params.wgsl', () 
     expect(u32[at('channelsLast')]).toBe(1);
     expect(u32[at('chunkSize')]).toBe(plan.chunkSize);
     expect(u32[at('chunksPerInstance')]).toBe(1);
-    expect(u32[at('elementCount')]).toBe(210);
+    expect(u32[at('elementCount')]).toBe(70); // of the window
+    expect(u32[at('elementOffset')]).toBe(17);
+    expect(u32[at('firstInstance')]).toBe(4);
     expect(f32[at('epsilon')]).toBe(0.25);
     expect(u32[at('hasScale')]).toBe(1);
     expect(u32[at('hasBias')]).toBe(0);

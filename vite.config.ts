@@ -2,6 +2,10 @@ import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { CHROMIUM_ARGS, chromiumPath } from './scripts/chromium-path.mjs';
 
+// The fuzz test: a fixed seed and a short run by default (CI), longer with `npm run fuzz`.
+const fuzzRuns = Number(process.env.FUZZ_RUNS ?? 200);
+const fuzzSeed = Number(process.env.FUZZ_SEED ?? (process.env.FUZZ_RUNS ? Date.now() % 2 ** 31 : 20261125));
+
 // One config for the library build (`vite build`), the demo (`vite demo`) and the tests.
 export default defineConfig({
   build: {
@@ -22,7 +26,8 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['test/**/*.browser.test.ts'],
-          testTimeout: 120_000,
+          testTimeout: 600_000,
+          provide: { fuzzRuns, fuzzSeed },
           browser: {
             enabled: true,
             headless: true,

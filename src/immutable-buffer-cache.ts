@@ -3,8 +3,9 @@
  * against the bytes they must hold. A queue write lands before any command buffer is
  * submitted, so a buffer rewritten per call would hand every encode() still waiting in an
  * app's encoder the last call's data; a new buffer per distinct content avoids that.
- * Least recently used entries are dropped beyond `capacity`; they are not destroyed, as an
- * encoder not yet submitted may still use them, and are freed when collected.
+ * Beyond `capacity` entries the least recently used is destroyed, so that live buffers stay
+ * bounded however many distinct calls an app makes: an encoder that records more than
+ * `capacity` distinct calls before it is submitted fails WebGPU validation at submit.
  */
 export class ImmutableBufferCache<Key> {
   private readonly entries = new Map<Key, { buffer: GPUBuffer; bytes: Uint8Array }>();
@@ -13,7 +14,7 @@ export class ImmutableBufferCache<Key> {
     private readonly device: GPUDevice,
     private readonly label: string,
     private readonly usage: GPUBufferUsageFlags,
-    private readonly capacity = 64,
+    private readonly capacity = 256,
   ) {}
 
   get(key: Key, contents: ArrayBufferView): GPUBuffer {
@@ -25,7 +26,9 @@ export class ImmutableBufferCache<Key> {
       return entry.buffer;
     }
     if (this.entries.size >= this.capacity) {
-      this.entries.delete(this.entries.keys().next().value as Key);
+      const [oldestKey, oldest] = this.entries.entries().next().value as [Key, { buffer: GPUBuffer }];
+      this.entries.delete(oldestKey);
+      oldest.buffer.destroy();
     }
     // Storage and uniform bindings want sizes in multiples of 4, at least 16 bytes.
     const size = Math.max(16, Math.ceil(bytes.byteLength / 4) * 4);

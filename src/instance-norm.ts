@@ -41,28 +41,21 @@ const OPTIONAL_FEATURES: readonly GPUFeatureName[] = ['subgroups', 'shader-f16',
 export class InstanceNorm {
   /** Where the work runs. */
   readonly backend: 'webgpu' | 'cpu';
-  /** The device of the WebGPU backend; undefined on the CPU backend. */
-  readonly device?: GPUDevice;
 
-  private readonly gpu?: GpuBackend;
-  private destroyed = false;
+  private gpu?: GpuBackend;
+  private ownsDevice = false;
   private lost?: GPUDeviceLostInfo;
+  private destroyed = false;
   private deferredError?: InstanceNormError;
   private readonly pendingChecks = new Set<Promise<void>>();
 
   private constructor(
     device: GPUDevice | undefined,
-    private readonly ownsDevice: boolean,
-    strategy: Strategy | undefined,
+    ownsDevice: boolean,
+    private readonly strategy: Strategy | undefined,
   ) {
     this.backend = device ? 'webgpu' : 'cpu';
-    this.device = device;
-    if (device) {
-      this.gpu = new GpuBackend(device, strategy);
-      device.lost.then((info) => {
-        this.lost = info;
-      });
-    }
+    if (device) this.attach(device, ownsDevice);
   }
 
   /**
@@ -83,33 +76,24 @@ export class InstanceNorm {
     }
     const forced = strategy === 'auto' ? undefined : strategy;
     if (options.device !== undefined) {
-      if (typeof GPUDevice === 'undefined' || !(options.device instanceof GPUDevice)) {
-        throw new InstanceNormError(`device must be a GPUDevice, got ${describe(options.device)}`);
-      }
-      return new InstanceNorm(options.device, false, forced);
+      return new InstanceNorm(checkedDevice(options.device), false, forced);
     }
-    const unavailable = (why: string): InstanceNorm => {
-      if (fallback === 'error') throw new InstanceNormError(`WebGPU is unavailable: ${why} (fallback: 'error')`);
-      return new InstanceNorm(undefined, false, undefined);
-    };
-    const gpu = globalThis.navigator?.gpu;
-    if (!gpu) return unavailable('navigator.gpu is missing in this browser or context');
-    const adapter = await gpu.requestAdapter().catch(() => null);
-    if (!adapter) return unavailable('navigator.gpu.requestAdapter() found no adapter');
-    const device = await adapter.requestDevice({
-      label: 'InstanceNorm.device',
-      requiredFeatures: OPTIONAL_FEATURES.filter((feature) => adapter.features.has(feature)),
-      requiredLimits: {
-        maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
-        maxBufferSize: adapter.limits.maxBufferSize,
-      },
+    const device = await requestDevice().catch((error: unknown) => {
+      if (fallback === 'error') throw error;
+      return undefined;
     });
-    return new InstanceNorm(device, true, forced);
+    return new InstanceNorm(device, device !== undefined, forced);
+  }
+
+  /** The device of the WebGPU backend (a new one after a lost device was replaced); undefined on the CPU. */
+  get device(): GPUDevice | undefined {
+    return this.gpu?.device;
   }
 
   /**
    * Normalizes a typed array: uploads it, computes, reads the result back.
-   * On the CPU backend it runs {@link instanceNormCpu}.
+   * On the CPU backend it runs {@link instanceNormCpu}. If the instance's own device was
+   * lost, a new one is requested first.
    *
    * @param shape - `[N, C, ...spatial]` ('nchw', the default) or `[N, ...spatial, C]` ('nhwc').
    * @returns a new Float32Array of the input's shape.
@@ -119,11 +103,18 @@ export class InstanceNorm {
     this.assertUsable('run');
     const call = validateCall(shape, options);
     validateInputArray(input, call.geometry);
-    if (!this.gpu) return instanceNormCpu(input, shape, options);
-    this.checkBindingSize(call.geometry);
-    const affine = this.gpuAffine(call.geometry, options);
-    const { device } = this.gpu;
+    if (this.backend === 'cpu') return instanceNormCpu(input, shape, options);
+    if (this.lost && this.ownsDevice) this.attach(await requestDevice(), true);
+    const gpu = this.liveGpu('run');
+    const affine = gpuAffine(call.geometry, options);
+    const { device } = gpu;
     const bytes = input.byteLength;
+    if (bytes > gpu.profile.maxBufferSize) {
+      throw new InstanceNormError(
+        `run(): shape ${describe(call.geometry.shape)} needs buffers of ${bytes} bytes, more than this device's maxBufferSize of ${gpu.profile.maxBufferSize}; ` +
+          'normalize it in parts with encode()',
+      );
+    }
     const created: GPUBuffer[] = [];
     const buffer = (label: string, usage: GPUBufferUsageFlags, mappedAtCreation = false) => {
       const b = device.createBuffer({ label: `InstanceNorm.run.${label}`, size: bytes, usage, mappedAtCreation });
@@ -139,19 +130,25 @@ export class InstanceNorm {
       const outputBuffer = buffer('output', GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
       const readback = buffer('readback', GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
       const encoder = device.createCommandEncoder({ label: 'InstanceNorm.run.encoder' });
-      this.gpu.encode(encoder, { ...call, ...affine, input: inputBuffer, output: outputBuffer });
+      gpu.encode(encoder, { ...call, ...affine, input: inputBuffer, output: outputBuffer });
       encoder.copyBufferToBuffer(outputBuffer, 0, readback, 0, bytes);
       device.queue.submit([encoder.finish()]);
       const validation = device.popErrorScope();
       const memory = device.popErrorScope();
       // Settled before anything throws, so destroying the buffer below leaves no rejection unhandled.
-      const mapFailure = await readback.mapAsync(GPUMapMode.READ).then(() => undefined, (cause: unknown) => ({ cause }));
+      const mapFailure = await readback.mapAsync(GPUMapMode.READ).then(
+        () => undefined,
+        (cause: unknown) => ({ cause }),
+      );
+      if (mapFailure) {
+        // Nothing here unmaps the readback early, so an aborted mapping means the device went
+        // away; device.lost, with the reason, may resolve a little later.
+        const lost = await Promise.race([device.lost, new Promise<undefined>((resolve) => setTimeout(resolve, 1000))]);
+        const reason = lost ? `(${lost.reason}): ${lost.message}` : `: ${String(mapFailure.cause)}`;
+        throw new InstanceNormError(`run(): the GPU device was lost while this call was in flight ${reason}`, mapFailure);
+      }
       const error = (await validation) ?? (await memory);
       if (error) throw new InstanceNormError(`WebGPU error in InstanceNorm.run: ${error.message}`);
-      if (mapFailure) {
-        const why = this.lost ? `the GPU device was lost (${this.lost.message})` : String(mapFailure.cause);
-        throw new InstanceNormError(`run(): reading the result back failed: ${why}`, mapFailure);
-      }
       return new Float32Array(readback.getMappedRange().slice(0));
     } finally {
       for (const b of created) b.destroy();
@@ -163,6 +160,7 @@ export class InstanceNorm {
    * submitted or awaited. Both buffers need STORAGE usage and room for the shape's elements,
    * and must differ (in-place is not supported). WebGPU validation errors of this call are
    * reported by the next call on this instance, or by {@link checkErrors}.
+   * Up to 256 calls with distinct sizes, epsilons or affine arrays may be recorded between submits.
    */
   encode(
     encoder: GPUCommandEncoder,
@@ -172,7 +170,10 @@ export class InstanceNorm {
     options?: InstanceNormOptions,
   ): void {
     this.assertUsable('encode');
-    if (!this.gpu) throw new InstanceNormError('encode needs the WebGPU backend; this instance runs on the CPU, use run()');
+    if (this.backend === 'cpu') {
+      throw new InstanceNormError('encode needs the WebGPU backend; this instance runs on the CPU, use run()');
+    }
+    const gpu = this.liveGpu('encode');
     const call = validateCall(shape, options);
     const detail = `${call.geometry.elementCount} float32 values for shape ${describe(call.geometry.shape)}`;
     if (!isGpuBuffer(input)) throw new InstanceNormError(`input must be a GPUBuffer, got ${describeKind(input)}`);
@@ -182,22 +183,34 @@ export class InstanceNorm {
     }
     validateStorageBuffer('input buffer', input, call.geometry.elementCount, detail);
     validateStorageBuffer('output buffer', output, call.geometry.elementCount, detail);
-    this.checkBindingSize(call.geometry);
-    const affine = this.gpuAffine(call.geometry, options);
-    const { device } = this.gpu;
+    const affine = gpuAffine(call.geometry, options);
+    const { device } = gpu;
     device.pushErrorScope('validation');
     try {
-      this.gpu.encode(encoder, { ...call, ...affine, input, output });
+      gpu.encode(encoder, { ...call, ...affine, input, output });
     } finally {
       this.track(device.popErrorScope(), 'encode');
     }
   }
 
-  /** The plan the GPU backend would carry out for this shape: strategy, dispatches, scratch sizes. */
+  /** The plan the GPU backend would carry out for this shape: strategy, windows, dispatches, scratch sizes. */
   plan(shape: readonly number[], options?: InstanceNormOptions): InstanceNormPlan {
     this.assertUsable('plan');
     if (!this.gpu) throw new InstanceNormError('plan needs the WebGPU backend; this instance runs on the CPU');
     return this.gpu.plan(validateCall(shape, options).geometry);
+  }
+
+  /**
+   * Moves the instance to another device, typically after its device was lost: its buffers on
+   * the old device are freed, and pipelines are compiled anew on the new one. The instance
+   * does not own (or destroy) a device attached this way.
+   */
+  attachDevice(device: GPUDevice): void {
+    if (this.destroyed) throw new InstanceNormError('attachDevice() called on a destroyed InstanceNorm');
+    if (this.backend === 'cpu') {
+      throw new InstanceNormError('attachDevice() needs the WebGPU backend; create a new InstanceNorm with { device }');
+    }
+    this.attach(checkedDevice(device), false);
   }
 
   /** Resolves once every encode() so far has been validated by WebGPU; rejects with the first error. */
@@ -210,15 +223,38 @@ export class InstanceNorm {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    const device = this.gpu?.device;
     this.gpu?.destroy();
-    if (this.ownsDevice) this.device?.destroy();
+    if (this.ownsDevice) device?.destroy();
+  }
+
+  private attach(device: GPUDevice, owns: boolean): void {
+    const previous = this.gpu;
+    if (previous) {
+      previous.destroy();
+      if (this.ownsDevice && previous.device !== device) previous.device.destroy();
+    }
+    this.gpu = new GpuBackend(device, this.strategy);
+    this.ownsDevice = owns;
+    this.lost = undefined;
+    device.lost.then((info) => {
+      if (this.gpu?.device === device) this.lost = info;
+    });
+  }
+
+  /** The GPU backend, if its device still lives. */
+  private liveGpu(method: string): GpuBackend {
+    if (this.lost) {
+      const remedy = this.ownsDevice
+        ? 'run() requests a new device; or attach one with attachDevice()'
+        : 'attach a new device with attachDevice()';
+      throw new InstanceNormError(`${method}(): the GPU device was lost (${this.lost.reason}): ${this.lost.message}; ${remedy}`);
+    }
+    return this.gpu!;
   }
 
   private assertUsable(method: string): void {
     if (this.destroyed) throw new InstanceNormError(`${method}() called on a destroyed InstanceNorm`);
-    if (this.lost) {
-      throw new InstanceNormError(`${method}(): the GPU device was lost (${this.lost.reason}): ${this.lost.message}`);
-    }
     this.throwDeferredError();
   }
 
@@ -231,32 +267,55 @@ export class InstanceNorm {
   }
 
   private track(check: Promise<GPUError | null>, method: string): void {
-    const pending = check.then((error) => {
-      this.pendingChecks.delete(pending);
-      if (error && !this.deferredError) {
-        this.deferredError = new InstanceNormError(`WebGPU error in InstanceNorm.${method}: ${error.message}`);
-      }
-    });
+    const pending: Promise<void> = check.then(
+      (error) => {
+        this.pendingChecks.delete(pending);
+        if (error && !this.deferredError) {
+          this.deferredError = new InstanceNormError(`WebGPU error in InstanceNorm.${method}: ${error.message}`);
+        }
+      },
+      () => {
+        this.pendingChecks.delete(pending); // the device was lost: the next call reports it
+      },
+    );
     this.pendingChecks.add(pending);
   }
+}
 
-  private checkBindingSize(geometry: TensorGeometry): void {
-    const { maxStorageBufferBindingSize: limit } = this.gpu!.profile;
-    const bytes = geometry.elementCount * 4;
-    if (bytes > limit) {
-      throw new InstanceNormError(
-        `shape ${describe(geometry.shape)} needs ${bytes} bytes, more than this device's maxStorageBufferBindingSize of ${limit}`,
-      );
-    }
+function checkedDevice(device: unknown): GPUDevice {
+  if (typeof GPUDevice === 'undefined' || !(device instanceof GPUDevice)) {
+    throw new InstanceNormError(`device must be a GPUDevice, got ${describe(device)}`);
   }
+  return device;
+}
 
-  private gpuAffine(geometry: TensorGeometry, options: InstanceNormOptions | undefined): Pick<GpuCall, 'scale' | 'bias'> {
-    const check = (name: 'scale' | 'bias', value: unknown): Float32Array | GPUBuffer | undefined => {
-      if (value === undefined) return undefined;
-      if (value instanceof Float32Array) return validateAffineArray(name, value, geometry);
-      if (isGpuBuffer(value)) return validateStorageBuffer(name, value, geometry.channels, `C = ${geometry.channels} float32 values`);
-      throw new InstanceNormError(`${name} must be a Float32Array or GPUBuffer of length C = ${geometry.channels}, got ${describeKind(value)}`);
-    };
-    return { scale: check('scale', options?.scale), bias: check('bias', options?.bias) };
+/** A device of our own, with the optional features and the buffer limits the adapter allows. */
+async function requestDevice(): Promise<GPUDevice> {
+  const gpu = globalThis.navigator?.gpu;
+  if (!gpu) throw new InstanceNormError('WebGPU is unavailable: navigator.gpu is missing in this browser or context');
+  const adapter = await gpu.requestAdapter().catch(() => null);
+  if (!adapter) throw new InstanceNormError('WebGPU is unavailable: navigator.gpu.requestAdapter() found no adapter');
+  try {
+    return await adapter.requestDevice({
+      label: 'InstanceNorm.device',
+      requiredFeatures: OPTIONAL_FEATURES.filter((feature) => adapter.features.has(feature)),
+      requiredLimits: {
+        maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+        maxBufferSize: adapter.limits.maxBufferSize,
+      },
+    });
+  } catch (cause) {
+    throw new InstanceNormError(`WebGPU is unavailable: requestDevice() failed: ${String(cause)}`, { cause });
   }
+}
+
+/** scale and bias checked for the GPU: Float32Array or GPUBuffer of C values. */
+function gpuAffine(geometry: TensorGeometry, options: InstanceNormOptions | undefined): Pick<GpuCall, 'scale' | 'bias'> {
+  const check = (name: 'scale' | 'bias', value: unknown): Float32Array | GPUBuffer | undefined => {
+    if (value === undefined) return undefined;
+    if (value instanceof Float32Array) return validateAffineArray(name, value, geometry);
+    if (isGpuBuffer(value)) return validateStorageBuffer(name, value, geometry.channels, `C = ${geometry.channels} float32 values`);
+    throw new InstanceNormError(`${name} must be a Float32Array or GPUBuffer of length C = ${geometry.channels}, got ${describeKind(value)}`);
+  };
+  return { scale: check('scale', options?.scale), bias: check('bias', options?.bias) };
 }

@@ -9,6 +9,9 @@ export class ScratchBuffers {
   readonly placeholder: GPUBuffer;
   private partials: GPUBuffer;
   private stats: GPUBuffer;
+  // Outgrown buffers, kept until destroy(): an encoder not yet submitted may still use them.
+  // Sizes double, so there are few.
+  private readonly outgrown: GPUBuffer[] = [];
 
   constructor(private readonly device: GPUDevice) {
     this.placeholder = this.create('InstanceNorm.placeholder', 16);
@@ -18,14 +21,19 @@ export class ScratchBuffers {
 
   /** The partials buffer, at least `bytes` long. */
   partialsBuffer(bytes: number): GPUBuffer {
-    // A replaced buffer is left to the collector: an encoder not yet submitted may use it.
-    if (this.partials.size < bytes) this.partials = this.create('InstanceNorm.partials', grownSize(bytes));
+    if (this.partials.size < bytes) {
+      this.outgrown.push(this.partials);
+      this.partials = this.create('InstanceNorm.partials', grownSize(bytes));
+    }
     return this.partials;
   }
 
   /** The statistics buffer, at least `bytes` long. */
   statsBuffer(bytes: number): GPUBuffer {
-    if (this.stats.size < bytes) this.stats = this.create('InstanceNorm.stats', grownSize(bytes));
+    if (this.stats.size < bytes) {
+      this.outgrown.push(this.stats);
+      this.stats = this.create('InstanceNorm.stats', grownSize(bytes));
+    }
     return this.stats;
   }
 
@@ -33,6 +41,8 @@ export class ScratchBuffers {
     this.placeholder.destroy();
     this.partials.destroy();
     this.stats.destroy();
+    for (const buffer of this.outgrown) buffer.destroy();
+    this.outgrown.length = 0;
   }
 
   private create(label: string, size: number): GPUBuffer {

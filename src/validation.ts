@@ -7,8 +7,8 @@ import { type TensorGeometry, tensorGeometry } from './tensor-geometry';
 
 const LAYOUTS: readonly Layout[] = ['nchw', 'nhwc'];
 
-// Element indices are u32 on the GPU: a larger tensor cannot be addressed.
-const MAX_ELEMENTS = 2 ** 32 - 1;
+// Byte sizes and offsets of GPU buffers are handled as u32 here: a tensor holds at most 2^32 bytes.
+const MAX_BYTES = 2 ** 32;
 
 /** The backend-independent part of a call: shape, layout and epsilon, checked. */
 export interface CheckedCall {
@@ -52,9 +52,9 @@ export function validateShape(shape: unknown, layout: Layout): readonly number[]
     }
   });
   const elementCount = (shape as number[]).reduce((a, b) => a * b, 1);
-  if (elementCount > MAX_ELEMENTS) {
+  if (elementCount * 4 > MAX_BYTES) {
     throw new InstanceNormError(
-      `shape ${describe(shape)} has ${elementCount} elements, more than the ${MAX_ELEMENTS} a tensor can address`,
+      `shape ${describe(shape)} has ${elementCount} elements, ${elementCount * 4} bytes as float32: more than the 2^32 bytes a tensor may hold`,
     );
   }
   return shape as number[];

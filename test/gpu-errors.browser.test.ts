@@ -32,7 +32,25 @@ const badEncodes: [string, () => void, RegExp][] = [
   ['a zero dimension', () => encodeWith(buffer(48), buffer(48), {}, [1, 0, 4]), /shape\[1\] must be a positive integer, got 0/],
   ['epsilon -1', () => encodeWith(buffer(48), buffer(48), { epsilon: -1 }), /epsilon must be a finite number ≥ 0, got -1/],
   ['layout NHWC in capitals', () => encodeWith(buffer(48), buffer(48), { layout: 'NHWC' }), /layout must be 'nchw' or 'nhwc', got 'NHWC'/],
+  ['layout nchwx', () => encodeWith(buffer(48), buffer(48), { layout: 'nchwx' }), /layout must be 'nchw' or 'nhwc', got 'nchwx'/],
+  ['a shape of rank 6', () => encodeWith(buffer(48), buffer(48), {}, [1, 1, 1, 1, 1, 12]), /got rank 6/],
+  ['a fractional dimension', () => encodeWith(buffer(48), buffer(48), {}, [1, 3, 4.5]), /shape\[2\] must be a positive integer, got 4\.5/],
+  ['a negative dimension', () => encodeWith(buffer(48), buffer(48), {}, [-1, 3, 4]), /shape\[0\] must be a positive integer, got -1/],
+  ['a dimension given as a string', () => encodeWith(buffer(48), buffer(48), {}, [1, '3', 4]), /shape\[1\] must be a positive integer, got '3'/],
+  ['a shape that is not an array', () => encodeWith(buffer(48), buffer(48), {}, 'big'), /shape must be an array of positive integers, got 'big'/],
+  ['a shape of more than 2^32 bytes', () => encodeWith(buffer(48), buffer(48), {}, [1024, 1024, 1025]), /4299161600 bytes as float32: more than the 2\^32 bytes/],
+  ['epsilon NaN', () => encodeWith(buffer(48), buffer(48), { epsilon: Number.NaN }), /epsilon must be a finite number ≥ 0, got NaN/],
+  ['epsilon Infinity', () => encodeWith(buffer(48), buffer(48), { epsilon: Number.POSITIVE_INFINITY }), /epsilon must be a finite number ≥ 0, got Infinity/],
+  ['epsilon as a string', () => encodeWith(buffer(48), buffer(48), { epsilon: '1e-5' }), /epsilon must be a finite number ≥ 0, got '1e-5'/],
+  ['options that are not an object', () => encodeWith(buffer(48), buffer(48), 'nhwc' as never), /options must be an object or undefined, got 'nhwc'/],
+  ['a bias array of C + 1 values in nhwc', () => encodeWith(buffer(48), buffer(48), { layout: 'nhwc', bias: new Float32Array(5) }, [1, 3, 4]), /bias has length 5, expected C = 4/],
+  ['no input buffer', () => encodeWith(undefined as never, buffer(48)), /input must be a GPUBuffer, got undefined/],
+  ['an output typed array', () => encodeWith(buffer(48), new Float32Array(12) as never), /output must be a GPUBuffer, got Float32Array\(12\)/],
 ];
+
+it('the table above holds at least 25 bad inputs', () => {
+  expect(badEncodes.length).toBeGreaterThanOrEqual(25);
+});
 
 describe('bad encode() arguments throw InstanceNormError before touching the GPU', () => {
   it.each(badEncodes)('%s', (_name, call, message) => {

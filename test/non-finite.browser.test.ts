@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { instanceNormCpu } from '../src';
+import { expectClose } from './helpers/compare';
+import { STRATEGY_CHOICES, useGpuInstances } from './helpers/gpu-instance';
+import { normalizeOnGpu } from './helpers/gpu';
+import { randomNormal } from './helpers/random';
+
+const gpu = useGpuInstances();
+
+// [N, C, H, W] = [2, 3, 17, 19]: 6 instances of 323 elements.
+const t = { batch: 2, channels: 3, size: 17 * 19 };
+
+/** Flat index of spatial position p of instance (n, c) in either layout. */
+function at(layout: 'nchw' | 'nhwc', instance: number, p: number): number {
+  const n = Math.floor(instance / t.channels);
+  const c = instance % t.channels;
+  return layout === 'nchw' ? instance * t.size + p : (n * t.size + p) * t.channels + c;
+}
+
+function instanceValues(y: Float32Array, layout: 'nchw' | 'nhwc', instance: number): number[] {
+  return Array.from({ length: t.size }, (_, p) => y[at(layout, instance, p)]);
+}
+
+describe.each(STRATEGY_CHOICES)('strategy %s', (strategy) => {
+  it.each(['nchw', 'nhwc'] as const)('NaN and ±Inf spoil only their own instance (%s)', async (layout) => {
+    const shape = layout === 'nchw' ? [2, 3, 17, 19] : [2, 17, 19, 3];
+    const x = randomNormal(2 * 3 * t.size, 31, 1, 2);
+    x[at(layout, 1, 0)] = Number.POSITIVE_INFINITY; // at the pivot
+    x[at(layout, 2, 100)] = Number.NEGATIVE_INFINITY;
+    x[at(layout, 4, 322)] = Number.NaN; // the last element
+    const y = await normalizeOnGpu(gpu.norm(strategy), x, shape, { layout });
+    const expected = instanceNormCpu(x, shape, { layout });
+    for (const spoiled of [1, 2, 4]) {
+      expect(instanceValues(y, layout, spoiled).every(Number.isNaN), `instance ${spoiled} all NaN`).toBe(true);
+    }
+    for (const clean of [0, 3, 5]) {
+      expectClose(Float32Array.from(instanceValues(y, layout, clean)), Float32Array.from(instanceValues(expected, layout, clean)), 1e-4);
+    }
+  });
+
+  it('stays accurate on huge, tiny and subnormal magnitudes and on constant instances', async () => {
+    const shape = [1, 5, 40, 41];
+    const size = 40 * 41;
+    const x = new Float32Array(5 * size);
+    x.set(randomNormal(size, 1, 3e16, 1e15), 0); // deviations near 1e15: squares near 1e30
+    x.set(randomNormal(size, 2, -2e-30, 1e-30), size); // tiny: the variance underflows, epsilon dominates
+    x.set(randomNormal(size, 3, 0, 1e-39), 2 * size); // subnormal
+    x.fill(123.456, 3 * size, 4 * size); // constant: variance 0, output = bias
+    x.set(randomNormal(size, 4, 0, 1e18), 4 * size); // deviations near 1e18: squares near 1e36
+    const options = { bias: new Float32Array([0, 0.5, -0.5, 2, 0]) };
+    expectClose(await normalizeOnGpu(gpu.norm(strategy), x, shape, options), instanceNormCpu(x, shape, options), 1e-4);
+  });
+
+  it('gives NaN, not a wrong number, where the variance overflows float32', async () => {
+    const shape = [1, 2, 300];
+    const x = new Float32Array(600);
+    x.set(randomNormal(300, 5, 0, 1e25), 0); // squares near 1e50: beyond float32
+    x.set(randomNormal(300, 6, 0, 1), 300);
+    const y = await normalizeOnGpu(gpu.norm(strategy), x, shape);
+    expect(Array.from(y.subarray(0, 300)).every(Number.isNaN)).toBe(true);
+    expectClose(y.subarray(300), instanceNormCpu(x, shape).subarray(300), 1e-4);
+  });
+});

@@ -1,0 +1,207 @@
+import * as ort from 'onnxruntime-web/webgpu';
+import { InstanceNorm, instanceNormCpu } from '../src';
+import copyWGSL from './copy.wgsl?raw';
+import { instanceNormModel } from './onnx-model';
+import { BENCH_SHAPES, layoutShape } from './shapes';
+
+export interface BenchConfig {
+  readonly quick: boolean;
+}
+
+export interface BenchRow {
+  readonly shape: string;
+  readonly layout: string;
+  readonly elements: number;
+  readonly strategy: string;
+  /** Milliseconds per call, median over repetitions after warm-up; GPU work awaited. */
+  readonly oursMs: number;
+  readonly copyMs: number;
+  readonly ortMs: number | null;
+  readonly cpuMs: number | null;
+  readonly ortWasmMs: number | null;
+}
+
+export interface BenchReport {
+  readonly adapter: string;
+  readonly ortVersion: string;
+  readonly rows: BenchRow[];
+}
+
+const EPSILON = 1e-5;
+
+async function medianMs(run: () => void | Promise<unknown>, after: () => Promise<unknown>, warmup: number, reps: number) {
+  for (let i = 0; i < warmup; i++) {
+    await run();
+    await after();
+  }
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const started = performance.now();
+    await run();
+    await after();
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+function randomData(length: number): Float32Array {
+  const data = new Float32Array(length);
+  let state = 12345;
+  for (let i = 0; i < length; i++) {
+    state = (state * 1103515245 + 12345) >>> 0;
+    data[i] = (state / 2 ** 32) * 4 - 2 + 0.5;
+  }
+  return data;
+}
+
+function gpuBuffer(device: GPUDevice, data: Float32Array): GPUBuffer {
+  const buffer = device.createBuffer({
+    size: Math.ceil(data.byteLength / 16) * 16,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    mappedAtCreation: true,
+  });
+  new Float32Array(buffer.getMappedRange(), 0, data.length).set(data);
+  buffer.unmap();
+  return buffer;
+}
+
+function copyKernel(device: GPUDevice) {
+  const pipeline = device.createComputePipeline({
+    layout: 'auto',
+    compute: { module: device.createShaderModule({ code: copyWGSL }), entryPoint: 'main' },
+  });
+  return (input: GPUBuffer, output: GPUBuffer) => {
+    const vectors = input.size / 16;
+    const workgroups = Math.ceil(vectors / 256);
+    const x = Math.min(workgroups, device.limits.maxComputeWorkgroupsPerDimension);
+    const bindGroup = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: input } },
+        { binding: 1, resource: { buffer: output } },
+      ],
+    });
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, Math.ceil(workgroups / x));
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+  };
+}
+
+async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.wasmPaths = '/node_modules/onnxruntime-web/dist/';
+  // ORT's WebGPU EP makes its own device and publishes it once a session exists: everything
+  // here runs on that one device, as an app that shares ORT's device would.
+  await ort.InferenceSession.create(instanceNormModel([1, 1, 4], EPSILON), { executionProviders: ['webgpu'] });
+  const device = await ort.env.webgpu.device;
+  console.log(`device features: ${[...device.features].join(', ')}`);
+  const norm = await InstanceNorm.create({ device });
+  const copy = copyKernel(device);
+  const idle = () => device.queue.onSubmittedWorkDone();
+  const reps = config.quick ? 5 : 15;
+  const warmup = config.quick ? 2 : 3;
+  const shapes = BENCH_SHAPES.filter((s) => !config.quick || s.quick);
+  const rows: BenchRow[] = [];
+
+  for (const s of shapes) {
+    const shape = layoutShape(s);
+    const channels = s.dims[1];
+    const elements = shape.reduce((a, b) => a * b, 1);
+    const x = randomData(elements);
+    const scale = randomData(channels);
+    const bias = randomData(channels);
+    const input = gpuBuffer(device, x);
+    const output = gpuBuffer(device, new Float32Array(elements));
+    const scaleBuffer = gpuBuffer(device, scale);
+    const biasBuffer = gpuBuffer(device, bias);
+    const options = { layout: s.layout, epsilon: EPSILON, scale: scaleBuffer, bias: biasBuffer };
+
+    const oursMs = await medianMs(() => {
+      const encoder = device.createCommandEncoder();
+      norm.encode(encoder, input, output, shape, options);
+      device.queue.submit([encoder.finish()]);
+    }, idle, warmup, reps);
+    await norm.checkErrors();
+    const copyMs = await medianMs(() => copy(input, output), idle, warmup, reps);
+
+    // ONNX's InstanceNormalization is channels-first: an nhwc case runs ORT on the same tensor as nchw.
+    const ortMs = await timeOrt(s.dims, input, scaleBuffer, biasBuffer, idle, warmup, config.quick ? 3 : 7).catch((e: unknown) => {
+      console.log(`ORT WebGPU failed on ${s.dims}: ${String(e)}`);
+      return null;
+    });
+    const cpuOptions = { layout: s.layout, epsilon: EPSILON, scale, bias };
+    const cpuMs = await medianMs(() => void instanceNormCpu(x, shape, cpuOptions), async () => {}, 1, config.quick ? 3 : 5);
+    const ortWasmMs = await timeOrtWasm(s.dims, x, scale, bias, config.quick ? 3 : 5).catch((e: unknown) => {
+      console.log(`ORT wasm failed on ${s.dims}: ${String(e)}`);
+      return null;
+    });
+
+    const row: BenchRow = {
+      shape: `[${shape.join(', ')}]`,
+      layout: s.layout,
+      elements,
+      strategy: norm.plan(shape, options).strategy,
+      oursMs,
+      copyMs,
+      ortMs,
+      cpuMs,
+      ortWasmMs,
+    };
+    console.log(`bench row ${JSON.stringify(row)}`);
+    rows.push(row);
+    for (const b of [input, output, scaleBuffer, biasBuffer]) b.destroy();
+  }
+  const info = device.adapterInfo;
+  return { adapter: `${info.vendor} / ${info.architecture} / ${info.description}`, ortVersion: ort.env.versions.web ?? '?', rows };
+}
+
+async function timeOrt(
+  dims: readonly number[],
+  input: GPUBuffer,
+  scale: GPUBuffer,
+  bias: GPUBuffer,
+  idle: () => Promise<unknown>,
+  warmup: number,
+  reps: number,
+): Promise<number> {
+  const session = await ort.InferenceSession.create(instanceNormModel(dims, EPSILON), {
+    executionProviders: ['webgpu'],
+    preferredOutputLocation: 'gpu-buffer',
+  });
+  const feeds = {
+    X: ort.Tensor.fromGpuBuffer(input, { dataType: 'float32', dims }),
+    scale: ort.Tensor.fromGpuBuffer(scale, { dataType: 'float32', dims: [dims[1]] }),
+    B: ort.Tensor.fromGpuBuffer(bias, { dataType: 'float32', dims: [dims[1]] }),
+  };
+  const ms = await medianMs(async () => {
+    const result = await session.run(feeds);
+    await idle();
+    result.Y.dispose();
+  }, idle, warmup, reps);
+  await session.release();
+  return ms;
+}
+
+async function timeOrtWasm(dims: readonly number[], x: Float32Array, scale: Float32Array, bias: Float32Array, reps: number) {
+  const session = await ort.InferenceSession.create(instanceNormModel(dims, EPSILON), { executionProviders: ['wasm'] });
+  const feeds = {
+    X: new ort.Tensor('float32', x, dims),
+    scale: new ort.Tensor('float32', scale, [dims[1]]),
+    B: new ort.Tensor('float32', bias, [dims[1]]),
+  };
+  const ms = await medianMs(() => session.run(feeds), async () => {}, 1, reps);
+  await session.release();
+  return ms;
+}
+
+declare global {
+  interface Window {
+    runBenchmark: typeof runBenchmark;
+  }
+}
+window.runBenchmark = runBenchmark;

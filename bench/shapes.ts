@@ -1,0 +1,37 @@
+import type { Layout } from '../src';
+
+export interface BenchShape {
+  /** Logical [N, C, ...spatial]; an 'nhwc' case runs the same tensor channels-last. */
+  readonly dims: readonly number[];
+  readonly layout: Layout;
+  /** Kept by `--quick`. */
+  readonly quick?: boolean;
+}
+
+const nchw = (dims: number[], quick = false): BenchShape => ({ dims, layout: 'nchw', quick });
+const nhwc = (dims: number[], quick = false): BenchShape => ({ dims, layout: 'nhwc', quick });
+
+export const BENCH_SHAPES: readonly BenchShape[] = [
+  // one image of a few channels, split across the device
+  nchw([1, 3, 1024, 1024], true),
+  nchw([1, 16, 512, 512], true),
+  // style transfer and image generators: 32-256 channels at 16²-256², batch 1-16
+  nchw([1, 32, 256, 256]),
+  nchw([1, 64, 128, 128], true),
+  nchw([1, 128, 64, 64], true),
+  nchw([4, 128, 64, 64]),
+  nchw([1, 256, 32, 32]),
+  nchw([1, 256, 16, 16], true),
+  nchw([16, 64, 16, 16], true),
+  nchw([16, 256, 16, 16]),
+  // channels-last
+  nhwc([1, 3, 1024, 1024], true),
+  nhwc([1, 64, 128, 128], true),
+  nhwc([16, 64, 16, 16]),
+];
+
+/** The shape array of a case in its layout. */
+export function layoutShape(s: BenchShape): number[] {
+  const [n, c, ...spatial] = s.dims;
+  return s.layout === 'nchw' ? [...s.dims] : [n, ...spatial, c];
+}

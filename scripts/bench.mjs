@@ -1,0 +1,65 @@
+// `npm run bench [-- --quick]`: serves bench/ with Vite, runs it in headless Chromium, prints a
+// table per shape and writes bench-results.json. A benchmark, not a test: nothing fails on time.
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright';
+import { createServer } from 'vite';
+import { CHROMIUM_ARGS, chromiumPath } from './chromium-path.mjs';
+
+const quick = process.argv.includes('--quick');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const server = await createServer({
+  configFile: false,
+  root,
+  logLevel: 'error',
+  server: { port: 0, host: 'localhost' },
+  // ORT finds its .wasm files next to its module: leave it where node_modules serves it.
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+});
+await server.listen();
+const { port } = server.httpServer.address();
+const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+try {
+  const page = await browser.newPage();
+  page.on('console', (message) => {
+    if (!message.text().startsWith('bench row')) console.log(`[page] ${message.text()}`);
+  });
+  page.on('pageerror', (error) => console.error(`[page error] ${error.message}`));
+  await page.goto(`http://localhost:${port}/bench/index.html`);
+  await page.waitForFunction(() => typeof window.runBenchmark === 'function', null, { timeout: 60_000 });
+  const started = Date.now();
+  const report = await page.evaluate((config) => window.runBenchmark(config), { quick });
+  printReport(report);
+  const file = quick ? 'bench-results.quick.json' : 'bench-results.json';
+  writeFileSync(new URL(`../${file}`, import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), quick, ...report }, null, 2)}\n`);
+  console.log(`\n${report.rows.length} shapes in ${((Date.now() - started) / 1000).toFixed(0)} s; written to ${file}`);
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+function printReport(report) {
+  const fixed = (v, digits = 2) => (v === null || v === undefined ? '—' : v.toFixed(digits));
+  console.log(`adapter: ${report.adapter}; ONNX Runtime Web ${report.ortVersion}`);
+  console.log('ms per call: median after warm-up, GPU work awaited. GB/s: bytes read + written per second.');
+  console.log('(ORT runs nhwc cases on the same tensor as nchw: ONNX InstanceNormalization is channels-first.)\n');
+  const header = ['shape', 'layout', 'strategy', 'ours ms', 'GB/s', 'copy ms', 'x copy', 'ORT ms', 'vs ORT', 'CPU ms', 'ORT wasm ms', 'CPU vs wasm'];
+  const rows = report.rows.map((r) => [
+    r.shape,
+    r.layout,
+    r.strategy,
+    fixed(r.oursMs),
+    fixed((2 * 4 * r.elements) / (r.oursMs * 1e6), 1),
+    fixed(r.copyMs),
+    fixed(r.oursMs / r.copyMs),
+    fixed(r.ortMs),
+    r.ortMs === null ? '—' : `${fixed(r.ortMs / r.oursMs, 1)}x`,
+    fixed(r.cpuMs, 1),
+    fixed(r.ortWasmMs, 1),
+    r.ortWasmMs === null || r.cpuMs === null ? '—' : `${fixed(r.ortWasmMs / r.cpuMs, 1)}x`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  for (const r of rows) console.log(line(r));
+}

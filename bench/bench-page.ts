@@ -1,11 +1,16 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import { InstanceNorm, instanceNormCpu } from '../src';
+import { STRATEGIES } from '../src/planner';
 import copyWGSL from './copy.wgsl?raw';
 import { instanceNormModel } from './onnx-model';
 import { BENCH_SHAPES, layoutShape } from './shapes';
 
 export interface BenchConfig {
   readonly quick: boolean;
+  /** Also time every strategy on every shape (the planner's choice is one of them). */
+  readonly strategies: boolean;
+  /** Only shapes whose `[dims] layout` contains this text. */
+  readonly only?: string;
 }
 
 export interface BenchRow {
@@ -19,6 +24,8 @@ export interface BenchRow {
   readonly ortMs: number | null;
   readonly cpuMs: number | null;
   readonly ortWasmMs: number | null;
+  /** With `strategies`: milliseconds per call of each strategy. */
+  readonly byStrategy?: Record<string, number>;
 }
 
 export interface BenchReport {
@@ -105,7 +112,12 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
   const idle = () => device.queue.onSubmittedWorkDone();
   const reps = config.quick ? 5 : 15;
   const warmup = config.quick ? 2 : 3;
-  const shapes = BENCH_SHAPES.filter((s) => !config.quick || s.quick);
+  const shapes = BENCH_SHAPES.filter(
+    (s) => (!config.quick || s.quick) && (!config.only || `[${s.dims.join(', ')}] ${s.layout}`.includes(config.only)),
+  );
+  const forced = config.strategies
+    ? await Promise.all(STRATEGIES.map((strategy) => InstanceNorm.create({ device, strategy })))
+    : [];
   const rows: BenchRow[] = [];
 
   for (const s of shapes) {
@@ -127,6 +139,14 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
       device.queue.submit([encoder.finish()]);
     }, idle, warmup, reps);
     await norm.checkErrors();
+    const byStrategy: Record<string, number> = {};
+    for (const forcedNorm of forced) {
+      byStrategy[forcedNorm.plan(shape, options).strategy] = await medianMs(() => {
+        const encoder = device.createCommandEncoder();
+        forcedNorm.encode(encoder, input, output, shape, options);
+        device.queue.submit([encoder.finish()]);
+      }, idle, warmup, reps);
+    }
     const copyMs = await medianMs(() => copy(input, output), idle, warmup, reps);
 
     // ONNX's InstanceNormalization is channels-first: an nhwc case runs ORT on the same tensor as nchw.
@@ -151,6 +171,7 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
       ortMs,
       cpuMs,
       ortWasmMs,
+      ...(config.strategies ? { byStrategy } : {}),
     };
     console.log(`bench row ${JSON.stringify(row)}`);
     rows.push(row);

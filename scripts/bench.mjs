@@ -7,6 +7,9 @@ import { createServer } from 'vite';
 import { CHROMIUM_ARGS, chromiumPath } from './chromium-path.mjs';
 
 const quick = process.argv.includes('--quick');
+const strategies = process.argv.includes('--strategies');
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex > 0 ? process.argv[onlyIndex + 1] : undefined;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const server = await createServer({
   configFile: false,
@@ -28,7 +31,7 @@ try {
   await page.goto(`http://localhost:${port}/bench/index.html`);
   await page.waitForFunction(() => typeof window.runBenchmark === 'function', null, { timeout: 60_000 });
   const started = Date.now();
-  const report = await page.evaluate((config) => window.runBenchmark(config), { quick });
+  const report = await page.evaluate((config) => window.runBenchmark(config), { quick, strategies, only });
   printReport(report);
   const file = quick ? 'bench-results.quick.json' : 'bench-results.json';
   writeFileSync(new URL(`../${file}`, import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), quick, ...report }, null, 2)}\n`);
@@ -62,4 +65,11 @@ function printReport(report) {
   const line = (cells) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(line(header));
   for (const r of rows) console.log(line(r));
+  if (report.rows.some((r) => r.byStrategy)) {
+    console.log('\nms per call of each strategy (--strategies):');
+    for (const r of report.rows) {
+      const cells = Object.entries(r.byStrategy).map(([name, ms]) => `${name} ${fixed(ms)}`);
+      console.log(`${r.shape.padEnd(widths[0])}  ${r.layout.padEnd(widths[1])}  ${cells.join('  ')}`);
+    }
+  }
 }

@@ -14,5 +14,5 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   for (var chunk = 0u; chunk < params.chunksPerInstance; chunk++) {
     m = mergeMoments(m, unpackMoments(partials[first + chunk]));
   }
-  stats[instance] = instanceStats(input[elementIndex(instance, 0u)], m);
+  stats[instance] = instanceStats(firstValue(input[elementIndex(instance, 0u)]), m);
 }

@@ -10,12 +10,7 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   if (instance >= params.instanceCount) {
     return;
   }
-  let pivot = input[elementIndex(instance, 0u)];
+  let pivot = firstValue(input[elementIndex(instance, 0u)]);
   let s = instanceStats(pivot, rangeMoments(instance, pivot, 0u, params.spatialSize, 1u));
-  let factor = affineScale(instance, s.z);
-  let offset = affineBias(instance);
-  for (var position = 0u; position < params.spatialSize; position++) {
-    let index = elementIndex(instance, position);
-    output[index] = ((input[index] - pivot) - s.y) * factor + offset;
-  }
+  normalizeRange(instance, s, 0u, params.spatialSize, 1u);
 }

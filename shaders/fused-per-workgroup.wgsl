@@ -11,13 +11,8 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   if (instance >= params.instanceCount) {
     return;
   }
-  let pivot = input[elementIndex(instance, 0u)];
+  let pivot = firstValue(input[elementIndex(instance, 0u)]);
   let local = rangeMoments(instance, pivot, localIndex, params.spatialSize, WORKGROUP_SIZE);
   let s = instanceStats(pivot, workgroupMoments(local, localIndex));
-  let factor = affineScale(instance, s.z);
-  let offset = affineBias(instance);
-  for (var position = localIndex; position < params.spatialSize; position += WORKGROUP_SIZE) {
-    let index = elementIndex(instance, position);
-    output[index] = ((input[index] - pivot) - s.y) * factor + offset;
-  }
+  normalizeRange(instance, s, localIndex, params.spatialSize, WORKGROUP_SIZE);
 }

@@ -2,6 +2,10 @@
 // (one explicit layout shared by all passes, see pipeline-cache.ts), and where the
 // elements of one instance (n, c) lie in memory for either layout.
 //
+// Sizes, strides and offsets count Elements: f32 values (scalar-elements.wgsl), or vec4f of
+// four consecutive positions of one nchw instance (vec4-elements.wgsl). Each kernel's module
+// is this file, one of those two, and the kernel's own files (shader-sources.ts).
+//
 // Statistics are kept relative to a per-instance pivot (the instance's first element):
 // x - pivot is exact in f32 when x and pivot are close, so an input whose mean is far from
 // zero loses no precision before it is centred, and the mean's own rounding stays out of
@@ -16,13 +20,11 @@ override WORKGROUP_SIZE: u32 = 64u;
 struct Params {
   instanceCount: u32,     // instances in this window
   channels: u32,          // C
-  spatialSize: u32,       // product of the spatial dimensions
+  spatialSize: u32,       // elements of one instance (the product of the spatial dimensions, / 4 for vec4)
   channelStride: u32,     // elements between channels: spatialSize (nchw) or 1 (nhwc)
   spatialStride: u32,     // elements between spatial positions: 1 (nchw) or C (nhwc)
-  channelsLast: u32,      // 1 for nhwc, 0 for nchw
   chunkSize: u32,         // elements of one instance reduced by one workgroup (split plan)
   chunksPerInstance: u32, // ceil(spatialSize / chunkSize)
-  elementCount: u32,      // elements in this window: instanceCount * spatialSize
   epsilon: f32,
   hasScale: u32,
   hasBias: u32,
@@ -31,8 +33,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> input: array<f32>;
-@group(0) @binding(2) var<storage, read_write> output: array<f32>;
+// Bindings 1 (input) and 2 (output) are declared with their Element type in *-elements.wgsl.
 @group(0) @binding(3) var<storage, read> scale: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 // Per (instance, chunk): vec4(count, meanOffset, variance, 0), written by partial-moments.
@@ -46,15 +47,6 @@ fn elementIndex(instance: u32, position: u32) -> u32 {
   let n = instance / params.channels;
   let c = instance - n * params.channels;
   return params.elementOffset + n * params.channels * params.spatialSize + c * params.channelStride + position * params.spatialStride;
-}
-
-// The instance (n * C + c) that holds element `index` of the window (counted from elementOffset).
-fn instanceOfElement(index: u32) -> u32 {
-  let imageSize = params.channels * params.spatialSize;
-  let n = index / imageSize;
-  let withinImage = index - n * imageSize;
-  let c = select(withinImage / params.spatialSize, withinImage % params.channels, params.channelsLast == 1u);
-  return n * params.channels + c;
 }
 
 // Linear workgroup index of a 1-D or 2-D dispatch grid (2-D where the count exceeds
@@ -72,4 +64,17 @@ fn affineScale(instance: u32, invStd: f32) -> f32 {
 fn affineBias(instance: u32) -> f32 {
   let c = (params.firstInstance + instance) % params.channels;
   return select(0.0, bias[c], params.hasBias == 1u);
+}
+
+// Writes output = (x - mean) * factor + offset for positions first, first + step, ... < end of
+// one instance, with its statistics s = vec4(pivot, meanOffset, 1 / sqrt(var + eps), 0).
+fn normalizeRange(instance: u32, s: vec4f, first: u32, end: u32, step: u32) {
+  let factor = affineScale(instance, s.z);
+  let offset = affineBias(instance);
+  let indexStep = step * params.spatialStride;
+  var index = elementIndex(instance, first);
+  for (var position = first; position < end; position += step) {
+    output[index] = ((input[index] - s.x) - s.y) * factor + offset;
+    index += indexStep;
+  }
 }

@@ -3,7 +3,7 @@
 // formula merges two sets. Both stay accurate where sum(x^2) - sum(x)^2 / n cancels
 // catastrophically. Kept as a variance rather than a sum of squares, so that nothing grows
 // with the count: f32 holds deviations up to about 1e19 from the mean.
-// rangeMoments reads `input` through elementIndex, both in instance-params.wgsl.
+// rangeMoments reads `input` (*-elements.wgsl) through elementIndex (instance-params.wgsl).
 
 struct Moments {
   count: f32,
@@ -17,9 +17,10 @@ fn emptyMoments() -> Moments {
 
 fn addValue(m: Moments, value: f32) -> Moments {
   let count = m.count + 1.0;
+  let inverse = 1.0 / count;
   let delta = value - m.mean;
-  let mean = m.mean + delta / count;
-  return Moments(count, mean, m.variance + (delta * (value - mean) - m.variance) / count);
+  let mean = m.mean + delta * inverse;
+  return Moments(count, mean, m.variance + (delta * (value - mean) - m.variance) * inverse);
 }
 
 fn mergeMoments(a: Moments, b: Moments) -> Moments {
@@ -57,15 +58,20 @@ fn instanceStats(pivot: f32, m: Moments) -> vec4f {
 // the blocks merged with Chan's formula.
 const MOMENTS_BLOCK = 256u;
 
-// Moments of input[elementIndex(instance, p)] - pivot for p = first, first + step, ... < end.
+// Moments of the values of input[elementIndex(instance, p)] - pivot for p = first, first + step, ... < end.
+// Indices advance by addition: integer division per element is slow on some devices.
 fn rangeMoments(instance: u32, pivot: f32, first: u32, end: u32, step: u32) -> Moments {
+  let base = elementIndex(instance, 0u);
+  let indexStep = step * params.spatialStride;
   var total = emptyMoments();
   var position = first;
+  var index = base + first * params.spatialStride;
   while (position < end) {
     let blockEnd = min(end, position + MOMENTS_BLOCK * step);
     var block = emptyMoments();
     for (; position < blockEnd; position += step) {
-      block = addValue(block, input[elementIndex(instance, position)] - pivot);
+      block = accumulate(block, input[index], pivot);
+      index += indexStep;
     }
     total = mergeMoments(total, block);
   }

@@ -1,16 +1,17 @@
-// Plan 'split', pass 3 of 3: one invocation per element applies its instance's statistics
-// (combine-moments.wgsl) and the affine map. Reads and writes run through memory in order.
+// Plan 'split', pass 3 of 3: one workgroup per chunk of one instance, as in partial-moments,
+// applies the instance's statistics (combine-moments.wgsl) and the affine map. Each workgroup
+// knows its instance, so no element needs an index division.
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) workgroupId: vec3u,
         @builtin(num_workgroups) workgroupCount: vec3u,
         @builtin(local_invocation_index) localIndex: u32) {
-  let index = linearWorkgroupIndex(workgroupId, workgroupCount) * WORKGROUP_SIZE + localIndex;
-  if (index >= params.elementCount) {
+  let chunkIndex = linearWorkgroupIndex(workgroupId, workgroupCount);
+  if (chunkIndex >= params.instanceCount * params.chunksPerInstance) {
     return;
   }
-  let instance = instanceOfElement(index);
-  let s = stats[instance];
-  let at = params.elementOffset + index;
-  output[at] = ((input[at] - s.x) - s.y) * affineScale(instance, s.z) + affineBias(instance);
+  let instance = chunkIndex / params.chunksPerInstance;
+  let chunkStart = (chunkIndex % params.chunksPerInstance) * params.chunkSize;
+  let chunkEnd = min(chunkStart + params.chunkSize, params.spatialSize);
+  normalizeRange(instance, stats[instance], chunkStart + localIndex, chunkEnd, WORKGROUP_SIZE);
 }

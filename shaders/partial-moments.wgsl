@@ -14,7 +14,7 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   let instance = partialIndex / params.chunksPerInstance;
   let chunkStart = (partialIndex % params.chunksPerInstance) * params.chunkSize;
   let chunkEnd = min(chunkStart + params.chunkSize, params.spatialSize);
-  let pivot = input[elementIndex(instance, 0u)];
+  let pivot = firstValue(input[elementIndex(instance, 0u)]);
   let local = rangeMoments(instance, pivot, chunkStart + localIndex, chunkEnd, WORKGROUP_SIZE);
   let merged = workgroupMoments(local, localIndex);
   if (localIndex == 0u) {

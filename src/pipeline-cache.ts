@@ -1,4 +1,4 @@
-import type { KernelName } from './planner';
+import type { KernelName, VectorWidth } from './planner';
 import { kernelSource } from './shader-sources';
 
 /**
@@ -9,7 +9,7 @@ import { kernelSource } from './shader-sources';
 export interface DeviceKernels {
   readonly bindGroupLayout: GPUBindGroupLayout;
   readonly pipelineLayout: GPUPipelineLayout;
-  readonly modules: Map<KernelName, GPUShaderModule>;
+  readonly modules: Map<string, GPUShaderModule>;
   readonly pipelines: Map<string, GPUComputePipeline>;
 }
 
@@ -49,21 +49,30 @@ export function deviceKernels(device: GPUDevice): DeviceKernels {
   return kernels;
 }
 
-/** Cache key of a pipeline: `<kernel>@<workgroupSize>`, all that changes the compiled code. */
-export function pipelineKey(kernel: KernelName, workgroupSize: number): string {
-  return `${kernel}@${workgroupSize}`;
+/**
+ * Cache key of a pipeline: `<kernel>/vec<vectorWidth>@<workgroupSize>`, all that changes the
+ * compiled code; the module's key is the part before '@'.
+ */
+export function pipelineKey(kernel: KernelName, vectorWidth: VectorWidth, workgroupSize: number): string {
+  return `${kernel}/vec${vectorWidth}@${workgroupSize}`;
 }
 
 /** The pipeline of a kernel variant, compiled on its first use on this device only. */
-export function kernelPipeline(device: GPUDevice, kernel: KernelName, workgroupSize: number): GPUComputePipeline {
+export function kernelPipeline(
+  device: GPUDevice,
+  kernel: KernelName,
+  vectorWidth: VectorWidth,
+  workgroupSize: number,
+): GPUComputePipeline {
   const kernels = deviceKernels(device);
-  const key = pipelineKey(kernel, workgroupSize);
+  const key = pipelineKey(kernel, vectorWidth, workgroupSize);
   let pipeline = kernels.pipelines.get(key);
   if (!pipeline) {
-    let module = kernels.modules.get(kernel);
+    const moduleKey = key.split('@')[0];
+    let module = kernels.modules.get(moduleKey);
     if (!module) {
-      module = device.createShaderModule({ label: `InstanceNorm.${kernel}.module`, code: kernelSource(kernel) });
-      kernels.modules.set(kernel, module);
+      module = device.createShaderModule({ label: `InstanceNorm.${moduleKey}.module`, code: kernelSource(kernel, vectorWidth) });
+      kernels.modules.set(moduleKey, module);
     }
     pipeline = device.createComputePipeline({
       label: `InstanceNorm.${key}.pipeline`,

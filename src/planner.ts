@@ -40,12 +40,16 @@ export interface PlanWindow {
   readonly dispatches: readonly KernelDispatch[];
 }
 
+/** Values per Element the kernels load: 4 (a vec4f) for nchw instances whose size is a multiple of 4. */
+export type VectorWidth = 1 | 4;
+
 /** Plain data: what the encoder dispatches and what scratch memory it needs. */
 export interface InstanceNormPlan {
   readonly strategy: Strategy;
+  readonly vectorWidth: VectorWidth;
   /** Carried out in order; one window unless the tensor exceeds one storage binding. */
   readonly windows: readonly PlanWindow[];
-  /** Elements of one instance reduced by one workgroup of 'partial-moments' (split only, else spatialSize). */
+  /** Elements (of vectorWidth values) of one instance reduced by one workgroup of 'partial-moments' (split only, else the whole instance). */
   readonly chunkSize: number;
   readonly chunksPerInstance: number;
   /** Bytes of (count, meanOffset, variance) partials of the largest window: 16 per chunk, 0 when not split. */
@@ -74,12 +78,15 @@ const GPU_TUNING: PlannerTuning = {
   elementsPerReductionThread: 16,
 };
 
+// Measured on SwiftShader (BENCHMARKS.md): a workgroup of one SIMD group (4 invocations) makes
+// barriers nearly free there; one workgroup per instance beats splitting once there are a few
+// instances for its two cores.
 const CPU_ADAPTER_TUNING: PlannerTuning = {
   perThreadMaxSpatial: 1024,
-  perWorkgroupMaxSpatial: 65536,
-  instancesToFillDevice: 16,
-  reductionWorkgroupSize: 64,
-  elementsPerReductionThread: 256,
+  perWorkgroupMaxSpatial: 16384,
+  instancesToFillDevice: 4,
+  reductionWorkgroupSize: 4,
+  elementsPerReductionThread: 4096,
 };
 
 const PER_THREAD_WORKGROUP_SIZE = 64;
@@ -96,15 +103,18 @@ export function planInstanceNorm(geometry: TensorGeometry, profile: DeviceProfil
     throw new InstanceNormError(`strategy must be one of ${STRATEGIES.map((s) => `'${s}'`).join(', ')}, got '${String(chosen)}'`);
   }
   const reductionSize = Math.min(tuning.reductionWorkgroupSize, largestPowerOfTwoAtMost(profile.maxInvocationsPerWorkgroup));
-  const chunkSize = chosen === 'split' ? reductionSize * tuning.elementsPerReductionThread : geometry.spatialSize;
-  const chunksPerInstance = Math.ceil(geometry.spatialSize / chunkSize);
+  const vectorWidth: VectorWidth = geometry.layout === 'nchw' && geometry.spatialSize % 4 === 0 ? 4 : 1;
+  const instanceElements = geometry.spatialSize / vectorWidth;
+  const chunkSize = chosen === 'split' ? reductionSize * tuning.elementsPerReductionThread : instanceElements;
+  const chunksPerInstance = Math.ceil(instanceElements / chunkSize);
   const windows = bindingWindows(geometry, profile).map((w) => ({
     ...w,
-    dispatches: windowDispatches(chosen, w.instanceCount, geometry.spatialSize, chunksPerInstance, reductionSize, profile),
+    dispatches: windowDispatches(chosen, w.instanceCount, chunksPerInstance, reductionSize, profile),
   }));
   const largest = Math.max(...windows.map((w) => w.instanceCount));
   return {
     strategy: chosen,
+    vectorWidth,
     windows,
     chunkSize,
     chunksPerInstance,
@@ -116,7 +126,6 @@ export function planInstanceNorm(geometry: TensorGeometry, profile: DeviceProfil
 function windowDispatches(
   strategy: Strategy,
   instanceCount: number,
-  spatialSize: number,
   chunksPerInstance: number,
   reductionSize: number,
   profile: DeviceProfile,
@@ -132,11 +141,7 @@ function windowDispatches(
       return [
         { kernel: 'partial-moments', workgroupSize: reductionSize, workgroups: grid(instanceCount * chunksPerInstance) },
         { kernel: 'combine-moments', workgroupSize: PER_THREAD_WORKGROUP_SIZE, workgroups: perThreadGrid },
-        {
-          kernel: 'normalize',
-          workgroupSize: NORMALIZE_WORKGROUP_SIZE,
-          workgroups: grid(Math.ceil((instanceCount * spatialSize) / NORMALIZE_WORKGROUP_SIZE)),
-        },
+        { kernel: 'normalize', workgroupSize: NORMALIZE_WORKGROUP_SIZE, workgroups: grid(instanceCount * chunksPerInstance) },
       ];
   }
 }

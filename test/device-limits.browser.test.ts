@@ -59,6 +59,7 @@ describe.each(STRATEGIES)('strategy %s on a tensor larger than one storage bindi
   it.each([
     [[3, 5, 7, 11], 'nchw'], // 15 instances of 308 bytes: 5 per window
     [[2, 7, 130], 'nchw'], // instances of 520 bytes, windows starting mid-image
+    [[2, 5, 10, 10], 'nchw'], // vec4 Elements: windows 16 floats past their binding offset
     [[6, 9, 10, 3], 'nhwc'], // images of 1080 bytes: one per window
   ] as const)('shape %o %s, with scale and bias per channel, matches the CPU reference', async (shape, layout) => {
     const channels = layout === 'nchw' ? shape[1] : shape[shape.length - 1];

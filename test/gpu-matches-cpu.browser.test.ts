@@ -69,6 +69,9 @@ describe('one instance of over a million elements', () => {
   it.each(STRATEGY_CHOICES)('strategy %s, nchw, mean 1e4 σ from zero', async (strategy) => {
     await expectGpuMatchesCpu(megapixel, 'nchw', offset, strategy, 7);
   });
+  it.each(STRATEGY_CHOICES)('strategy %s, nchw 1024×1024 (vec4 loads), scale and bias', async (strategy) => {
+    await expectGpuMatchesCpu({ batch: 1, channels: 2, spatial: [1024, 1024] }, 'nchw', VARIANTS[1], strategy, 9);
+  });
   it('strategy auto, nhwc with 3 channels of 1024×1024', async () => {
     await expectGpuMatchesCpu({ batch: 1, channels: 3, spatial: [1024, 1024] }, 'nhwc', VARIANTS[1], 'auto', 8);
   });

@@ -22,18 +22,23 @@ it('compiles each variant once: a second call of the same variant creates no mod
   const compiled = { modules: modules.mock.calls.length, pipelines: pipelines.mock.calls.length };
   expect(compiled.pipelines).toBe(3); // partial-moments, combine-moments, normalize
   expect(layouts.mock.calls.length).toBe(1);
-  // Same variant, other sizes and epsilon: sizes live in the uniform, not in the code.
+  // Same variant (nchw, sizes multiples of 4: vec4), other sizes and epsilon: sizes live in the uniform, not in the code.
   encodeOnce([1, 2, 100, 100], 1e-5);
   encodeOnce([3, 5, 50, 70], 1e-3);
-  encodeOnce([2, 1, 7], 0.5);
+  encodeOnce([2, 1, 8], 0.5);
   expect(modules.mock.calls.length).toBe(compiled.modules);
   expect(pipelines.mock.calls.length).toBe(compiled.pipelines);
+  // An instance size that is not a multiple of 4 is another variant (scalar loads): compiled once more.
+  encodeOnce([2, 1, 7], 0.5);
+  expect(pipelines.mock.calls.length).toBe(compiled.pipelines + 3);
+  encodeOnce([1, 3, 5, 5], 0.1);
+  expect(pipelines.mock.calls.length).toBe(compiled.pipelines + 3);
   // A second instance on the same device shares the compiled pipelines.
   const other = await InstanceNorm.create({ device, strategy: 'split' });
   const encoder = device.createCommandEncoder();
   other.encode(encoder, storageBuffer(device, randomNormal(8, 2)), storageBuffer(device, new Float32Array(8)), [1, 2, 4]);
   device.queue.submit([encoder.finish()]);
-  expect(pipelines.mock.calls.length).toBe(compiled.pipelines);
+  expect(pipelines.mock.calls.length).toBe(compiled.pipelines + 3);
   await norm.checkErrors();
   other.destroy();
   norm.destroy();

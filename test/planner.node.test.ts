@@ -24,11 +24,12 @@ describe('planInstanceNorm', () => {
     const plan = planInstanceNorm(tensorGeometry([1, 3, 1024, 1024], 'nchw'), gpu);
     expect(plan.strategy).toBe('split');
     expect(plan.windows[0].dispatches.map((d) => d.kernel)).toEqual(['partial-moments', 'combine-moments', 'normalize']);
-    expect(plan.chunkSize).toBe(4096);
-    expect(plan.chunksPerInstance).toBe(256);
-    expect(plan.windows[0].dispatches[0].workgroups).toEqual([3 * 256, 1]);
-    expect(plan.windows[0].dispatches[2].workgroups).toEqual([(3 * 1024 * 1024) / 256, 1]);
-    expect(plan.partialsBytes).toBe(3 * 256 * 16);
+    expect(plan.vectorWidth).toBe(4); // nchw, 1024² a multiple of 4: vec4 loads
+    expect(plan.chunkSize).toBe(4096); // vec4 Elements: 16384 values
+    expect(plan.chunksPerInstance).toBe(64);
+    expect(plan.windows[0].dispatches[0].workgroups).toEqual([3 * 64, 1]);
+    expect(plan.windows[0].dispatches[2]).toEqual({ kernel: 'normalize', workgroupSize: 256, workgroups: [3 * 64, 1] });
+    expect(plan.partialsBytes).toBe(3 * 64 * 16);
     expect(plan.statsBytes).toBe(3 * 16);
   });
 
@@ -37,7 +38,7 @@ describe('planInstanceNorm', () => {
     expect(planInstanceNorm(shape, gpu).strategy).toBe('fused-per-workgroup');
     expect(planInstanceNorm(shape, swiftShader).strategy).toBe('fused-per-thread');
     const split = planInstanceNorm(tensorGeometry([1, 1, 1024, 1024], 'nchw'), swiftShader);
-    expect(split.windows[0].dispatches[0].workgroupSize).toBe(64);
+    expect(split.windows[0].dispatches[0].workgroupSize).toBe(4);
   });
 
   it('never asks for a workgroup larger than the device allows', () => {
@@ -47,10 +48,16 @@ describe('planInstanceNorm', () => {
   });
 
   it('uses a 2-D grid beyond maxComputeWorkgroupsPerDimension', () => {
-    const plan = planInstanceNorm(tensorGeometry([1, 1, 4096, 4096], 'nchw'), { ...gpu, maxStorageBufferBindingSize: 2 ** 30 }, 'split');
+    // 1024 chunks of 4096 vec4 Elements
+    const plan = planInstanceNorm(tensorGeometry([1, 1, 4096, 4096], 'nchw'), { ...gpu, maxWorkgroupsPerDimension: 1000, maxStorageBufferBindingSize: 2 ** 30 }, 'split');
     const normalize = plan.windows[0].dispatches[2];
-    expect(normalize.workgroups).toEqual([65535, 2]);
-    expect(normalize.workgroups[0] * normalize.workgroups[1] * 256).toBeGreaterThanOrEqual(4096 * 4096);
+    expect(normalize.workgroups).toEqual([1000, 2]);
+  });
+
+  it('loads vec4 Elements only for nchw instances whose size is a multiple of 4', () => {
+    expect(planInstanceNorm(tensorGeometry([2, 3, 4, 6], 'nchw'), gpu).vectorWidth).toBe(4);
+    expect(planInstanceNorm(tensorGeometry([2, 3, 5, 7], 'nchw'), gpu).vectorWidth).toBe(1);
+    expect(planInstanceNorm(tensorGeometry([2, 4, 6, 4], 'nhwc'), gpu).vectorWidth).toBe(1);
   });
 
   it('honours a forced strategy for any shape', () => {

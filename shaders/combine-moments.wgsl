@@ -9,10 +9,9 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   if (instance >= params.instanceCount) {
     return;
   }
-  let first = instance * params.chunksPerInstance;
   var m = emptyMoments();
   for (var chunk = 0u; chunk < params.chunksPerInstance; chunk++) {
-    m = mergeMoments(m, unpackMoments(partials[first + chunk]));
+    m = mergeMoments(m, loadPartial(instance, chunk));
   }
-  stats[instance] = instanceStats(firstValue(input[elementIndex(instance, 0u)]), m);
+  storeStats(instance, instanceStats(loadPartialPivot(instance), m));
 }

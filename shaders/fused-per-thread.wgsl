@@ -10,7 +10,7 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   if (instance >= params.instanceCount) {
     return;
   }
-  let pivot = firstValue(input[elementIndex(instance, 0u)]);
+  let pivot = instancePivot(instance);
   let s = instanceStats(pivot, rangeMoments(instance, pivot, 0u, params.spatialSize, 1u));
   normalizeRange(instance, s, 0u, params.spatialSize, 1u);
 }

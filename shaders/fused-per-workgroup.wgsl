@@ -11,7 +11,7 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   if (instance >= params.instanceCount) {
     return;
   }
-  let pivot = firstValue(input[elementIndex(instance, 0u)]);
+  let pivot = instancePivot(instance);
   let local = rangeMoments(instance, pivot, localIndex, params.spatialSize, WORKGROUP_SIZE);
   let s = instanceStats(pivot, workgroupMoments(local, localIndex));
   normalizeRange(instance, s, localIndex, params.spatialSize, WORKGROUP_SIZE);

@@ -1,52 +1,63 @@
 // Shared declarations of every InstanceNorm kernel: the uniform block, the bind group
 // (one explicit layout shared by all passes, see pipeline-cache.ts), and where the
-// elements of one instance (n, c) lie in memory for either layout.
+// elements of one instance lie in memory for either layout.
 //
-// Sizes, strides and offsets count Elements: f32 values (scalar-elements.wgsl), or vec4f of
-// four consecutive positions of one nchw instance (vec4-elements.wgsl). Each kernel's module
-// is this file, one of those two, and the kernel's own files (shader-sources.ts).
+// Each kernel's module is this file, moments.wgsl, one values file (how many instances one
+// invocation follows at once), one elements file (how their data is loaded), and the
+// kernel's own files (shader-sources.ts):
+//   scalar-values + scalar-elements         one f32 of one instance per load
+//   scalar-values + vec4-position-elements  four consecutive positions of one nchw instance
+//   lane-values + vec4-channel-elements     four adjacent channels of one nhwc position (C % 4 = 0)
+//   lane-values + masked-channel-elements   up to four adjacent nhwc channels by scalar loads
+// In lane mode an "instance" of the kernels is a group of four channels of one image.
 //
-// Statistics are kept relative to a per-instance pivot (the instance's first element):
-// x - pivot is exact in f32 when x and pivot are close, so an input whose mean is far from
-// zero loses no precision before it is centred, and the mean's own rounding stays out of
-// the output. Every kernel computes mean = pivot + meanOffset.
+// Statistics are kept relative to a per-instance pivot (the instance's first value): x - pivot
+// is exact in f32 when x and pivot are close, so an input whose mean is far from zero loses no
+// precision before it is centred, and the mean's own rounding stays out of the output.
 
 // Invocations per workgroup, set per pipeline from TypeScript (pipeline-cache.ts).
 override WORKGROUP_SIZE: u32 = 64u;
 
-// A tensor larger than one storage binding is processed in windows of whole instances
-// (planner.ts): `instance` counts from the window's first instance, and indices into
-// input/output from the window's binding offset.
+// A tensor larger than one storage binding is processed in windows of whole images or nchw
+// instances (planner.ts): `instance` counts from the window's first one, and element indices
+// from the window's binding offset. Sizes, strides and offsets count Elements (elements files).
 struct Params {
-  instanceCount: u32,     // instances in this window
-  channels: u32,          // C
-  spatialSize: u32,       // elements of one instance (the product of the spatial dimensions, / 4 for vec4)
-  channelStride: u32,     // elements between channels: spatialSize (nchw) or 1 (nhwc)
-  spatialStride: u32,     // elements between spatial positions: 1 (nchw) or C (nhwc)
+  instanceCount: u32,     // kernel instances in this window
+  channels: u32,          // kernel instances per image: C, or ceil(C / 4) channel groups
+  spatialSize: u32,       // elements of one instance
+  imageStride: u32,       // elements between images
+  channelStride: u32,     // elements between the kernel instances of one image
+  spatialStride: u32,     // elements between spatial positions
   chunkSize: u32,         // elements of one instance reduced by one workgroup (split plan)
   chunksPerInstance: u32, // ceil(spatialSize / chunkSize)
   epsilon: f32,
   hasScale: u32,
   hasBias: u32,
   elementOffset: u32,     // from the binding's start to the window's first element
-  firstInstance: u32,     // of the window, in the whole tensor: gives the channel of scale and bias
+  firstInstance: u32,     // of the window, in kernel instances: gives the channel of scale and bias
+  tensorChannels: u32,    // C: scale and bias length, and the lanes of the last channel group
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-// Bindings 1 (input) and 2 (output) are declared with their Element type in *-elements.wgsl.
+// Bindings 1 (input) and 2 (output) are declared with their element type in *-elements.wgsl.
 @group(0) @binding(3) var<storage, read> scale: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
-// Per (instance, chunk): vec4(count, meanOffset, variance, 0), written by partial-moments.
+// Per (statistics entry, chunk): vec4(count, meanOffset, variance, pivot), from partial-moments.
 @group(0) @binding(5) var<storage, read_write> partials: array<vec4f>;
-// Per instance: vec4(pivot, meanOffset, 1 / sqrt(var + epsilon), 0).
+// Per statistics entry: vec4(pivot, meanOffset, 1 / sqrt(var + epsilon), 0). One entry per
+// instance; in lane mode LANES entries per channel group.
 @group(0) @binding(6) var<storage, read_write> stats: array<vec4f>;
 
-// Index into input/output of spatial position `position` of instance `instance` (= n * C + c).
-// A window starts on an instance (nchw) or an image (nhwc), so n and c count from it alike.
+// Index of spatial position `position` of kernel instance `instance`, in elements.
 fn elementIndex(instance: u32, position: u32) -> u32 {
   let n = instance / params.channels;
   let c = instance - n * params.channels;
-  return params.elementOffset + n * params.channels * params.spatialSize + c * params.channelStride + position * params.spatialStride;
+  return params.elementOffset + n * params.imageStride + c * params.channelStride + position * params.spatialStride;
+}
+
+// The tensor channel of kernel instance `instance` (its first channel in lane mode).
+fn instanceChannel(instance: u32) -> u32 {
+  return ((params.firstInstance + instance) % params.channels) * LANES;
 }
 
 // Linear workgroup index of a 1-D or 2-D dispatch grid (2-D where the count exceeds
@@ -55,26 +66,16 @@ fn linearWorkgroupIndex(workgroupId: vec3u, workgroupCount: vec3u) -> u32 {
   return workgroupId.y * workgroupCount.x + workgroupId.x;
 }
 
-// The affine factor and offset of channel c for an instance with 1/sqrt(var+eps) = invStd.
-fn affineScale(instance: u32, invStd: f32) -> f32 {
-  let c = (params.firstInstance + instance) % params.channels;
-  return select(invStd, invStd * scale[c], params.hasScale == 1u);
-}
-
-fn affineBias(instance: u32) -> f32 {
-  let c = (params.firstInstance + instance) % params.channels;
-  return select(0.0, bias[c], params.hasBias == 1u);
-}
-
 // Writes output = (x - mean) * factor + offset for positions first, first + step, ... < end of
-// one instance, with its statistics s = vec4(pivot, meanOffset, 1 / sqrt(var + eps), 0).
-fn normalizeRange(instance: u32, s: vec4f, first: u32, end: u32, step: u32) {
-  let factor = affineScale(instance, s.z);
-  let offset = affineBias(instance);
+// one instance.
+fn normalizeRange(instance: u32, s: Stats, first: u32, end: u32, step: u32) {
+  enterInstance(instance);
+  let factor = select(s.invStd, s.invStd * scaleValues(instance), params.hasScale == 1u);
+  let offset = select(Value(0.0), biasValues(instance), params.hasBias == 1u);
   let indexStep = step * params.spatialStride;
   var index = elementIndex(instance, first);
   for (var position = first; position < end; position += step) {
-    output[index] = ((input[index] - s.x) - s.y) * factor + offset;
+    storeElement(index, normalizeElement(loadElement(index), s, factor, offset));
     index += indexStep;
   }
 }

@@ -1,21 +1,27 @@
 // Moments of a set of values: count, mean (relative to the instance pivot) and variance (the
-// biased one, sum of squared deviations / count). Welford's update adds one value; Chan's
-// formula merges two sets. Both stay accurate where sum(x^2) - sum(x)^2 / n cancels
-// catastrophically. Kept as a variance rather than a sum of squares, so that nothing grows
-// with the count: f32 holds deviations up to about 1e19 from the mean.
-// rangeMoments reads `input` (*-elements.wgsl) through elementIndex (instance-params.wgsl).
+// biased one, sum of squared deviations / count), per lane of a Value. Welford's update adds
+// one value; Chan's formula merges two sets. Both stay accurate where
+// sum(x^2) - sum(x)^2 / n cancels catastrophically. Kept as a variance rather than a sum of
+// squares, so that nothing grows with the count: f32 holds deviations up to about 1e19.
 
 struct Moments {
   count: f32,
-  mean: f32,
-  variance: f32,
+  mean: Value,
+  variance: Value,
+}
+
+// Statistics of a whole instance (per lane): mean = pivot + meanOffset.
+struct Stats {
+  pivot: Value,
+  meanOffset: Value,
+  invStd: Value,
 }
 
 fn emptyMoments() -> Moments {
-  return Moments(0.0, 0.0, 0.0);
+  return Moments(0.0, Value(0.0), Value(0.0));
 }
 
-fn addValue(m: Moments, value: f32) -> Moments {
+fn addValue(m: Moments, value: Value) -> Moments {
   let count = m.count + 1.0;
   let inverse = 1.0 / count;
   let delta = value - m.mean;
@@ -31,26 +37,13 @@ fn mergeMoments(a: Moments, b: Moments) -> Moments {
   let delta = b.mean - a.mean;
   let weightA = a.count / count;
   let weightB = b.count / count;
-  return Moments(count, a.mean + delta * weightB, weightA * a.variance + weightB * b.variance + delta * delta * weightA * weightB);
+  return Moments(count, a.mean + delta * weightB, weightA * a.variance + weightB * b.variance + delta * delta * (weightA * weightB));
 }
 
-fn packMoments(m: Moments) -> vec4f {
-  return vec4f(m.count, m.mean, m.variance, 0.0);
-}
-
-fn unpackMoments(v: vec4f) -> Moments {
-  return Moments(v.x, v.y, v.z);
-}
-
-// Statistics of a whole instance: vec4(pivot, meanOffset, 1 / sqrt(var + epsilon), 0).
-// A variance that overflowed f32 gives NaN, never a silently wrong 1/sqrt(inf) = 0. The test
-// is on the bits: WGSL lets compilers assume float arithmetic never meets inf or NaN.
-fn instanceStats(pivot: f32, m: Moments) -> vec4f {
-  let bits = bitcast<u32>(m.variance);
-  let overflowed = (bits & 0x7f800000u) == 0x7f800000u;
-  let nan = bitcast<f32>(bits | 0x00400000u); // +inf with a mantissa bit set: a quiet NaN
-  let invStd = select(inverseSqrt(m.variance + params.epsilon), nan, overflowed);
-  return vec4f(pivot, m.mean, invStd, 0.0);
+// The statistics of an instance from its moments. A variance that overflowed f32 gives NaN,
+// never a silently wrong 1/sqrt(inf) = 0 (guardedInverseStd, values files).
+fn instanceStats(pivot: Value, m: Moments) -> Stats {
+  return Stats(pivot, m.mean, guardedInverseStd(m.variance + params.epsilon));
 }
 
 // Welford's running mean loses accuracy once its increments fall below the mean's ulp
@@ -58,22 +51,28 @@ fn instanceStats(pivot: f32, m: Moments) -> vec4f {
 // the blocks merged with Chan's formula.
 const MOMENTS_BLOCK = 256u;
 
-// Moments of the values of input[elementIndex(instance, p)] - pivot for p = first, first + step, ... < end.
+// Moments of the values of positions first, first + step, ... < end of one instance, minus pivot.
 // Indices advance by addition: integer division per element is slow on some devices.
-fn rangeMoments(instance: u32, pivot: f32, first: u32, end: u32, step: u32) -> Moments {
-  let base = elementIndex(instance, 0u);
+fn rangeMoments(instance: u32, pivot: Value, first: u32, end: u32, step: u32) -> Moments {
+  enterInstance(instance);
   let indexStep = step * params.spatialStride;
   var total = emptyMoments();
   var position = first;
-  var index = base + first * params.spatialStride;
+  var index = elementIndex(instance, first);
   while (position < end) {
     let blockEnd = min(end, position + MOMENTS_BLOCK * step);
     var block = emptyMoments();
     for (; position < blockEnd; position += step) {
-      block = accumulate(block, input[index], pivot);
+      block = accumulate(block, loadElement(index), pivot);
       index += indexStep;
     }
     total = mergeMoments(total, block);
   }
   return total;
+}
+
+// The pivot of an instance: its first value.
+fn instancePivot(instance: u32) -> Value {
+  enterInstance(instance);
+  return firstValue(loadElement(elementIndex(instance, 0u)));
 }

@@ -13,5 +13,5 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   let instance = chunkIndex / params.chunksPerInstance;
   let chunkStart = (chunkIndex % params.chunksPerInstance) * params.chunkSize;
   let chunkEnd = min(chunkStart + params.chunkSize, params.spatialSize);
-  normalizeRange(instance, stats[instance], chunkStart + localIndex, chunkEnd, WORKGROUP_SIZE);
+  normalizeRange(instance, loadStats(instance), chunkStart + localIndex, chunkEnd, WORKGROUP_SIZE);
 }

@@ -6,18 +6,19 @@
 fn main(@builtin(workgroup_id) workgroupId: vec3u,
         @builtin(num_workgroups) workgroupCount: vec3u,
         @builtin(local_invocation_index) localIndex: u32) {
-  let partialIndex = linearWorkgroupIndex(workgroupId, workgroupCount);
+  let chunkIndex = linearWorkgroupIndex(workgroupId, workgroupCount);
   // Uniform across the workgroup, so the barriers below stay in uniform control flow.
-  if (partialIndex >= params.instanceCount * params.chunksPerInstance) {
+  if (chunkIndex >= params.instanceCount * params.chunksPerInstance) {
     return;
   }
-  let instance = partialIndex / params.chunksPerInstance;
-  let chunkStart = (partialIndex % params.chunksPerInstance) * params.chunkSize;
+  let instance = chunkIndex / params.chunksPerInstance;
+  let chunk = chunkIndex % params.chunksPerInstance;
+  let chunkStart = chunk * params.chunkSize;
   let chunkEnd = min(chunkStart + params.chunkSize, params.spatialSize);
-  let pivot = firstValue(input[elementIndex(instance, 0u)]);
+  let pivot = instancePivot(instance);
   let local = rangeMoments(instance, pivot, chunkStart + localIndex, chunkEnd, WORKGROUP_SIZE);
   let merged = workgroupMoments(local, localIndex);
   if (localIndex == 0u) {
-    partials[partialIndex] = packMoments(merged);
+    storePartial(instance, chunk, pivot, merged);
   }
 }

@@ -1,15 +1,29 @@
-// Elements of one f32 value: any layout, any size.
+// Elements of one f32 value, with scalar-values.wgsl: any layout, any size.
 
 alias Element = f32;
 
 @group(0) @binding(1) var<storage, read> input: array<Element>;
 @group(0) @binding(2) var<storage, read_write> output: array<Element>;
 
-fn firstValue(e: Element) -> f32 {
+fn enterInstance(instance: u32) {}
+
+fn loadElement(index: u32) -> Element {
+  return input[index];
+}
+
+fn storeElement(index: u32, e: Element) {
+  output[index] = e;
+}
+
+fn firstValue(e: Element) -> Value {
   return e;
 }
 
-// Adds the value e - pivot to the moments m (Welford's update, moments.wgsl).
-fn accumulate(m: Moments, e: Element, pivot: f32) -> Moments {
+// Adds the value e - pivot to the moments m (Welford's update).
+fn accumulate(m: Moments, e: Element, pivot: Value) -> Moments {
   return addValue(m, e - pivot);
+}
+
+fn normalizeElement(e: Element, s: Stats, factor: Value, offset: Value) -> Element {
+  return ((e - s.pivot) - s.meanOffset) * factor + offset;
 }

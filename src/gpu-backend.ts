@@ -70,7 +70,7 @@ export class GpuBackend {
       });
       pass.setBindGroup(0, bindGroup);
       for (const dispatch of window.dispatches) {
-        pass.setPipeline(kernelPipeline(device, dispatch.kernel, plan.vectorWidth, dispatch.workgroupSize));
+        pass.setPipeline(kernelPipeline(device, dispatch.kernel, plan.elements, dispatch.workgroupSize));
         pass.dispatchWorkgroups(dispatch.workgroups[0], dispatch.workgroups[1]);
       }
     }

@@ -1,4 +1,4 @@
-import type { KernelName, VectorWidth } from './planner';
+import type { ElementKind, KernelName } from './planner';
 import { kernelSource } from './shader-sources';
 
 /**
@@ -50,28 +50,28 @@ export function deviceKernels(device: GPUDevice): DeviceKernels {
 }
 
 /**
- * Cache key of a pipeline: `<kernel>/vec<vectorWidth>@<workgroupSize>`, all that changes the
+ * Cache key of a pipeline: `<kernel>/<elements>@<workgroupSize>`, all that changes the
  * compiled code; the module's key is the part before '@'.
  */
-export function pipelineKey(kernel: KernelName, vectorWidth: VectorWidth, workgroupSize: number): string {
-  return `${kernel}/vec${vectorWidth}@${workgroupSize}`;
+export function pipelineKey(kernel: KernelName, elements: ElementKind, workgroupSize: number): string {
+  return `${kernel}/${elements}@${workgroupSize}`;
 }
 
 /** The pipeline of a kernel variant, compiled on its first use on this device only. */
 export function kernelPipeline(
   device: GPUDevice,
   kernel: KernelName,
-  vectorWidth: VectorWidth,
+  elements: ElementKind,
   workgroupSize: number,
 ): GPUComputePipeline {
   const kernels = deviceKernels(device);
-  const key = pipelineKey(kernel, vectorWidth, workgroupSize);
+  const key = pipelineKey(kernel, elements, workgroupSize);
   let pipeline = kernels.pipelines.get(key);
   if (!pipeline) {
     const moduleKey = key.split('@')[0];
     let module = kernels.modules.get(moduleKey);
     if (!module) {
-      module = device.createShaderModule({ label: `InstanceNorm.${moduleKey}.module`, code: kernelSource(kernel, vectorWidth) });
+      module = device.createShaderModule({ label: `InstanceNorm.${moduleKey}.module`, code: kernelSource(kernel, elements) });
       kernels.modules.set(moduleKey, module);
     }
     pipeline = device.createComputePipeline({

@@ -24,12 +24,32 @@ export interface KernelDispatch {
 }
 
 /**
- * A run of whole instances bound as one window of input and output: the whole tensor unless it
- * exceeds maxStorageBufferBindingSize. Windows start on an instance (nchw) or an image (nhwc).
+ * How the kernels load the tensor (shaders/*-elements.wgsl), and so what one kernel instance is:
+ * - 'scalar': one f32 of one (n, c) instance; nchw of any size.
+ * - 'vec4-position': four consecutive positions of one nchw instance; sizes a multiple of 4.
+ * - 'vec4-channel': four adjacent channels of one nhwc position (a channel group is a kernel
+ *   instance); C a multiple of 4.
+ * - 'masked-channel': up to four adjacent nhwc channels by scalar loads; any other C.
+ */
+export type ElementKind = 'scalar' | 'vec4-position' | 'vec4-channel' | 'masked-channel';
+
+/** Per element kind: tensor values per Element, and tensor instances per kernel instance. */
+export const ELEMENT_KINDS: Record<ElementKind, { readonly values: number; readonly lanes: number }> = {
+  scalar: { values: 1, lanes: 1 },
+  'vec4-position': { values: 4, lanes: 1 },
+  'vec4-channel': { values: 4, lanes: 4 },
+  'masked-channel': { values: 1, lanes: 4 },
+};
+
+/**
+ * A run of whole kernel instances bound as one window of input and output: the whole tensor
+ * unless it exceeds maxStorageBufferBindingSize. Windows start on an instance (nchw) or an
+ * image (nhwc).
  */
 export interface PlanWindow {
-  /** Index (n * C + c) of the window's first instance in the whole tensor. */
+  /** The window's first kernel instance: (n, c) in nchw, (n, channel group) in nhwc. */
   readonly firstInstance: number;
+  /** Kernel instances in the window. */
   readonly instanceCount: number;
   /** Start of the binding in input and output, a multiple of minStorageBufferOffsetAlignment. */
   readonly byteOffset: number;
@@ -40,16 +60,15 @@ export interface PlanWindow {
   readonly dispatches: readonly KernelDispatch[];
 }
 
-/** Values per Element the kernels load: 4 (a vec4f) for nchw instances whose size is a multiple of 4. */
-export type VectorWidth = 1 | 4;
-
 /** Plain data: what the encoder dispatches and what scratch memory it needs. */
 export interface InstanceNormPlan {
   readonly strategy: Strategy;
-  readonly vectorWidth: VectorWidth;
+  readonly elements: ElementKind;
+  /** Kernel instances per image: C, or the ceil(C / 4) channel groups of nhwc. */
+  readonly instancesPerImage: number;
   /** Carried out in order; one window unless the tensor exceeds one storage binding. */
   readonly windows: readonly PlanWindow[];
-  /** Elements (of vectorWidth values) of one instance reduced by one workgroup of 'partial-moments' (split only, else the whole instance). */
+  /** Elements of one instance reduced by one workgroup of 'partial-moments' (split only, else the whole instance). */
   readonly chunkSize: number;
   readonly chunksPerInstance: number;
   /** Bytes of (count, meanOffset, variance) partials of the largest window: 16 per chunk, 0 when not split. */
@@ -98,28 +117,31 @@ const NORMALIZE_WORKGROUP_SIZE = 256;
  */
 export function planInstanceNorm(geometry: TensorGeometry, profile: DeviceProfile, strategy?: Strategy): InstanceNormPlan {
   const tuning = profile.isCpuAdapter ? CPU_ADAPTER_TUNING : GPU_TUNING;
-  const chosen = strategy ?? defaultStrategy(geometry, tuning);
+  const elements = elementKind(geometry);
+  const { values, lanes } = ELEMENT_KINDS[elements];
+  const instancesPerImage = Math.ceil(geometry.channels / lanes);
+  const chosen = strategy ?? defaultStrategy(geometry.spatialSize, geometry.batch * instancesPerImage, tuning);
   if (!STRATEGIES.includes(chosen)) {
     throw new InstanceNormError(`strategy must be one of ${STRATEGIES.map((s) => `'${s}'`).join(', ')}, got '${String(chosen)}'`);
   }
   const reductionSize = Math.min(tuning.reductionWorkgroupSize, largestPowerOfTwoAtMost(profile.maxInvocationsPerWorkgroup));
-  const vectorWidth: VectorWidth = geometry.layout === 'nchw' && geometry.spatialSize % 4 === 0 ? 4 : 1;
-  const instanceElements = geometry.spatialSize / vectorWidth;
+  const instanceElements = geometry.spatialSize / values;
   const chunkSize = chosen === 'split' ? reductionSize * tuning.elementsPerReductionThread : instanceElements;
   const chunksPerInstance = Math.ceil(instanceElements / chunkSize);
-  const windows = bindingWindows(geometry, profile).map((w) => ({
+  const windows = bindingWindows(geometry, profile, instancesPerImage).map((w) => ({
     ...w,
     dispatches: windowDispatches(chosen, w.instanceCount, chunksPerInstance, reductionSize, profile),
   }));
   const largest = Math.max(...windows.map((w) => w.instanceCount));
   return {
     strategy: chosen,
-    vectorWidth,
+    elements,
+    instancesPerImage,
     windows,
     chunkSize,
     chunksPerInstance,
-    partialsBytes: chosen === 'split' ? largest * chunksPerInstance * 16 : 0,
-    statsBytes: chosen === 'split' ? largest * 16 : 0,
+    partialsBytes: chosen === 'split' ? largest * lanes * chunksPerInstance * 16 : 0,
+    statsBytes: chosen === 'split' ? largest * lanes * 16 : 0,
   };
 }
 
@@ -149,17 +171,18 @@ function windowDispatches(
 /**
  * Splits the tensor into runs of whole instances (nchw) or whole images (nhwc, where the
  * instances of an image interleave) that each fit one storage binding, with the binding's
- * start rounded down to the device's offset alignment.
+ * start rounded down to the device's offset alignment. Counts kernel instances, of which an
+ * image holds `instancesPerImage`.
  */
-export function bindingWindows(g: TensorGeometry, profile: DeviceProfile): Omit<PlanWindow, 'dispatches'>[] {
+export function bindingWindows(g: TensorGeometry, profile: DeviceProfile, instancesPerImage: number): Omit<PlanWindow, 'dispatches'>[] {
   const limit = profile.maxStorageBufferBindingSize;
   const align = profile.minStorageBufferOffsetAlignment;
   const bytes = g.elementCount * 4;
   if (bytes <= limit) {
-    return [{ firstInstance: 0, instanceCount: g.instanceCount, byteOffset: 0, byteLength: bytes, elementOffset: 0 }];
+    return [{ firstInstance: 0, instanceCount: g.batch * instancesPerImage, byteOffset: 0, byteLength: bytes, elementOffset: 0 }];
   }
-  const unitInstances = g.layout === 'nchw' ? 1 : g.channels;
-  const unitBytes = unitInstances * g.spatialSize * 4;
+  const unitInstances = g.layout === 'nchw' ? 1 : instancesPerImage;
+  const unitBytes = (g.layout === 'nchw' ? 1 : g.channels) * g.spatialSize * 4;
   // A window may start up to align - 4 bytes past its aligned binding offset.
   const unitsPerWindow = Math.floor((limit - (align - 4)) / unitBytes);
   if (unitsPerWindow < 1) {
@@ -169,7 +192,7 @@ export function bindingWindows(g: TensorGeometry, profile: DeviceProfile): Omit<
         `more than this device's maxStorageBufferBindingSize of ${limit}`,
     );
   }
-  const units = g.instanceCount / unitInstances;
+  const units = g.layout === 'nchw' ? g.instanceCount : g.batch;
   const windows: Omit<PlanWindow, 'dispatches'>[] = [];
   for (let firstUnit = 0; firstUnit < units; firstUnit += unitsPerWindow) {
     const count = Math.min(unitsPerWindow, units - firstUnit);
@@ -187,9 +210,16 @@ export function bindingWindows(g: TensorGeometry, profile: DeviceProfile): Omit<
   return windows;
 }
 
-function defaultStrategy(g: TensorGeometry, tuning: PlannerTuning): Strategy {
-  if (g.spatialSize <= tuning.perThreadMaxSpatial) return 'fused-per-thread';
-  if (g.spatialSize <= tuning.perWorkgroupMaxSpatial || g.instanceCount >= tuning.instancesToFillDevice) {
+/** Channel groups for nhwc, so that neighbouring invocations read neighbouring channels; vec4 where aligned. */
+export function elementKind(g: TensorGeometry): ElementKind {
+  if (g.layout === 'nhwc') return g.channels % 4 === 0 ? 'vec4-channel' : 'masked-channel';
+  return g.spatialSize % 4 === 0 ? 'vec4-position' : 'scalar';
+}
+
+/** The strategy for kernel instances of `spatialSize` positions, `instances` of them. */
+function defaultStrategy(spatialSize: number, instances: number, tuning: PlannerTuning): Strategy {
+  if (spatialSize <= tuning.perThreadMaxSpatial) return 'fused-per-thread';
+  if (spatialSize <= tuning.perWorkgroupMaxSpatial || instances >= tuning.instancesToFillDevice) {
     return 'fused-per-workgroup';
   }
   return 'split';

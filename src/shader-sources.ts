@@ -2,27 +2,37 @@ import combineMoments from '../shaders/combine-moments.wgsl?raw';
 import fusedPerThread from '../shaders/fused-per-thread.wgsl?raw';
 import fusedPerWorkgroup from '../shaders/fused-per-workgroup.wgsl?raw';
 import instanceParams from '../shaders/instance-params.wgsl?raw';
+import laneValues from '../shaders/lane-values.wgsl?raw';
+import maskedChannelElements from '../shaders/masked-channel-elements.wgsl?raw';
 import moments from '../shaders/moments.wgsl?raw';
 import normalize from '../shaders/normalize.wgsl?raw';
 import partialMoments from '../shaders/partial-moments.wgsl?raw';
 import scalarElements from '../shaders/scalar-elements.wgsl?raw';
-import vec4Elements from '../shaders/vec4-elements.wgsl?raw';
+import scalarValues from '../shaders/scalar-values.wgsl?raw';
+import vec4ChannelElements from '../shaders/vec4-channel-elements.wgsl?raw';
+import vec4PositionElements from '../shaders/vec4-position-elements.wgsl?raw';
 import workgroupMoments from '../shaders/workgroup-moments.wgsl?raw';
-import type { KernelName, VectorWidth } from './planner';
+import type { ElementKind, KernelName } from './planner';
 
-// WGSL has no #include: each kernel's module is the shared files it needs, the Element file of
-// its vector width (which declares input and output), and its own file, concatenated.
-// Nothing else is added to the text; module-scope declarations may come in any order.
+// WGSL has no #include: each kernel's module is the files below concatenated, the shared
+// ones, the values and elements files of its element kind (which declare Value, Element,
+// input and output), then its own. Nothing else is added to the text; module-scope
+// declarations may come in any order.
 const KERNEL_FILES: Record<KernelName, readonly string[]> = {
-  'fused-per-thread': [instanceParams, moments, fusedPerThread],
-  'fused-per-workgroup': [instanceParams, moments, workgroupMoments, fusedPerWorkgroup],
-  'partial-moments': [instanceParams, moments, workgroupMoments, partialMoments],
-  'combine-moments': [instanceParams, moments, combineMoments],
-  normalize: [instanceParams, moments, normalize],
+  'fused-per-thread': [fusedPerThread],
+  'fused-per-workgroup': [workgroupMoments, fusedPerWorkgroup],
+  'partial-moments': [workgroupMoments, partialMoments],
+  'combine-moments': [combineMoments],
+  normalize: [normalize],
 };
 
-const ELEMENT_FILES: Record<VectorWidth, string> = { 1: scalarElements, 4: vec4Elements };
+const ELEMENT_FILES: Record<ElementKind, readonly string[]> = {
+  scalar: [scalarValues, scalarElements],
+  'vec4-position': [scalarValues, vec4PositionElements],
+  'vec4-channel': [laneValues, vec4ChannelElements],
+  'masked-channel': [laneValues, maskedChannelElements],
+};
 
-export function kernelSource(kernel: KernelName, vectorWidth: VectorWidth): string {
-  return [...KERNEL_FILES[kernel], ELEMENT_FILES[vectorWidth]].join('\n');
+export function kernelSource(kernel: KernelName, elements: ElementKind): string {
+  return [instanceParams, moments, ...ELEMENT_FILES[elements], ...KERNEL_FILES[kernel]].join('\n');
 }

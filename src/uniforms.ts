@@ -1,16 +1,16 @@
-import type { InstanceNormPlan, PlanWindow } from './planner';
+import { ELEMENT_KINDS, type InstanceNormPlan, type PlanWindow } from './planner';
 import type { TensorGeometry } from './tensor-geometry';
 
-// Mirrors `struct Params` in shaders/instance-params.wgsl: twelve 4-byte fields in order,
-// 12 * 4 = 48 bytes.
-export const PARAMS_BYTES = 48;
+// Mirrors `struct Params` in shaders/instance-params.wgsl: fourteen 4-byte fields in order,
+// 14 * 4 = 56 bytes.
+export const PARAMS_BYTES = 56;
 
 export interface AffineFlags {
   readonly hasScale: boolean;
   readonly hasBias: boolean;
 }
 
-/** The Params block of one window of a plan. */
+/** The Params block of one window of a plan: sizes, strides and offsets in the plan's Elements. */
 export function packParams(
   g: TensorGeometry,
   plan: InstanceNormPlan,
@@ -20,20 +20,25 @@ export function packParams(
 ): Uint32Array {
   const u32 = new Uint32Array(PARAMS_BYTES / 4);
   const f32 = new Float32Array(u32.buffer);
+  const { values } = ELEMENT_KINDS[plan.elements];
   const nhwc = g.layout === 'nhwc';
-  // Sizes, strides and offsets in Elements of vectorWidth values (vec4 only for nchw).
-  const instanceElements = g.spatialSize / plan.vectorWidth;
+  const spatialElements = nhwc ? g.spatialSize : g.spatialSize / values;
+  // nhwc: a position holds C values, C / values Elements; a kernel instance starts every
+  // `lanes` channels, so `lanes / values` Elements apart.
+  const positionElements = g.channels / values;
   u32[0] = window.instanceCount;
-  u32[1] = g.channels;
-  u32[2] = instanceElements; // spatialSize
-  u32[3] = nhwc ? 1 : instanceElements; // channelStride
-  u32[4] = nhwc ? g.channels : 1; // spatialStride
-  u32[5] = plan.chunkSize;
-  u32[6] = plan.chunksPerInstance;
-  f32[7] = epsilon;
-  u32[8] = affine.hasScale ? 1 : 0;
-  u32[9] = affine.hasBias ? 1 : 0;
-  u32[10] = window.elementOffset / plan.vectorWidth;
-  u32[11] = window.firstInstance;
+  u32[1] = plan.instancesPerImage; // channels
+  u32[2] = spatialElements; // spatialSize
+  u32[3] = (g.channels * g.spatialSize) / values; // imageStride
+  u32[4] = nhwc ? ELEMENT_KINDS[plan.elements].lanes / values : spatialElements; // channelStride
+  u32[5] = nhwc ? positionElements : 1; // spatialStride
+  u32[6] = plan.chunkSize;
+  u32[7] = plan.chunksPerInstance;
+  f32[8] = epsilon;
+  u32[9] = affine.hasScale ? 1 : 0;
+  u32[10] = affine.hasBias ? 1 : 0;
+  u32[11] = window.elementOffset / values;
+  u32[12] = window.firstInstance;
+  u32[13] = g.channels; // tensorChannels
   return u32;
 }

@@ -42,11 +42,11 @@ async function normalizeWithProfile(
 
 // maxComputeWorkgroupsPerDimension is at least 65535 on every device; a profile that says 100
 // sends every kernel through its 2-D grid and the skipping of the excess workgroups.
-// 8000 instances: more than 100 workgroups of 64 invocations, fewer than 100² workgroups.
+// 8000 kernel instances: more than 100 workgroups of 64 invocations, fewer than 100² workgroups.
 describe.each(STRATEGIES)('strategy %s on a 2-D workgroup grid', (strategy) => {
   it.each([
     [[40, 200, 3, 3], 'nchw'],
-    [[20, 3, 5, 400], 'nhwc'],
+    [[20, 3, 5, 1600], 'nhwc'], // 8000 channel groups of 4
   ] as const)('shape %o %s matches the CPU reference', async (shape, layout) => {
     const plan = await normalizeWithProfile(strategy, { maxWorkgroupsPerDimension: 100 }, shape, layout);
     expect(plan.windows[0].dispatches.some((d) => d.workgroups[1] > 1)).toBe(true);
@@ -61,6 +61,7 @@ describe.each(STRATEGIES)('strategy %s on a tensor larger than one storage bindi
     [[2, 7, 130], 'nchw'], // instances of 520 bytes, windows starting mid-image
     [[2, 5, 10, 10], 'nchw'], // vec4 Elements: windows 16 floats past their binding offset
     [[6, 9, 10, 3], 'nhwc'], // images of 1080 bytes: one per window
+    [[4, 5, 6, 8], 'nhwc'], // vec4 channel groups: windows 48 floats past their binding offset
   ] as const)('shape %o %s, with scale and bias per channel, matches the CPU reference', async (shape, layout) => {
     const channels = layout === 'nchw' ? shape[1] : shape[shape.length - 1];
     const options = { scale: randomUniform(channels, 3, -2, 2), bias: randomUniform(channels, 4, -1, 1) };

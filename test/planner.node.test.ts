@@ -24,7 +24,7 @@ describe('planInstanceNorm', () => {
     const plan = planInstanceNorm(tensorGeometry([1, 3, 1024, 1024], 'nchw'), gpu);
     expect(plan.strategy).toBe('split');
     expect(plan.windows[0].dispatches.map((d) => d.kernel)).toEqual(['partial-moments', 'combine-moments', 'normalize']);
-    expect(plan.vectorWidth).toBe(4); // nchw, 1024² a multiple of 4: vec4 loads
+    expect(plan.elements).toBe('vec4-position'); // nchw, 1024² a multiple of 4: vec4 loads
     expect(plan.chunkSize).toBe(4096); // vec4 Elements: 16384 values
     expect(plan.chunksPerInstance).toBe(64);
     expect(plan.windows[0].dispatches[0].workgroups).toEqual([3 * 64, 1]);
@@ -54,10 +54,16 @@ describe('planInstanceNorm', () => {
     expect(normalize.workgroups).toEqual([1000, 2]);
   });
 
-  it('loads vec4 Elements only for nchw instances whose size is a multiple of 4', () => {
-    expect(planInstanceNorm(tensorGeometry([2, 3, 4, 6], 'nchw'), gpu).vectorWidth).toBe(4);
-    expect(planInstanceNorm(tensorGeometry([2, 3, 5, 7], 'nchw'), gpu).vectorWidth).toBe(1);
-    expect(planInstanceNorm(tensorGeometry([2, 4, 6, 4], 'nhwc'), gpu).vectorWidth).toBe(1);
+  it('loads vec4 where aligned, and follows nhwc channel groups', () => {
+    const kind = (shape: number[], layout: 'nchw' | 'nhwc') => planInstanceNorm(tensorGeometry(shape, layout), gpu).elements;
+    expect(kind([2, 3, 4, 6], 'nchw')).toBe('vec4-position');
+    expect(kind([2, 3, 5, 7], 'nchw')).toBe('scalar');
+    expect(kind([2, 5, 7, 8], 'nhwc')).toBe('vec4-channel');
+    expect(kind([2, 5, 7, 3], 'nhwc')).toBe('masked-channel');
+    // nhwc kernel instances are channel groups: 2 images × ceil(6 / 4) groups
+    const plan = planInstanceNorm(tensorGeometry([2, 9, 9, 6], 'nhwc'), gpu);
+    expect(plan.instancesPerImage).toBe(2);
+    expect(plan.windows[0].instanceCount).toBe(4);
   });
 
   it('honours a forced strategy for any shape', () => {
@@ -83,7 +89,7 @@ describe('bindingWindows', () => {
   const small = { ...GPU_PROFILE, maxStorageBufferBindingSize: 4096, minStorageBufferOffsetAlignment: 256 };
 
   it('binds the whole tensor when it fits one binding', () => {
-    expect(bindingWindows(tensorGeometry([2, 3, 8, 8], 'nchw'), small)).toEqual([
+    expect(bindingWindows(tensorGeometry([2, 3, 8, 8], 'nchw'), small, 3)).toEqual([
       { firstInstance: 0, instanceCount: 6, byteOffset: 0, byteLength: 1536, elementOffset: 0 },
     ]);
   });
@@ -91,7 +97,7 @@ describe('bindingWindows', () => {
   it('splits nchw into runs of whole instances with aligned binding offsets', () => {
     // 10 instances of 110 floats (440 bytes): 4400 bytes; (4096 - 252) / 440 = 8 instances per window.
     // The second starts at byte 3520 = 3328 + 192: binding offset 3328, 48 floats in.
-    const windows = bindingWindows(tensorGeometry([2, 5, 11, 10], 'nchw'), small);
+    const windows = bindingWindows(tensorGeometry([2, 5, 11, 10], 'nchw'), small, 5);
     expect(windows).toEqual([
       { firstInstance: 0, instanceCount: 8, byteOffset: 0, byteLength: 3520, elementOffset: 0 },
       { firstInstance: 8, instanceCount: 2, byteOffset: 3328, byteLength: 192 + 880, elementOffset: 48 },
@@ -103,16 +109,16 @@ describe('bindingWindows', () => {
   });
 
   it('splits nhwc into runs of whole images', () => {
-    // images of 3 channels × 50 positions = 600 bytes: 6 per window
-    const windows = bindingWindows(tensorGeometry([8, 5, 10, 3], 'nhwc'), small);
-    expect(windows.map((w) => [w.firstInstance, w.instanceCount])).toEqual([[0, 18], [18, 6]]);
+    // images of 3 channels × 50 positions = 600 bytes: 6 per window; one channel group per image
+    const windows = bindingWindows(tensorGeometry([8, 5, 10, 3], 'nhwc'), small, 1);
+    expect(windows.map((w) => [w.firstInstance, w.instanceCount])).toEqual([[0, 6], [6, 2]]);
     expect(windows[1]).toMatchObject({ byteOffset: 3584, elementOffset: 4, byteLength: 16 + 2 * 600 });
   });
 
   it('refuses an instance larger than one binding, naming the limit and the sizes', () => {
-    expect(() => bindingWindows(tensorGeometry([1, 2, 40, 40], 'nchw'), small)).toThrow(
+    expect(() => bindingWindows(tensorGeometry([1, 2, 40, 40], 'nchw'), small, 2)).toThrow(
       /shape \[1, 2, 40, 40\] needs 12800 bytes and one instance alone needs 6400 bytes, more than this device's maxStorageBufferBindingSize of 4096/,
     );
-    expect(() => bindingWindows(tensorGeometry([2, 20, 20, 3], 'nhwc'), small)).toThrow(/one image \(the 3 interleaved instances of nhwc\) alone needs 4800 bytes/);
+    expect(() => bindingWindows(tensorGeometry([2, 20, 20, 3], 'nhwc'), small, 1)).toThrow(/one image \(the 3 interleaved instances of nhwc\) alone needs 4800 bytes/);
   });
 });

@@ -14,24 +14,41 @@ describe('the Params uniform mirrors struct Params in instance-params.wgsl', () 
     expect(fields.length * 4).toBe(PARAMS_BYTES);
   });
 
-  it('puts each value in the slot of its WGSL field', () => {
+  const at = (name: string) => fields.indexOf(name);
+
+  it('puts each value in the slot of its WGSL field: nhwc, C = 3, masked channel groups', () => {
     const geometry = tensorGeometry([2, 5, 7, 3], 'nhwc'); // N = 2, spatial 5×7, C = 3
     const plan = planInstanceNorm(geometry, GPU_PROFILE, 'split');
-    const window = { ...plan.windows[0], elementOffset: 17, firstInstance: 4, instanceCount: 2 };
+    expect(plan.elements).toBe('masked-channel');
+    const window = { ...plan.windows[0], elementOffset: 17, firstInstance: 1, instanceCount: 1 };
     const u32 = packParams(geometry, plan, window, 0.25, { hasScale: true, hasBias: false });
     const f32 = new Float32Array(u32.buffer);
-    const at = (name: string) => fields.indexOf(name);
-    expect(u32[at('instanceCount')]).toBe(2); // of the window
-    expect(u32[at('channels')]).toBe(3);
+    expect(u32[at('instanceCount')]).toBe(1); // of the window
+    expect(u32[at('channels')]).toBe(1); // one channel group per image
     expect(u32[at('spatialSize')]).toBe(35);
-    expect(u32[at('channelStride')]).toBe(1);
+    expect(u32[at('imageStride')]).toBe(105);
+    expect(u32[at('channelStride')]).toBe(4);
     expect(u32[at('spatialStride')]).toBe(3);
     expect(u32[at('chunkSize')]).toBe(plan.chunkSize);
     expect(u32[at('chunksPerInstance')]).toBe(1);
-    expect(u32[at('elementOffset')]).toBe(17);
-    expect(u32[at('firstInstance')]).toBe(4);
     expect(f32[at('epsilon')]).toBe(0.25);
     expect(u32[at('hasScale')]).toBe(1);
     expect(u32[at('hasBias')]).toBe(0);
+    expect(u32[at('elementOffset')]).toBe(17);
+    expect(u32[at('firstInstance')]).toBe(1);
+    expect(u32[at('tensorChannels')]).toBe(3);
+  });
+
+  it('counts vec4 Elements: nchw positions and nhwc channels', () => {
+    const nchw = tensorGeometry([2, 3, 4, 6], 'nchw');
+    const nchwPlan = planInstanceNorm(nchw, GPU_PROFILE);
+    const a = packParams(nchw, nchwPlan, { ...nchwPlan.windows[0], elementOffset: 8 }, 1e-5, { hasScale: false, hasBias: false });
+    expect([a[at('channels')], a[at('spatialSize')], a[at('imageStride')], a[at('channelStride')], a[at('spatialStride')], a[at('elementOffset')]])
+      .toEqual([3, 6, 18, 6, 1, 2]);
+    const nhwc = tensorGeometry([2, 3, 4, 8], 'nhwc');
+    const nhwcPlan = planInstanceNorm(nhwc, GPU_PROFILE);
+    const b = packParams(nhwc, nhwcPlan, nhwcPlan.windows[0], 1e-5, { hasScale: false, hasBias: false });
+    expect([b[at('channels')], b[at('spatialSize')], b[at('imageStride')], b[at('channelStride')], b[at('spatialStride')]])
+      .toEqual([2, 12, 24, 1, 2]);
   });
 });

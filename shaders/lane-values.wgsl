@@ -1,0 +1,70 @@
+// Values of four adjacent channels of one nhwc image, one per lane of a vec4f: a kernel
+// instance is a channel group, and neighbouring invocations read neighbouring memory.
+// Lanes past C (in the last group when C is not a multiple of 4) compute on zeros and are
+// never stored.
+
+alias Value = vec4f;
+
+const LANES = 4u;
+
+// 1 / sqrt(v) per lane, or NaN where v overflowed (as in scalar-values.wgsl).
+fn guardedInverseStd(v: Value) -> Value {
+  let bits = bitcast<vec4u>(v);
+  let nan = bitcast<vec4f>(bits | vec4u(0x00400000u));
+  return select(inverseSqrt(v), nan, (bits & vec4u(0x7f800000u)) == vec4u(0x7f800000u));
+}
+
+// The channels of a group's lanes, clamped to C - 1 (lanes past C read channel C - 1).
+fn laneChannels(instance: u32) -> vec4u {
+  return min(vec4u(instanceChannel(instance)) + vec4u(0u, 1u, 2u, 3u), vec4u(params.tensorChannels - 1u));
+}
+
+// scale and bias of the group's four channels.
+fn scaleValues(instance: u32) -> Value {
+  let c = laneChannels(instance);
+  return vec4f(scale[c.x], scale[c.y], scale[c.z], scale[c.w]);
+}
+
+fn biasValues(instance: u32) -> Value {
+  let c = laneChannels(instance);
+  return vec4f(bias[c.x], bias[c.y], bias[c.z], bias[c.w]);
+}
+
+// Statistics entries are per lane: entry LANES * instance + lane, its partials
+// (entry * chunksPerInstance + chunk).
+fn partialIndex(instance: u32, lane: u32, chunk: u32) -> u32 {
+  return (instance * LANES + lane) * params.chunksPerInstance + chunk;
+}
+
+fn storePartial(instance: u32, chunk: u32, pivot: Value, m: Moments) {
+  for (var lane = 0u; lane < LANES; lane++) {
+    partials[partialIndex(instance, lane, chunk)] = vec4f(m.count, m.mean[lane], m.variance[lane], pivot[lane]);
+  }
+}
+
+fn loadPartial(instance: u32, chunk: u32) -> Moments {
+  let a = partials[partialIndex(instance, 0u, chunk)];
+  let b = partials[partialIndex(instance, 1u, chunk)];
+  let c = partials[partialIndex(instance, 2u, chunk)];
+  let d = partials[partialIndex(instance, 3u, chunk)];
+  return Moments(a.x, vec4f(a.y, b.y, c.y, d.y), vec4f(a.z, b.z, c.z, d.z));
+}
+
+fn loadPartialPivot(instance: u32) -> Value {
+  return vec4f(partials[partialIndex(instance, 0u, 0u)].w, partials[partialIndex(instance, 1u, 0u)].w,
+               partials[partialIndex(instance, 2u, 0u)].w, partials[partialIndex(instance, 3u, 0u)].w);
+}
+
+fn storeStats(instance: u32, s: Stats) {
+  for (var lane = 0u; lane < LANES; lane++) {
+    stats[instance * LANES + lane] = vec4f(s.pivot[lane], s.meanOffset[lane], s.invStd[lane], 0.0);
+  }
+}
+
+fn loadStats(instance: u32) -> Stats {
+  let a = stats[instance * LANES];
+  let b = stats[instance * LANES + 1u];
+  let c = stats[instance * LANES + 2u];
+  let d = stats[instance * LANES + 3u];
+  return Stats(vec4f(a.x, b.x, c.x, d.x), vec4f(a.y, b.y, c.y, d.y), vec4f(a.z, b.z, c.z, d.z));
+}

@@ -1,0 +1,45 @@
+// Values of one instance: each kernel instance is one (n, c), with one statistics entry.
+
+alias Value = f32;
+
+const LANES = 1u;
+
+// 1 / sqrt(v), or NaN where v overflowed. The test is on the bits: WGSL lets compilers assume
+// float arithmetic never meets inf or NaN.
+fn guardedInverseStd(v: Value) -> Value {
+  let bits = bitcast<u32>(v);
+  let nan = bitcast<f32>(bits | 0x00400000u); // +inf with a mantissa bit set: a quiet NaN
+  return select(inverseSqrt(v), nan, (bits & 0x7f800000u) == 0x7f800000u);
+}
+
+// scale[c] and bias[c] of the instance's channel.
+fn scaleValues(instance: u32) -> Value {
+  return scale[instanceChannel(instance)];
+}
+
+fn biasValues(instance: u32) -> Value {
+  return bias[instanceChannel(instance)];
+}
+
+// Partial moments of chunk `chunk` of an instance, with the instance's pivot.
+fn storePartial(instance: u32, chunk: u32, pivot: Value, m: Moments) {
+  partials[instance * params.chunksPerInstance + chunk] = vec4f(m.count, m.mean, m.variance, pivot);
+}
+
+fn loadPartial(instance: u32, chunk: u32) -> Moments {
+  let p = partials[instance * params.chunksPerInstance + chunk];
+  return Moments(p.x, p.y, p.z);
+}
+
+fn loadPartialPivot(instance: u32) -> Value {
+  return partials[instance * params.chunksPerInstance].w;
+}
+
+fn storeStats(instance: u32, s: Stats) {
+  stats[instance] = vec4f(s.pivot, s.meanOffset, s.invStd, 0.0);
+}
+
+fn loadStats(instance: u32) -> Stats {
+  let s = stats[instance];
+  return Stats(s.x, s.y, s.z);
+}

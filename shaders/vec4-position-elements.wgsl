@@ -1,0 +1,34 @@
+// Elements of four consecutive positions of one nchw instance, loaded as one vec4f, with
+// scalar-values.wgsl: a quarter of the loads and loop steps. Used where the instance size is
+// a multiple of 4, so that every instance starts on a 16-byte boundary.
+
+alias Element = vec4f;
+
+@group(0) @binding(1) var<storage, read> input: array<Element>;
+@group(0) @binding(2) var<storage, read_write> output: array<Element>;
+
+fn enterInstance(instance: u32) {}
+
+fn loadElement(index: u32) -> Element {
+  return input[index];
+}
+
+fn storeElement(index: u32, e: Element) {
+  output[index] = e;
+}
+
+fn firstValue(e: Element) -> Value {
+  return e.x;
+}
+
+// Merges the moments of the four values e - pivot into m (Chan's formula).
+fn accumulate(m: Moments, e: Element, pivot: Value) -> Moments {
+  let d = e - pivot;
+  let mean = (d.x + d.y + d.z + d.w) * 0.25;
+  let deviation = d - mean;
+  return mergeMoments(m, Moments(4.0, mean, dot(deviation, deviation) * 0.25));
+}
+
+fn normalizeElement(e: Element, s: Stats, factor: Value, offset: Value) -> Element {
+  return ((e - s.pivot) - s.meanOffset) * factor + offset;
+}

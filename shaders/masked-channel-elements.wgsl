@@ -1,6 +1,8 @@
 // Up to four adjacent channels of one nhwc position, by scalar loads into a vec4f, with
 // lane-values.wgsl: for C not a multiple of 4 (an RGB image, say). The element index is that
-// of the group's first value; lanes past C read 0 and are never written.
+// of the group's first value. Lanes past C load whatever follows (the next position's
+// channels; past the binding, what robust buffer access gives): their moments stay in their
+// own lanes and are never stored.
 
 alias Element = vec4f;
 
@@ -15,17 +17,21 @@ fn enterInstance(instance: u32) {
   activeLanes = min(4u, params.tensorChannels - instanceChannel(instance));
 }
 
+// Unrolled: a loop over lanes with dynamic vector indexing is several times slower.
 fn loadElement(index: u32) -> Element {
-  var e = vec4f(0.0);
-  for (var lane = 0u; lane < activeLanes; lane++) {
-    e[lane] = input[index + lane];
-  }
-  return e;
+  return vec4f(input[index], input[index + 1u], input[index + 2u], input[index + 3u]);
 }
 
 fn storeElement(index: u32, e: Element) {
-  for (var lane = 0u; lane < activeLanes; lane++) {
-    output[index + lane] = e[lane];
+  output[index] = e.x;
+  if (activeLanes > 1u) {
+    output[index + 1u] = e.y;
+  }
+  if (activeLanes > 2u) {
+    output[index + 2u] = e.z;
+  }
+  if (activeLanes > 3u) {
+    output[index + 3u] = e.w;
   }
 }
 

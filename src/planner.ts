@@ -79,8 +79,10 @@ export interface InstanceNormPlan {
 
 /** Per-adapter constants of the default plan. A CPU adapter wants few barriers and few dispatches. */
 interface PlannerTuning {
-  /** Largest instance normalized by one invocation. */
+  /** Largest instance normalized by one invocation... */
   readonly perThreadMaxSpatial: number;
+  /** ...given at least this many instances (else too few invocations keep the device busy). */
+  readonly perThreadMinInstances: number;
   /** Largest instance normalized by one workgroup when there are too few instances to fill the device. */
   readonly perWorkgroupMaxSpatial: number;
   /** Instances enough to keep every core busy with one workgroup each. */
@@ -91,6 +93,7 @@ interface PlannerTuning {
 
 const GPU_TUNING: PlannerTuning = {
   perThreadMaxSpatial: 64,
+  perThreadMinInstances: 0,
   perWorkgroupMaxSpatial: 16384,
   instancesToFillDevice: 256,
   reductionWorkgroupSize: 256,
@@ -98,10 +101,12 @@ const GPU_TUNING: PlannerTuning = {
 };
 
 // Measured on SwiftShader (BENCHMARKS.md): a workgroup of one SIMD group (4 invocations) makes
-// barriers nearly free there; one workgroup per instance beats splitting once there are a few
-// instances for its two cores.
+// barriers nearly free there; one invocation per instance wins up to 4096 positions once two
+// workgroups of them keep both cores busy; one workgroup per instance beats splitting once
+// there are a few instances.
 const CPU_ADAPTER_TUNING: PlannerTuning = {
-  perThreadMaxSpatial: 1024,
+  perThreadMaxSpatial: 4096,
+  perThreadMinInstances: 128,
   perWorkgroupMaxSpatial: 16384,
   instancesToFillDevice: 4,
   reductionWorkgroupSize: 4,
@@ -218,7 +223,7 @@ export function elementKind(g: TensorGeometry): ElementKind {
 
 /** The strategy for kernel instances of `spatialSize` positions, `instances` of them. */
 function defaultStrategy(spatialSize: number, instances: number, tuning: PlannerTuning): Strategy {
-  if (spatialSize <= tuning.perThreadMaxSpatial) return 'fused-per-thread';
+  if (spatialSize <= tuning.perThreadMaxSpatial && instances >= tuning.perThreadMinInstances) return 'fused-per-thread';
   if (spatialSize <= tuning.perWorkgroupMaxSpatial || instances >= tuning.instancesToFillDevice) {
     return 'fused-per-workgroup';
   }

@@ -23,7 +23,8 @@ export function instanceNormCpu(input: Float32Array, shape: readonly number[], o
   const scale = cpuAffine('scale', options?.scale, geometry);
   const bias = cpuAffine('bias', options?.bias, geometry);
   const output = new Float32Array(geometry.elementCount);
-  if (geometry.layout === 'nchw') {
+  // With one channel, nhwc and nchw lie alike in memory.
+  if (geometry.layout === 'nchw' || geometry.channels === 1) {
     normalizeChannelsFirst(input, output, geometry, epsilon, scale, bias);
   } else {
     normalizeChannelsLast(input, output, geometry, epsilon, scale, bias);
@@ -41,55 +42,83 @@ function cpuAffine(name: 'scale' | 'bias', value: unknown, geometry: TensorGeome
   return validateAffineArray(name, value, geometry);
 }
 
-// Each instance is a contiguous run of spatialSize elements.
+// Each instance is a contiguous run of spatialSize elements. Four partial sums per pass let
+// the CPU overlap the additions (float64: the order is immaterial to the result).
 function normalizeChannelsFirst(
   input: Float32Array, output: Float32Array, g: TensorGeometry, epsilon: number,
   scale: Float32Array | undefined, bias: Float32Array | undefined,
 ): void {
   const size = g.spatialSize;
+  const tail = size % 4;
   for (let instance = 0; instance < g.instanceCount; instance++) {
     const start = instance * size;
     const end = start + size;
-    let sum = 0;
-    for (let i = start; i < end; i++) sum += input[i];
-    const mean = sum / size;
-    let squares = 0;
-    for (let i = start; i < end; i++) {
-      const d = input[i] - mean;
-      squares += d * d;
+    const blocksEnd = end - tail;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let i = start; i < blocksEnd; i += 4) {
+      s0 += input[i]; s1 += input[i + 1]; s2 += input[i + 2]; s3 += input[i + 3];
     }
+    for (let i = blocksEnd; i < end; i++) s0 += input[i];
+    const mean = (s0 + s1 + s2 + s3) / size;
+    let q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+    for (let i = start; i < blocksEnd; i += 4) {
+      const d0 = input[i] - mean, d1 = input[i + 1] - mean, d2 = input[i + 2] - mean, d3 = input[i + 3] - mean;
+      q0 += d0 * d0; q1 += d1 * d1; q2 += d2 * d2; q3 += d3 * d3;
+    }
+    for (let i = blocksEnd; i < end; i++) q0 += (input[i] - mean) ** 2;
     const c = instance % g.channels;
-    const factor = (scale ? scale[c] : 1) / Math.sqrt(squares / size + epsilon);
+    const factor = (scale ? scale[c] : 1) / Math.sqrt((q0 + q1 + q2 + q3) / size + epsilon);
     const offset = bias ? bias[c] : 0;
     for (let i = start; i < end; i++) output[i] = (input[i] - mean) * factor + offset;
   }
 }
 
-// The C instances of one image interleave: accumulate all channels of a position together.
+// The C instances of an image interleave with stride C. Four adjacent channels per pass, kept
+// in locals, read 16 contiguous bytes per position: as fast as nchw, where one channel at a
+// time would read a cache line per value. Past the last multiple of 4, a final block of four
+// overlaps channels already done (and writes the same values again); only C = 2 or 3 takes
+// one channel at a time.
 function normalizeChannelsLast(
   input: Float32Array, output: Float32Array, g: TensorGeometry, epsilon: number,
   scale: Float32Array | undefined, bias: Float32Array | undefined,
 ): void {
   const C = g.channels;
   const size = g.spatialSize;
-  const mean = new Float64Array(C);
-  const factor = new Float64Array(C);
+  const factorOf = (c: number, squares: number) => (scale ? scale[c] : 1) / Math.sqrt(squares / size + epsilon);
   for (let n = 0; n < g.batch; n++) {
     const start = n * size * C;
     const end = start + size * C;
-    mean.fill(0);
-    for (let i = start; i < end; i += C) for (let c = 0; c < C; c++) mean[c] += input[i + c];
-    for (let c = 0; c < C; c++) mean[c] /= size;
-    factor.fill(0);
-    for (let i = start; i < end; i += C) {
-      for (let c = 0; c < C; c++) {
-        const d = input[i + c] - mean[c];
-        factor[c] += d * d;
+    const blocks = C < 4 ? 0 : Math.ceil(C / 4);
+    for (let block = 0; block < blocks; block++) {
+      const c = Math.min(4 * block, C - 4);
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let i = start + c; i < end; i += C) {
+        s0 += input[i]; s1 += input[i + 1]; s2 += input[i + 2]; s3 += input[i + 3];
+      }
+      const m0 = s0 / size, m1 = s1 / size, m2 = s2 / size, m3 = s3 / size;
+      let q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+      for (let i = start + c; i < end; i += C) {
+        const d0 = input[i] - m0, d1 = input[i + 1] - m1, d2 = input[i + 2] - m2, d3 = input[i + 3] - m3;
+        q0 += d0 * d0; q1 += d1 * d1; q2 += d2 * d2; q3 += d3 * d3;
+      }
+      const f0 = factorOf(c, q0), f1 = factorOf(c + 1, q1), f2 = factorOf(c + 2, q2), f3 = factorOf(c + 3, q3);
+      const o0 = bias ? bias[c] : 0, o1 = bias ? bias[c + 1] : 0, o2 = bias ? bias[c + 2] : 0, o3 = bias ? bias[c + 3] : 0;
+      for (let i = start + c; i < end; i += C) {
+        output[i] = (input[i] - m0) * f0 + o0;
+        output[i + 1] = (input[i + 1] - m1) * f1 + o1;
+        output[i + 2] = (input[i + 2] - m2) * f2 + o2;
+        output[i + 3] = (input[i + 3] - m3) * f3 + o3;
       }
     }
-    for (let c = 0; c < C; c++) factor[c] = (scale ? scale[c] : 1) / Math.sqrt(factor[c] / size + epsilon);
-    for (let i = start; i < end; i += C) {
-      for (let c = 0; c < C; c++) output[i + c] = (input[i + c] - mean[c]) * factor[c] + (bias ? bias[c] : 0);
+    for (let c = 0; c < (C < 4 ? C : 0); c++) {
+      let sum = 0;
+      for (let i = start + c; i < end; i += C) sum += input[i];
+      const mean = sum / size;
+      let squares = 0;
+      for (let i = start + c; i < end; i += C) squares += (input[i] - mean) ** 2;
+      const factor = factorOf(c, squares);
+      const offset = bias ? bias[c] : 0;
+      for (let i = start + c; i < end; i += C) output[i] = (input[i] - mean) * factor + offset;
     }
   }
 }

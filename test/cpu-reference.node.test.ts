@@ -65,7 +65,9 @@ describe('instanceNormCpu invariants on seeded random data', () => {
     }
   });
 
-  it.each(cases)('nchw and nhwc give the same result after a transpose: %o', (t) => {
+  const channelCounts = [1, 2, 3, 4, 5, 6, 7, 9, 16].map((channels) => ({ batch: 2, channels, spatial: [5, 3] }));
+
+  it.each([...cases, ...channelCounts])('nchw and nhwc give the same result after a transpose: %o', (t) => {
     const x = randomNormal(t.batch * t.channels * t.spatial.reduce((a, b) => a * b, 1), 5, -1, 2);
     const scale = randomUniform(t.channels, 6, 0.5, 2);
     const bias = randomUniform(t.channels, 7, -1, 1);

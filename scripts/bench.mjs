@@ -65,6 +65,7 @@ function printReport(report) {
   const line = (cells) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(line(header));
   for (const r of rows) console.log(line(r));
+  console.log(`\nencode(): ${report.encodeMicroseconds.toFixed(1)} µs of CPU per call ([1, 64, 16, 16], recording only)`);
   if (report.rows.some((r) => r.byStrategy)) {
     console.log('\nms per call of each strategy (--strategies):');
     for (const r of report.rows) {

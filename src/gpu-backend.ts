@@ -1,9 +1,10 @@
+import { BindGroupCache } from './bind-group-cache';
 import { type DeviceProfile, deviceProfile } from './device-profile';
 import { ImmutableBufferCache } from './immutable-buffer-cache';
 import { BINDINGS, deviceKernels, kernelPipeline } from './pipeline-cache';
 import { type InstanceNormPlan, type Strategy, planInstanceNorm } from './planner';
 import { ScratchBuffers } from './scratch-buffers';
-import type { TensorGeometry } from './tensor-geometry';
+import { type TensorGeometry, geometryKey } from './tensor-geometry';
 import { packParams } from './uniforms';
 
 /** A checked call on GPU buffers: what GpuBackend.encode records. */
@@ -24,6 +25,9 @@ export class GpuBackend {
   private readonly scratch: ScratchBuffers;
   private readonly uniforms: ImmutableBufferCache<string>;
   private readonly affineArrays: ImmutableBufferCache<Float32Array>;
+  private readonly bindGroups = new BindGroupCache();
+  // Plans by layout and shape: planning is pure, and a model calls the same shapes again and again.
+  private readonly plans = new Map<string, InstanceNormPlan>();
 
   /** `profile` defaults to the device's own; tests inject smaller limits to reach rare code paths. */
   constructor(
@@ -37,43 +41,55 @@ export class GpuBackend {
   }
 
   plan(geometry: TensorGeometry): InstanceNormPlan {
-    return planInstanceNorm(geometry, this.profile, this.strategy);
+    const key = geometryKey(geometry);
+    let plan = this.plans.get(key);
+    if (!plan) {
+      plan = planInstanceNorm(geometry, this.profile, this.strategy);
+      if (this.plans.size >= 256) this.plans.clear();
+      this.plans.set(key, plan);
+    }
+    return plan;
   }
 
   encode(encoder: GPUCommandEncoder, call: GpuCall): InstanceNormPlan {
     const { device } = this;
     const plan = this.plan(call.geometry);
     const affine = { hasScale: call.scale !== undefined, hasBias: call.bias !== undefined };
-    const shared = {
-      scale: { buffer: this.affineBuffer(call.scale) },
-      bias: { buffer: this.affineBuffer(call.bias) },
-      partials: { buffer: this.scratch.partialsBuffer(plan.partialsBytes) },
-      stats: { buffer: this.scratch.statsBuffer(plan.statsBytes) },
-    };
+    const scale = { buffer: this.affineBuffer(call.scale) };
+    const bias = { buffer: this.affineBuffer(call.bias) };
+    const partials = { buffer: this.scratch.partialsBuffer(plan.partialsBytes) };
+    const stats = { buffer: this.scratch.statsBuffer(plan.statsBytes) };
     const layout = deviceKernels(device).bindGroupLayout;
     const pass = encoder.beginComputePass({ label: `InstanceNorm.${plan.strategy}.pass` });
-    for (const window of plan.windows) {
-      const params = packParams(call.geometry, plan, window, call.epsilon, affine);
-      const resources: Record<keyof typeof BINDINGS, GPUBufferBinding> = {
-        ...shared,
-        params: { buffer: this.uniforms.get(params.join(','), params) },
-        input: { buffer: call.input, offset: window.byteOffset, size: window.byteLength },
-        output: { buffer: call.output, offset: window.byteOffset, size: window.byteLength },
+    plan.windows.forEach((window, windowIndex) => {
+      // The plan (by shape), epsilon, flags and window determine the Params block.
+      const paramsKey = `${geometryKey(call.geometry)}|${call.epsilon}|${+affine.hasScale}${+affine.hasBias}|${windowIndex}`;
+      const params = {
+        buffer: this.uniforms.getDetermined(paramsKey, () => packParams(call.geometry, plan, window, call.epsilon, affine)),
       };
-      const bindGroup = device.createBindGroup({
-        label: 'InstanceNorm.bindGroup',
-        layout,
-        entries: Object.entries(BINDINGS).map(([name, binding]) => ({
-          binding,
-          resource: resources[name as keyof typeof BINDINGS],
-        })),
-      });
+      const input = { buffer: call.input, offset: window.byteOffset, size: window.byteLength };
+      const output = { buffer: call.output, offset: window.byteOffset, size: window.byteLength };
+      const bindings: GPUBufferBinding[] = [];
+      bindings[BINDINGS.params] = params;
+      bindings[BINDINGS.input] = input;
+      bindings[BINDINGS.output] = output;
+      bindings[BINDINGS.scale] = scale;
+      bindings[BINDINGS.bias] = bias;
+      bindings[BINDINGS.partials] = partials;
+      bindings[BINDINGS.stats] = stats;
+      const bindGroup = this.bindGroups.get(bindings, () =>
+        device.createBindGroup({
+          label: 'InstanceNorm.bindGroup',
+          layout,
+          entries: bindings.map((resource, binding) => ({ binding, resource })),
+        }),
+      );
       pass.setBindGroup(0, bindGroup);
       for (const dispatch of window.dispatches) {
         pass.setPipeline(kernelPipeline(device, dispatch.kernel, plan.elements, dispatch.workgroupSize));
         pass.dispatchWorkgroups(dispatch.workgroups[0], dispatch.workgroups[1]);
       }
-    }
+    });
     pass.end();
     return plan;
   }

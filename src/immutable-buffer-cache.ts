@@ -17,14 +17,32 @@ export class ImmutableBufferCache<Key> {
     private readonly capacity = 256,
   ) {}
 
+  /** The buffer for `key` holding `contents`: a new one if the cached one holds other bytes. */
   get(key: Key, contents: ArrayBufferView): GPUBuffer {
     const bytes = new Uint8Array(contents.buffer, contents.byteOffset, contents.byteLength);
     const entry = this.entries.get(key);
-    if (entry) this.entries.delete(key);
-    if (entry && sameBytes(entry.bytes, bytes)) {
-      this.entries.set(key, entry); // most recently used last
-      return entry.buffer;
-    }
+    if (entry && sameBytes(entry.bytes, bytes)) return this.touch(key, entry);
+    return this.create(key, bytes);
+  }
+
+  /** The buffer for a key that determines its contents: `contents` is called only to create it. */
+  getDetermined(key: Key, contents: () => ArrayBufferView): GPUBuffer {
+    const entry = this.entries.get(key);
+    if (entry) return this.touch(key, entry);
+    const view = contents();
+    return this.create(key, new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+  }
+
+  private touch(key: Key, entry: { buffer: GPUBuffer; bytes: Uint8Array }): GPUBuffer {
+    this.entries.delete(key);
+    this.entries.set(key, entry); // most recently used last
+    return entry.buffer;
+  }
+
+  private create(key: Key, bytes: Uint8Array): GPUBuffer {
+    // An entry whose contents changed (an affine array written since) is dropped, not
+    // destroyed: calls recorded with it may await their submit. The collector frees it.
+    this.entries.delete(key);
     if (this.entries.size >= this.capacity) {
       const [oldestKey, oldest] = this.entries.entries().next().value as [Key, { buffer: GPUBuffer }];
       this.entries.delete(oldestKey);

@@ -32,3 +32,8 @@ export function tensorGeometry(shape: readonly number[], layout: Layout): Tensor
     elementCount: batch * channels * spatialSize,
   };
 }
+
+/** A key naming the layout and shape, e.g. 'nchw:1x3x64x64'. */
+export function geometryKey(g: TensorGeometry): string {
+  return `${g.layout}:${g.shape.join('x')}`;
+}

@@ -4,6 +4,7 @@ import { ImmutableBufferCache } from './immutable-buffer-cache';
 import { BINDINGS, deviceKernels, kernelPipeline } from './pipeline-cache';
 import { type InstanceNormPlan, type Strategy, planInstanceNorm } from './planner';
 import { ScratchBuffers } from './scratch-buffers';
+import { tunedStrategy } from './tuning-table';
 import { type TensorGeometry, geometryKey } from './tensor-geometry';
 import { packParams } from './uniforms';
 
@@ -40,30 +41,45 @@ export class GpuBackend {
     this.affineArrays = new ImmutableBufferCache(device, 'InstanceNorm.affine', GPUBufferUsage.STORAGE);
   }
 
+  /** The plan for a shape: the forced strategy, else the one tune() measured fastest, else the planner's. */
   plan(geometry: TensorGeometry): InstanceNormPlan {
     const key = geometryKey(geometry);
     let plan = this.plans.get(key);
     if (!plan) {
-      plan = planInstanceNorm(geometry, this.profile, this.strategy);
+      const strategy = this.strategy ?? tunedStrategy(this.profile.adapterName, geometry);
+      plan = planInstanceNorm(geometry, this.profile, strategy);
       if (this.plans.size >= 256) this.plans.clear();
       this.plans.set(key, plan);
     }
     return plan;
   }
 
-  encode(encoder: GPUCommandEncoder, call: GpuCall): InstanceNormPlan {
+  /** Forgets cached plans, after tune() found a faster strategy. */
+  replan(): void {
+    this.plans.clear();
+  }
+
+  /**
+   * Records a call. `plan` replaces the backend's own (tune() times each strategy this way);
+   * `timestampWrites` times the compute pass.
+   */
+  encode(
+    encoder: GPUCommandEncoder,
+    call: GpuCall,
+    plan: InstanceNormPlan = this.plan(call.geometry),
+    timestampWrites?: GPUComputePassTimestampWrites,
+  ): InstanceNormPlan {
     const { device } = this;
-    const plan = this.plan(call.geometry);
     const affine = { hasScale: call.scale !== undefined, hasBias: call.bias !== undefined };
     const scale = { buffer: this.affineBuffer(call.scale) };
     const bias = { buffer: this.affineBuffer(call.bias) };
     const partials = { buffer: this.scratch.partialsBuffer(plan.partialsBytes) };
     const stats = { buffer: this.scratch.statsBuffer(plan.statsBytes) };
     const layout = deviceKernels(device).bindGroupLayout;
-    const pass = encoder.beginComputePass({ label: `InstanceNorm.${plan.strategy}.pass` });
+    const pass = encoder.beginComputePass({ label: `InstanceNorm.${plan.strategy}.pass`, timestampWrites });
     plan.windows.forEach((window, windowIndex) => {
       // The plan (by shape), epsilon, flags and window determine the Params block.
-      const paramsKey = `${geometryKey(call.geometry)}|${call.epsilon}|${+affine.hasScale}${+affine.hasBias}|${windowIndex}`;
+      const paramsKey = `${geometryKey(call.geometry)}|${plan.strategy}|${call.epsilon}|${+affine.hasScale}${+affine.hasBias}|${windowIndex}`;
       const params = {
         buffer: this.uniforms.getDetermined(paramsKey, () => packParams(call.geometry, plan, window, call.epsilon, affine)),
       };

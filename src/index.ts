@@ -4,3 +4,5 @@ export { InstanceNorm, type InstanceNormCreateOptions } from './instance-norm';
 export { DEFAULT_EPSILON, type InstanceNormOptions, type Layout } from './options';
 export type { InstanceNormPlan, KernelDispatch, KernelName, Strategy } from './planner';
 
+export type { TuneResult } from './tuner';
+export { clearTuning } from './tuning-table';

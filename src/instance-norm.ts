@@ -4,6 +4,8 @@ import { GpuBackend, type GpuCall } from './gpu-backend';
 import type { InstanceNormOptions } from './options';
 import { type InstanceNormPlan, STRATEGIES, type Strategy } from './planner';
 import type { TensorGeometry } from './tensor-geometry';
+import { type RecordCall, type TuneResult, timeStrategies } from './tuner';
+import { recordWinner } from './tuning-table';
 import {
   describe,
   describeKind,
@@ -190,6 +192,56 @@ export class InstanceNorm {
       gpu.encode(encoder, { ...call, ...affine, input, output });
     } finally {
       this.track(device.popErrorScope(), 'encode');
+    }
+  }
+
+  /**
+   * Times every strategy for this shape on this device and keeps the fastest for its shape class
+   * (layout, element kind, powers of two bounding the instance size and count) on this adapter,
+   * for every instance in the page; with `persist: true` also in localStorage, for later visits.
+   * Uses GPU timestamps where the device has 'timestamp-query'. A strategy forced at create()
+   * still wins. Takes a few runs of each strategy: call it once, ahead of time.
+   *
+   * @example
+   * const { strategy, milliseconds } = await norm.tune([1, 64, 128, 128], { persist: true });
+   */
+  async tune(
+    shape: readonly number[],
+    options: InstanceNormOptions & { persist?: boolean; repetitions?: number } = {},
+  ): Promise<TuneResult> {
+    this.assertUsable('tune');
+    if (this.backend === 'cpu') throw new InstanceNormError('tune needs the WebGPU backend; this instance runs on the CPU');
+    const gpu = this.liveGpu('tune');
+    const call = validateCall(shape, options);
+    const repetitions = options.repetitions ?? 7;
+    if (!Number.isInteger(repetitions) || repetitions < 1 || repetitions > 100) {
+      throw new InstanceNormError(`repetitions must be an integer from 1 to 100, got ${describe(repetitions)}`);
+    }
+    const { device } = gpu;
+    const bytes = call.geometry.elementCount * 4;
+    const buffer = (label: string) => device.createBuffer({ label: `InstanceNorm.tune.${label}`, size: bytes, usage: GPUBufferUsage.STORAGE });
+    const input = buffer('input');
+    const output = buffer('output');
+    // Each recording is checked in its own error scope, as in encode(): a scope held across the
+    // awaits below could swallow the app's errors.
+    const record: RecordCall = (encoder, recorded, plan, timestampWrites) => {
+      device.pushErrorScope('validation');
+      try {
+        gpu.encode(encoder, recorded, plan, timestampWrites);
+      } finally {
+        this.track(device.popErrorScope(), 'tune');
+      }
+    };
+    try {
+      const measured = await timeStrategies(device, gpu.profile, record, { ...call, ...gpuAffine(call.geometry, options), input, output }, repetitions);
+      await this.checkErrors();
+      const strategy = STRATEGIES.reduce((best, s) => (measured.milliseconds[s] < measured.milliseconds[best] ? s : best));
+      recordWinner(gpu.profile.adapterName, call.geometry, strategy, options.persist === true);
+      gpu.replan();
+      return { strategy, ...measured };
+    } finally {
+      input.destroy();
+      output.destroy();
     }
   }
 

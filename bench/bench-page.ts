@@ -38,7 +38,7 @@ export interface BenchReport {
 
 const EPSILON = 1e-5;
 
-async function medianMs(run: () => void | Promise<unknown>, after: () => Promise<unknown>, warmup: number, reps: number) {
+async function medianMs(run: () => unknown, after: () => Promise<unknown>, warmup: number, reps: number) {
   for (let i = 0; i < warmup; i++) {
     await run();
     await after();
@@ -135,29 +135,46 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
     const biasBuffer = gpuBuffer(device, bias);
     const options = { layout: s.layout, epsilon: EPSILON, scale: scaleBuffer, bias: biasBuffer };
 
-    const oursMs = await medianMs(() => {
-      const encoder = device.createCommandEncoder();
-      norm.encode(encoder, input, output, shape, options);
-      device.queue.submit([encoder.finish()]);
-    }, idle, warmup, reps);
+    const oursMs = await medianMs(
+      () => {
+        const encoder = device.createCommandEncoder();
+        norm.encode(encoder, input, output, shape, options);
+        device.queue.submit([encoder.finish()]);
+      },
+      idle,
+      warmup,
+      reps,
+    );
     await norm.checkErrors();
     const byStrategy: Record<string, number> = {};
     for (const forcedNorm of forced) {
-      byStrategy[forcedNorm.plan(shape, options).strategy] = await medianMs(() => {
-        const encoder = device.createCommandEncoder();
-        forcedNorm.encode(encoder, input, output, shape, options);
-        device.queue.submit([encoder.finish()]);
-      }, idle, warmup, reps);
+      byStrategy[forcedNorm.plan(shape, options).strategy] = await medianMs(
+        () => {
+          const encoder = device.createCommandEncoder();
+          forcedNorm.encode(encoder, input, output, shape, options);
+          device.queue.submit([encoder.finish()]);
+        },
+        idle,
+        warmup,
+        reps,
+      );
     }
     const copyMs = await medianMs(() => copy(input, output), idle, warmup, reps);
 
     // ONNX's InstanceNormalization is channels-first: an nhwc case runs ORT on the same tensor as nchw.
-    const ortMs = await timeOrt(s.dims, input, scaleBuffer, biasBuffer, idle, warmup, config.quick ? 3 : 7).catch((e: unknown) => {
-      console.log(`ORT WebGPU failed on ${s.dims}: ${String(e)}`);
-      return null;
-    });
+    const ortMs = await timeOrt(s.dims, input, scaleBuffer, biasBuffer, idle, warmup, config.quick ? 3 : 7).catch(
+      (e: unknown) => {
+        console.log(`ORT WebGPU failed on ${s.dims}: ${String(e)}`);
+        return null;
+      },
+    );
     const cpuOptions = { layout: s.layout, epsilon: EPSILON, scale, bias };
-    const cpuMs = await medianMs(() => void instanceNormCpu(x, shape, cpuOptions), async () => {}, 1, config.quick ? 3 : 5);
+    const cpuMs = await medianMs(
+      () => void instanceNormCpu(x, shape, cpuOptions),
+      async () => {},
+      1,
+      config.quick ? 3 : 5,
+    );
     const ortWasmMs = await timeOrtWasm(s.dims, x, scale, bias, config.quick ? 3 : 5).catch((e: unknown) => {
       console.log(`ORT wasm failed on ${s.dims}: ${String(e)}`);
       return null;
@@ -181,7 +198,12 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
   }
   const encodeMicroseconds = await measureEncodeCost(device, norm);
   const info = device.adapterInfo;
-  return { encodeMicroseconds, adapter: `${info.vendor} / ${info.architecture} / ${info.description}`, ortVersion: ort.env.versions.web ?? '?', rows };
+  return {
+    encodeMicroseconds,
+    adapter: `${info.vendor} / ${info.architecture} / ${info.description}`,
+    ortVersion: ort.env.versions.web ?? '?',
+    rows,
+  };
 }
 
 /** What encode() costs the CPU per call: recording only, nothing submitted. */
@@ -224,11 +246,16 @@ async function timeOrt(
     scale: ort.Tensor.fromGpuBuffer(scale, { dataType: 'float32', dims: [dims[1]] }),
     B: ort.Tensor.fromGpuBuffer(bias, { dataType: 'float32', dims: [dims[1]] }),
   };
-  const ms = await medianMs(async () => {
-    const result = await session.run(feeds);
-    await idle();
-    result.Y.dispose();
-  }, idle, warmup, reps);
+  const ms = await medianMs(
+    async () => {
+      const result = await session.run(feeds);
+      await idle();
+      result.Y.dispose();
+    },
+    idle,
+    warmup,
+    reps,
+  );
   await session.release();
   return ms;
 }
@@ -240,7 +267,12 @@ async function timeOrtWasm(dims: readonly number[], x: Float32Array, scale: Floa
     scale: new ort.Tensor('float32', scale, [dims[1]]),
     B: new ort.Tensor('float32', bias, [dims[1]]),
   };
-  const ms = await medianMs(() => session.run(feeds), async () => {}, 1, reps);
+  const ms = await medianMs(
+    () => session.run(feeds),
+    async () => {},
+    1,
+    reps,
+  );
   await session.release();
   return ms;
 }

@@ -7,7 +7,10 @@ export function instanceNormModel(shape: readonly number[], epsilon: number): Ui
   const channels = shape[1];
   const tensorType = (dims: readonly number[]) =>
     message([
-      field(1, message([varintField(1, 1 /* FLOAT */), field(2, message(dims.map((d) => field(1, message([varintField(1, d)])))))])),
+      field(
+        1,
+        message([varintField(1, 1 /* FLOAT */), field(2, message(dims.map((d) => field(1, message([varintField(1, d)])))))]),
+      ),
     ]);
   const valueInfo = (name: string, dims: readonly number[]) => message([stringField(1, name), field(2, tensorType(dims))]);
   const epsilonAttribute = message([stringField(1, 'epsilon'), float32Field(2, epsilon), varintField(20, 1 /* FLOAT */)]);

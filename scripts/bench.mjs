@@ -34,7 +34,10 @@ try {
   const report = await page.evaluate((config) => window.runBenchmark(config), { quick, strategies, only });
   printReport(report);
   const file = quick ? 'bench-results.quick.json' : 'bench-results.json';
-  writeFileSync(new URL(`../${file}`, import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), quick, ...report }, null, 2)}\n`);
+  writeFileSync(
+    new URL(`../${file}`, import.meta.url),
+    `${JSON.stringify({ date: new Date().toISOString(), quick, ...report }, null, 2)}\n`,
+  );
   console.log(`\n${report.rows.length} shapes in ${((Date.now() - started) / 1000).toFixed(0)} s; written to ${file}`);
 } finally {
   await browser.close();
@@ -46,7 +49,20 @@ function printReport(report) {
   console.log(`adapter: ${report.adapter}; ONNX Runtime Web ${report.ortVersion}`);
   console.log('ms per call: median after warm-up, GPU work awaited. GB/s: bytes read + written per second.');
   console.log('(ORT runs nhwc cases on the same tensor as nchw: ONNX InstanceNormalization is channels-first.)\n');
-  const header = ['shape', 'layout', 'strategy', 'ours ms', 'GB/s', 'copy ms', 'x copy', 'ORT ms', 'vs ORT', 'CPU ms', 'ORT wasm ms', 'CPU vs wasm'];
+  const header = [
+    'shape',
+    'layout',
+    'strategy',
+    'ours ms',
+    'GB/s',
+    'copy ms',
+    'x copy',
+    'ORT ms',
+    'vs ORT',
+    'CPU ms',
+    'ORT wasm ms',
+    'CPU vs wasm',
+  ];
   const rows = report.rows.map((r) => [
     r.shape,
     r.layout,

@@ -15,9 +15,10 @@ if (existsSync(chromium.executablePath())) process.exit(0);
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const isDebian = existsSync('/etc/debian_version');
-const command = isRoot && isDebian
-  ? 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium'
-  : 'npx playwright install chromium';
+const command =
+  isRoot && isDebian
+    ? 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium'
+    : 'npx playwright install chromium';
 try {
   console.log(`[ensure-chromium] no Chromium found; running: ${command}`);
   execSync(command, { stdio: 'inherit' });
@@ -25,7 +26,7 @@ try {
   console.error(
     '[ensure-chromium] Could not install Chromium for the browser tests. Run one of:\n' +
       '  sudo apt-get install -y chromium        (Debian/Ubuntu: the tests then use /usr/bin/chromium)\n' +
-      '  npx playwright install chromium         (Playwright\'s own build)\n' +
+      "  npx playwright install chromium         (Playwright's own build)\n" +
       '  export CHROMIUM_PATH=/path/to/chromium  (any Chromium with WebGPU)',
   );
   process.exit(1);

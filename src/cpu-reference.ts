@@ -45,8 +45,12 @@ function cpuAffine(name: 'scale' | 'bias', value: unknown, geometry: TensorGeome
 // Each instance is a contiguous run of spatialSize elements. Four partial sums per pass let
 // the CPU overlap the additions (float64: the order is immaterial to the result).
 function normalizeChannelsFirst(
-  input: Float32Array, output: Float32Array, g: TensorGeometry, epsilon: number,
-  scale: Float32Array | undefined, bias: Float32Array | undefined,
+  input: Float32Array,
+  output: Float32Array,
+  g: TensorGeometry,
+  epsilon: number,
+  scale: Float32Array | undefined,
+  bias: Float32Array | undefined,
 ): void {
   const size = g.spatialSize;
   const tail = size % 4;
@@ -54,16 +58,31 @@ function normalizeChannelsFirst(
     const start = instance * size;
     const end = start + size;
     const blocksEnd = end - tail;
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0;
     for (let i = start; i < blocksEnd; i += 4) {
-      s0 += input[i]; s1 += input[i + 1]; s2 += input[i + 2]; s3 += input[i + 3];
+      s0 += input[i];
+      s1 += input[i + 1];
+      s2 += input[i + 2];
+      s3 += input[i + 3];
     }
     for (let i = blocksEnd; i < end; i++) s0 += input[i];
     const mean = (s0 + s1 + s2 + s3) / size;
-    let q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+    let q0 = 0,
+      q1 = 0,
+      q2 = 0,
+      q3 = 0;
     for (let i = start; i < blocksEnd; i += 4) {
-      const d0 = input[i] - mean, d1 = input[i + 1] - mean, d2 = input[i + 2] - mean, d3 = input[i + 3] - mean;
-      q0 += d0 * d0; q1 += d1 * d1; q2 += d2 * d2; q3 += d3 * d3;
+      const d0 = input[i] - mean,
+        d1 = input[i + 1] - mean,
+        d2 = input[i + 2] - mean,
+        d3 = input[i + 3] - mean;
+      q0 += d0 * d0;
+      q1 += d1 * d1;
+      q2 += d2 * d2;
+      q3 += d3 * d3;
     }
     for (let i = blocksEnd; i < end; i++) q0 += (input[i] - mean) ** 2;
     const c = instance % g.channels;
@@ -79,8 +98,12 @@ function normalizeChannelsFirst(
 // overlaps channels already done (and writes the same values again); only C = 2 or 3 takes
 // one channel at a time.
 function normalizeChannelsLast(
-  input: Float32Array, output: Float32Array, g: TensorGeometry, epsilon: number,
-  scale: Float32Array | undefined, bias: Float32Array | undefined,
+  input: Float32Array,
+  output: Float32Array,
+  g: TensorGeometry,
+  epsilon: number,
+  scale: Float32Array | undefined,
+  bias: Float32Array | undefined,
 ): void {
   const C = g.channels;
   const size = g.spatialSize;
@@ -91,18 +114,42 @@ function normalizeChannelsLast(
     const blocks = C < 4 ? 0 : Math.ceil(C / 4);
     for (let block = 0; block < blocks; block++) {
       const c = Math.min(4 * block, C - 4);
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       for (let i = start + c; i < end; i += C) {
-        s0 += input[i]; s1 += input[i + 1]; s2 += input[i + 2]; s3 += input[i + 3];
+        s0 += input[i];
+        s1 += input[i + 1];
+        s2 += input[i + 2];
+        s3 += input[i + 3];
       }
-      const m0 = s0 / size, m1 = s1 / size, m2 = s2 / size, m3 = s3 / size;
-      let q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+      const m0 = s0 / size,
+        m1 = s1 / size,
+        m2 = s2 / size,
+        m3 = s3 / size;
+      let q0 = 0,
+        q1 = 0,
+        q2 = 0,
+        q3 = 0;
       for (let i = start + c; i < end; i += C) {
-        const d0 = input[i] - m0, d1 = input[i + 1] - m1, d2 = input[i + 2] - m2, d3 = input[i + 3] - m3;
-        q0 += d0 * d0; q1 += d1 * d1; q2 += d2 * d2; q3 += d3 * d3;
+        const d0 = input[i] - m0,
+          d1 = input[i + 1] - m1,
+          d2 = input[i + 2] - m2,
+          d3 = input[i + 3] - m3;
+        q0 += d0 * d0;
+        q1 += d1 * d1;
+        q2 += d2 * d2;
+        q3 += d3 * d3;
       }
-      const f0 = factorOf(c, q0), f1 = factorOf(c + 1, q1), f2 = factorOf(c + 2, q2), f3 = factorOf(c + 3, q3);
-      const o0 = bias ? bias[c] : 0, o1 = bias ? bias[c + 1] : 0, o2 = bias ? bias[c + 2] : 0, o3 = bias ? bias[c + 3] : 0;
+      const f0 = factorOf(c, q0),
+        f1 = factorOf(c + 1, q1),
+        f2 = factorOf(c + 2, q2),
+        f3 = factorOf(c + 3, q3);
+      const o0 = bias ? bias[c] : 0,
+        o1 = bias ? bias[c + 1] : 0,
+        o2 = bias ? bias[c + 2] : 0,
+        o3 = bias ? bias[c + 3] : 0;
       for (let i = start + c; i < end; i += C) {
         output[i] = (input[i] - m0) * f0 + o0;
         output[i + 1] = (input[i + 1] - m1) * f1 + o1;

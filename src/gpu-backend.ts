@@ -2,10 +2,10 @@ import { BindGroupCache } from './bind-group-cache';
 import { type DeviceProfile, deviceProfile } from './device-profile';
 import { ImmutableBufferCache } from './immutable-buffer-cache';
 import { BINDINGS, deviceKernels, kernelPipeline } from './pipeline-cache';
-import { type InstanceNormPlan, type Strategy, planInstanceNorm } from './planner';
+import { type InstanceNormPlan, planInstanceNorm, type Strategy } from './planner';
 import { ScratchBuffers } from './scratch-buffers';
+import { geometryKey, type TensorGeometry } from './tensor-geometry';
 import { tunedStrategy } from './tuning-table';
-import { type TensorGeometry, geometryKey } from './tensor-geometry';
 import { packParams } from './uniforms';
 
 /** A checked call on GPU buffers: what GpuBackend.encode records. */

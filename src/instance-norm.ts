@@ -74,7 +74,9 @@ export class InstanceNorm {
     }
     const strategy = options.strategy ?? 'auto';
     if (strategy !== 'auto' && !STRATEGIES.includes(strategy)) {
-      throw new InstanceNormError(`strategy must be 'auto' or one of ${STRATEGIES.map(describe).join(', ')}, got ${describe(strategy)}`);
+      throw new InstanceNormError(
+        `strategy must be 'auto' or one of ${STRATEGIES.map(describe).join(', ')}, got ${describe(strategy)}`,
+      );
     }
     const forced = strategy === 'auto' ? undefined : strategy;
     if (options.device !== undefined) {
@@ -210,7 +212,6 @@ export class InstanceNorm {
     options: InstanceNormOptions & { persist?: boolean; repetitions?: number } = {},
   ): Promise<TuneResult> {
     this.assertUsable('tune');
-    if (this.backend === 'cpu') throw new InstanceNormError('tune needs the WebGPU backend; this instance runs on the CPU');
     const gpu = this.liveGpu('tune');
     const call = validateCall(shape, options);
     const repetitions = options.repetitions ?? 7;
@@ -219,7 +220,8 @@ export class InstanceNorm {
     }
     const { device } = gpu;
     const bytes = call.geometry.elementCount * 4;
-    const buffer = (label: string) => device.createBuffer({ label: `InstanceNorm.tune.${label}`, size: bytes, usage: GPUBufferUsage.STORAGE });
+    const buffer = (label: string) =>
+      device.createBuffer({ label: `InstanceNorm.tune.${label}`, size: bytes, usage: GPUBufferUsage.STORAGE });
     const input = buffer('input');
     const output = buffer('output');
     // Each recording is checked in its own error scope, as in encode(): a scope held across the
@@ -233,7 +235,13 @@ export class InstanceNorm {
       }
     };
     try {
-      const measured = await timeStrategies(device, gpu.profile, record, { ...call, ...gpuAffine(call.geometry, options), input, output }, repetitions);
+      const measured = await timeStrategies(
+        device,
+        gpu.profile,
+        record,
+        { ...call, ...gpuAffine(call.geometry, options), input, output },
+        repetitions,
+      );
       await this.checkErrors();
       const strategy = STRATEGIES.reduce((best, s) => (measured.milliseconds[s] < measured.milliseconds[best] ? s : best));
       recordWinner(gpu.profile.adapterName, call.geometry, strategy, options.persist === true);
@@ -249,6 +257,7 @@ export class InstanceNorm {
   plan(shape: readonly number[], options?: InstanceNormOptions): InstanceNormPlan {
     this.assertUsable('plan');
     if (!this.gpu) throw new InstanceNormError('plan needs the WebGPU backend; this instance runs on the CPU');
+    // A plan is plain data: it may be read even while the device is lost.
     return this.gpu.plan(validateCall(shape, options).geometry);
   }
 
@@ -294,15 +303,17 @@ export class InstanceNorm {
     });
   }
 
-  /** The GPU backend, if its device still lives. */
+  /** The GPU backend, if this instance has one and its device still lives. */
   private liveGpu(method: string): GpuBackend {
+    const gpu = this.gpu;
+    if (!gpu) throw new InstanceNormError(`${method} needs the WebGPU backend; this instance runs on the CPU`);
     if (this.lost) {
       const remedy = this.ownsDevice
         ? 'run() requests a new device; or attach one with attachDevice()'
         : 'attach a new device with attachDevice()';
       throw new InstanceNormError(`${method}(): the GPU device was lost (${this.lost.reason}): ${this.lost.message}; ${remedy}`);
     }
-    return this.gpu!;
+    return gpu;
   }
 
   private assertUsable(method: string): void {
@@ -366,8 +377,11 @@ function gpuAffine(geometry: TensorGeometry, options: InstanceNormOptions | unde
   const check = (name: 'scale' | 'bias', value: unknown): Float32Array | GPUBuffer | undefined => {
     if (value === undefined) return undefined;
     if (value instanceof Float32Array) return validateAffineArray(name, value, geometry);
-    if (isGpuBuffer(value)) return validateStorageBuffer(name, value, geometry.channels, `C = ${geometry.channels} float32 values`);
-    throw new InstanceNormError(`${name} must be a Float32Array or GPUBuffer of length C = ${geometry.channels}, got ${describeKind(value)}`);
+    if (isGpuBuffer(value))
+      return validateStorageBuffer(name, value, geometry.channels, `C = ${geometry.channels} float32 values`);
+    throw new InstanceNormError(
+      `${name} must be a Float32Array or GPUBuffer of length C = ${geometry.channels}, got ${describeKind(value)}`,
+    );
   };
   return { scale: check('scale', options?.scale), bias: check('bias', options?.bias) };
 }

@@ -179,7 +179,11 @@ function windowDispatches(
  * start rounded down to the device's offset alignment. Counts kernel instances, of which an
  * image holds `instancesPerImage`.
  */
-export function bindingWindows(g: TensorGeometry, profile: DeviceProfile, instancesPerImage: number): Omit<PlanWindow, 'dispatches'>[] {
+export function bindingWindows(
+  g: TensorGeometry,
+  profile: DeviceProfile,
+  instancesPerImage: number,
+): Omit<PlanWindow, 'dispatches'>[] {
   const limit = profile.maxStorageBufferBindingSize;
   const align = profile.minStorageBufferOffsetAlignment;
   const bytes = g.elementCount * 4;

@@ -1,6 +1,6 @@
-import type { GpuCall } from './gpu-backend';
 import type { DeviceProfile } from './device-profile';
-import { type InstanceNormPlan, STRATEGIES, type Strategy, planInstanceNorm } from './planner';
+import type { GpuCall } from './gpu-backend';
+import { type InstanceNormPlan, planInstanceNorm, STRATEGIES, type Strategy } from './planner';
 
 /** What tune() measured. */
 export interface TuneResult {
@@ -13,7 +13,12 @@ export interface TuneResult {
 }
 
 /** Records one call with a given plan, optionally timing its compute pass. */
-export type RecordCall = (encoder: GPUCommandEncoder, call: GpuCall, plan: InstanceNormPlan, timestampWrites?: GPUComputePassTimestampWrites) => void;
+export type RecordCall = (
+  encoder: GPUCommandEncoder,
+  call: GpuCall,
+  plan: InstanceNormPlan,
+  timestampWrites?: GPUComputePassTimestampWrites,
+) => void;
 
 /** Times every strategy on a device for one call; the buffers are the caller's. */
 export async function timeStrategies(
@@ -34,7 +39,10 @@ export async function timeStrategies(
     };
     device.queue.submit([encodeOnce().finish()]); // warm-up: compiles, fills caches
     await device.queue.onSubmittedWorkDone();
-    const samples = timing === 'timestamp-query' ? await timestampSamples(device, encodeOnce, repetitions) : await wallClockSamples(device, encodeOnce, repetitions);
+    const samples =
+      timing === 'timestamp-query'
+        ? await timestampSamples(device, encodeOnce, repetitions)
+        : await wallClockSamples(device, encodeOnce, repetitions);
     samples.sort((a, b) => a - b);
     milliseconds[strategy] = samples[Math.floor(samples.length / 2)];
   }

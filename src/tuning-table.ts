@@ -1,4 +1,4 @@
-import { ELEMENT_KINDS, STRATEGIES, type Strategy, elementKind } from './planner';
+import { ELEMENT_KINDS, elementKind, STRATEGIES, type Strategy } from './planner';
 import type { TensorGeometry } from './tensor-geometry';
 
 /**
@@ -29,7 +29,7 @@ export function tunedStrategy(adapterName: string, g: TensorGeometry): Strategy 
 export function recordWinner(adapterName: string, g: TensorGeometry, strategy: Strategy, persist: boolean): void {
   loadFromStorage();
   winners.set(`${adapterName}|${shapeClass(g)}`, strategy);
-  if (persist && storage()) storage()!.setItem(STORAGE_KEY, JSON.stringify(Object.fromEntries(winners)));
+  if (persist) storage()?.setItem(STORAGE_KEY, JSON.stringify(Object.fromEntries(winners)));
 }
 
 /** Forgets every tuned strategy, in memory and in localStorage (read again when next needed). */

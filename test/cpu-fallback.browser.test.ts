@@ -42,7 +42,8 @@ describe('fallback where WebGPU is missing', () => {
   it('the CPU backend rejects GPU buffers as scale', async () => {
     withoutWebGpu(undefined);
     const norm = await InstanceNorm.create();
-    const real = await (delete (navigator as { gpu?: unknown }).gpu, InstanceNorm.create({ fallback: 'error' }));
+    delete (navigator as { gpu?: unknown }).gpu;
+    const real = await InstanceNorm.create({ fallback: 'error' });
     const scale = real.device!.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
     await expect(norm.run(new Float32Array(4), [1, 1, 4], { scale })).rejects.toThrow(
       /scale must be a Float32Array of length C = 1 on the CPU backend, got GPUBuffer/,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { instanceNormCpu } from '../src';
 import { expectClose } from './helpers/compare';
 import { randomNormal, randomUniform } from './helpers/random';
-import { type TensorCase, shapeOf, toChannelsLast } from './helpers/shapes';
+import { shapeOf, type TensorCase, toChannelsLast } from './helpers/shapes';
 
 describe('instanceNormCpu against hand-computed values', () => {
   it('normalizes [1, 2, 3, 4] to ±3/√5 and ±1/√5 (mean 2.5, variance 1.25)', () => {

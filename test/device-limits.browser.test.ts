@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InstanceNorm, type Layout, type Strategy, instanceNormCpu } from '../src';
+import { InstanceNorm, instanceNormCpu, type Layout, type Strategy } from '../src';
 import { type DeviceProfile, deviceProfile } from '../src/device-profile';
 import { GpuBackend } from '../src/gpu-backend';
 import { STRATEGIES } from '../src/planner';

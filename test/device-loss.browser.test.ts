@@ -40,7 +40,9 @@ describe('an instance on an app-provided device', () => {
     device.destroy();
     await device.lost;
     await expect(norm.run(x, shape)).rejects.toThrow(InstanceNormError);
-    await expect(norm.run(x, shape)).rejects.toThrow(/run\(\): the GPU device was lost \(destroyed\).*attach a new device with attachDevice\(\)/);
+    await expect(norm.run(x, shape)).rejects.toThrow(
+      /run\(\): the GPU device was lost \(destroyed\).*attach a new device with attachDevice\(\)/,
+    );
     const replacement = await appDevice();
     norm.attachDevice(replacement);
     expect(norm.device).toBe(replacement);

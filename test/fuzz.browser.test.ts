@@ -1,30 +1,49 @@
 import fc from 'fast-check';
 import { inject, it } from 'vitest';
-import { type Layout, instanceNormCpu } from '../src';
+import { instanceNormCpu, type Layout } from '../src';
 import { expectClose } from './helpers/compare';
-import { STRATEGY_CHOICES, useGpuInstances } from './helpers/gpu-instance';
 import { normalizeOnGpu } from './helpers/gpu';
+import { STRATEGY_CHOICES, useGpuInstances } from './helpers/gpu-instance';
 import { randomNormal, randomUniform, seededRandom } from './helpers/random';
 import { shapeOf } from './helpers/shapes';
 
 const gpu = useGpuInstances();
 
 /** How the values of one instance are drawn. */
-const DATA_KINDS = ['normal', 'offset', 'far offset', 'constant', 'subnormal', 'tiny', 'huge', 'sparse spikes', 'integers'] as const;
+const DATA_KINDS = [
+  'normal',
+  'offset',
+  'far offset',
+  'constant',
+  'subnormal',
+  'tiny',
+  'huge',
+  'sparse spikes',
+  'integers',
+] as const;
 type DataKind = (typeof DATA_KINDS)[number];
 
 function instanceData(kind: DataKind, size: number, seed: number): Float32Array {
   const random = seededRandom(seed);
   switch (kind) {
-    case 'normal': return randomNormal(size, seed);
-    case 'offset': return randomNormal(size, seed, 1e3 * (random() - 0.5), 0.1 + 10 * random());
-    case 'far offset': return randomNormal(size, seed, 2e4, 1); // 2e4 standard deviations from zero
-    case 'constant': return new Float32Array(size).fill(random() * 100 - 50);
-    case 'subnormal': return randomNormal(size, seed, 0, 1e-40);
-    case 'tiny': return randomNormal(size, seed, 1e-30, 1e-30);
-    case 'huge': return randomNormal(size, seed, 1e16, 1e15);
-    case 'sparse spikes': return Float32Array.from({ length: size }, () => (random() < 0.05 ? 100 * random() : 0)); // ReLU-like
-    case 'integers': return Float32Array.from({ length: size }, () => Math.floor(random() * 256)); // 8-bit pixels
+    case 'normal':
+      return randomNormal(size, seed);
+    case 'offset':
+      return randomNormal(size, seed, 1e3 * (random() - 0.5), 0.1 + 10 * random());
+    case 'far offset':
+      return randomNormal(size, seed, 2e4, 1); // 2e4 standard deviations from zero
+    case 'constant':
+      return new Float32Array(size).fill(random() * 100 - 50);
+    case 'subnormal':
+      return randomNormal(size, seed, 0, 1e-40);
+    case 'tiny':
+      return randomNormal(size, seed, 1e-30, 1e-30);
+    case 'huge':
+      return randomNormal(size, seed, 1e16, 1e15);
+    case 'sparse spikes':
+      return Float32Array.from({ length: size }, () => (random() < 0.05 ? 100 * random() : 0)); // ReLU-like
+    case 'integers':
+      return Float32Array.from({ length: size }, () => Math.floor(random() * 256)); // 8-bit pixels
   }
 }
 
@@ -55,7 +74,9 @@ it('GPU matches the CPU reference on random shapes, layouts, options and data of
       const options = {
         layout: t.layout,
         epsilon: t.epsilon,
-        ...(t.affine ? { scale: randomUniform(t.channels, t.seed + 1, -2, 2), bias: randomUniform(t.channels, t.seed + 2, -1, 1) } : {}),
+        ...(t.affine
+          ? { scale: randomUniform(t.channels, t.seed + 1, -2, 2), bias: randomUniform(t.channels, t.seed + 2, -1, 1) }
+          : {}),
       };
       const actual = await normalizeOnGpu(gpu.norm(t.strategy), input, shape, options);
       expectClose(actual, instanceNormCpu(input, shape, options), 1e-4);

@@ -17,35 +17,126 @@ const encodeWith = (input: GPUBuffer, output: GPUBuffer, options?: object, s: un
 
 // Each bad encode() call, and the words its message must contain.
 const badEncodes: [string, () => void, RegExp][] = [
-  ['input without STORAGE usage', () => encodeWith(buffer(48, GPUBufferUsage.COPY_DST), buffer(48)), /input buffer must have GPUBufferUsage\.STORAGE usage/],
-  ['output without STORAGE usage', () => encodeWith(buffer(48), buffer(48, GPUBufferUsage.COPY_SRC)), /output buffer must have GPUBufferUsage\.STORAGE usage/],
-  ['input buffer too small', () => encodeWith(buffer(44), buffer(48)), /input buffer has 44 bytes, expected at least 48 \(12 float32 values for shape \[1, 3, 4\]\)/],
+  [
+    'input without STORAGE usage',
+    () => encodeWith(buffer(48, GPUBufferUsage.COPY_DST), buffer(48)),
+    /input buffer must have GPUBufferUsage\.STORAGE usage/,
+  ],
+  [
+    'output without STORAGE usage',
+    () => encodeWith(buffer(48), buffer(48, GPUBufferUsage.COPY_SRC)),
+    /output buffer must have GPUBufferUsage\.STORAGE usage/,
+  ],
+  [
+    'input buffer too small',
+    () => encodeWith(buffer(44), buffer(48)),
+    /input buffer has 44 bytes, expected at least 48 \(12 float32 values for shape \[1, 3, 4\]\)/,
+  ],
   ['output buffer too small', () => encodeWith(buffer(48), buffer(16)), /output buffer has 16 bytes, expected at least 48/],
-  ['the same buffer as input and output', () => { const b = buffer(48); encodeWith(b, b); }, /in-place normalization is not supported/],
-  ['a mapped input buffer', () => encodeWith(device.createBuffer({ size: 48, usage: GPUBufferUsage.STORAGE, mappedAtCreation: true }), buffer(48)), /input buffer is mapped; unmap it before use/],
-  ['a typed array where a buffer belongs', () => encodeWith(new Float32Array(12) as never, buffer(48)), /input must be a GPUBuffer, got Float32Array\(12\)/],
-  ['a scale buffer of C - 1 values', () => encodeWith(buffer(48), buffer(48), { scale: buffer(8) }), /scale has 8 bytes, expected at least 12 \(C = 3 float32 values\)/],
-  ['a bias buffer without STORAGE usage', () => encodeWith(buffer(48), buffer(48), { bias: buffer(16, GPUBufferUsage.UNIFORM) }), /bias must have GPUBufferUsage\.STORAGE usage/],
-  ['a scale array of C + 1 values', () => encodeWith(buffer(48), buffer(48), { scale: new Float32Array(4) }), /scale has length 4, expected C = 3/],
-  ['a scale of plain numbers', () => encodeWith(buffer(48), buffer(48), { scale: [1, 2, 3] }), /scale must be a Float32Array or GPUBuffer of length C = 3, got Array\(3\)/],
+  [
+    'the same buffer as input and output',
+    () => {
+      const b = buffer(48);
+      encodeWith(b, b);
+    },
+    /in-place normalization is not supported/,
+  ],
+  [
+    'a mapped input buffer',
+    () => encodeWith(device.createBuffer({ size: 48, usage: GPUBufferUsage.STORAGE, mappedAtCreation: true }), buffer(48)),
+    /input buffer is mapped; unmap it before use/,
+  ],
+  [
+    'a typed array where a buffer belongs',
+    () => encodeWith(new Float32Array(12) as never, buffer(48)),
+    /input must be a GPUBuffer, got Float32Array\(12\)/,
+  ],
+  [
+    'a scale buffer of C - 1 values',
+    () => encodeWith(buffer(48), buffer(48), { scale: buffer(8) }),
+    /scale has 8 bytes, expected at least 12 \(C = 3 float32 values\)/,
+  ],
+  [
+    'a bias buffer without STORAGE usage',
+    () => encodeWith(buffer(48), buffer(48), { bias: buffer(16, GPUBufferUsage.UNIFORM) }),
+    /bias must have GPUBufferUsage\.STORAGE usage/,
+  ],
+  [
+    'a scale array of C + 1 values',
+    () => encodeWith(buffer(48), buffer(48), { scale: new Float32Array(4) }),
+    /scale has length 4, expected C = 3/,
+  ],
+  [
+    'a scale of plain numbers',
+    () => encodeWith(buffer(48), buffer(48), { scale: [1, 2, 3] }),
+    /scale must be a Float32Array or GPUBuffer of length C = 3, got Array\(3\)/,
+  ],
   ['a shape of rank 2', () => encodeWith(buffer(48), buffer(48), {}, [3, 4]), /shape must have rank 3, 4 or 5/],
   ['a zero dimension', () => encodeWith(buffer(48), buffer(48), {}, [1, 0, 4]), /shape\[1\] must be a positive integer, got 0/],
   ['epsilon -1', () => encodeWith(buffer(48), buffer(48), { epsilon: -1 }), /epsilon must be a finite number ≥ 0, got -1/],
-  ['layout NHWC in capitals', () => encodeWith(buffer(48), buffer(48), { layout: 'NHWC' }), /layout must be 'nchw' or 'nhwc', got 'NHWC'/],
+  [
+    'layout NHWC in capitals',
+    () => encodeWith(buffer(48), buffer(48), { layout: 'NHWC' }),
+    /layout must be 'nchw' or 'nhwc', got 'NHWC'/,
+  ],
   ['layout nchwx', () => encodeWith(buffer(48), buffer(48), { layout: 'nchwx' }), /layout must be 'nchw' or 'nhwc', got 'nchwx'/],
   ['a shape of rank 6', () => encodeWith(buffer(48), buffer(48), {}, [1, 1, 1, 1, 1, 12]), /got rank 6/],
-  ['a fractional dimension', () => encodeWith(buffer(48), buffer(48), {}, [1, 3, 4.5]), /shape\[2\] must be a positive integer, got 4\.5/],
-  ['a negative dimension', () => encodeWith(buffer(48), buffer(48), {}, [-1, 3, 4]), /shape\[0\] must be a positive integer, got -1/],
-  ['a dimension given as a string', () => encodeWith(buffer(48), buffer(48), {}, [1, '3', 4]), /shape\[1\] must be a positive integer, got '3'/],
-  ['a shape that is not an array', () => encodeWith(buffer(48), buffer(48), {}, 'big'), /shape must be an array of positive integers, got 'big'/],
-  ['a shape of more than 2^32 bytes', () => encodeWith(buffer(48), buffer(48), {}, [1024, 1024, 1025]), /4299161600 bytes as float32: more than the 2\^32 bytes/],
-  ['epsilon NaN', () => encodeWith(buffer(48), buffer(48), { epsilon: Number.NaN }), /epsilon must be a finite number ≥ 0, got NaN/],
-  ['epsilon Infinity', () => encodeWith(buffer(48), buffer(48), { epsilon: Number.POSITIVE_INFINITY }), /epsilon must be a finite number ≥ 0, got Infinity/],
-  ['epsilon as a string', () => encodeWith(buffer(48), buffer(48), { epsilon: '1e-5' }), /epsilon must be a finite number ≥ 0, got '1e-5'/],
-  ['options that are not an object', () => encodeWith(buffer(48), buffer(48), 'nhwc' as never), /options must be an object or undefined, got 'nhwc'/],
-  ['a bias array of C + 1 values in nhwc', () => encodeWith(buffer(48), buffer(48), { layout: 'nhwc', bias: new Float32Array(5) }, [1, 3, 4]), /bias has length 5, expected C = 4/],
+  [
+    'a fractional dimension',
+    () => encodeWith(buffer(48), buffer(48), {}, [1, 3, 4.5]),
+    /shape\[2\] must be a positive integer, got 4\.5/,
+  ],
+  [
+    'a negative dimension',
+    () => encodeWith(buffer(48), buffer(48), {}, [-1, 3, 4]),
+    /shape\[0\] must be a positive integer, got -1/,
+  ],
+  [
+    'a dimension given as a string',
+    () => encodeWith(buffer(48), buffer(48), {}, [1, '3', 4]),
+    /shape\[1\] must be a positive integer, got '3'/,
+  ],
+  [
+    'a shape that is not an array',
+    () => encodeWith(buffer(48), buffer(48), {}, 'big'),
+    /shape must be an array of positive integers, got 'big'/,
+  ],
+  [
+    'a shape of more than 2^32 bytes',
+    () => encodeWith(buffer(48), buffer(48), {}, [1024, 1024, 1025]),
+    /4299161600 bytes as float32: more than the 2\^32 bytes/,
+  ],
+  [
+    'epsilon NaN',
+    () => encodeWith(buffer(48), buffer(48), { epsilon: Number.NaN }),
+    /epsilon must be a finite number ≥ 0, got NaN/,
+  ],
+  [
+    'epsilon Infinity',
+    () => encodeWith(buffer(48), buffer(48), { epsilon: Number.POSITIVE_INFINITY }),
+    /epsilon must be a finite number ≥ 0, got Infinity/,
+  ],
+  [
+    'epsilon as a string',
+    () => encodeWith(buffer(48), buffer(48), { epsilon: '1e-5' }),
+    /epsilon must be a finite number ≥ 0, got '1e-5'/,
+  ],
+  [
+    'options that are not an object',
+    () => encodeWith(buffer(48), buffer(48), 'nhwc' as never),
+    /options must be an object or undefined, got 'nhwc'/,
+  ],
+  [
+    'a bias array of C + 1 values in nhwc',
+    () => encodeWith(buffer(48), buffer(48), { layout: 'nhwc', bias: new Float32Array(5) }, [1, 3, 4]),
+    /bias has length 5, expected C = 4/,
+  ],
   ['no input buffer', () => encodeWith(undefined as never, buffer(48)), /input must be a GPUBuffer, got undefined/],
-  ['an output typed array', () => encodeWith(buffer(48), new Float32Array(12) as never), /output must be a GPUBuffer, got Float32Array\(12\)/],
+  [
+    'an output typed array',
+    () => encodeWith(buffer(48), new Float32Array(12) as never),
+    /output must be a GPUBuffer, got Float32Array\(12\)/,
+  ],
 ];
 
 it('the table above holds at least 25 bad inputs', () => {
@@ -64,7 +155,9 @@ describe('bad run() arguments reject with InstanceNormError', () => {
     await expect(norm.run(new Float32Array(10), shape)).rejects.toThrow(/input has length 10, expected 12 for shape \[1, 3, 4\]/);
   });
   it('bias of the wrong length', async () => {
-    await expect(norm.run(new Float32Array(12), shape, { bias: new Float32Array(2) })).rejects.toThrow(/bias has length 2, expected C = 3/);
+    await expect(norm.run(new Float32Array(12), shape, { bias: new Float32Array(2) })).rejects.toThrow(
+      /bias has length 2, expected C = 3/,
+    );
   });
   it('epsilon NaN', async () => {
     await expect(norm.run(new Float32Array(12), shape, { epsilon: Number.NaN })).rejects.toThrow(InstanceNormError);
@@ -75,21 +168,33 @@ describe('WebGPU validation errors are surfaced as InstanceNormError', () => {
   it('a scale buffer from another device fails encode(), reported by checkErrors() and the next call', async () => {
     const other = await InstanceNorm.create({ fallback: 'error' });
     const foreignScale = storageBuffer(other.device!, new Float32Array([1, 2, 3]));
-    const input = storageBuffer(device, new Float32Array(12).map((_, i) => i));
+    const input = storageBuffer(
+      device,
+      new Float32Array(12).map((_, i) => i),
+    );
     const output = storageBuffer(device, new Float32Array(12));
     norm.encode(device.createCommandEncoder(), input, output, shape, { scale: foreignScale });
     await expect(norm.checkErrors()).rejects.toThrow(/WebGPU error in InstanceNorm\.encode/);
     // Reported once: the instance works again afterwards.
-    await expect(norm.run(new Float32Array(12).map((_, i) => i), shape)).resolves.toHaveLength(12);
+    await expect(
+      norm.run(
+        new Float32Array(12).map((_, i) => i),
+        shape,
+      ),
+    ).resolves.toHaveLength(12);
     other.destroy();
   });
 
   it('the same error in run() rejects that run', async () => {
     const other = await InstanceNorm.create({ fallback: 'error' });
     const foreignBias = storageBuffer(other.device!, new Float32Array([1, 2, 3]));
-    await expect(norm.run(new Float32Array(12).map((_, i) => i), shape, { bias: foreignBias })).rejects.toThrow(
-      /WebGPU error in InstanceNorm\.run/,
-    );
+    await expect(
+      norm.run(
+        new Float32Array(12).map((_, i) => i),
+        shape,
+        { bias: foreignBias },
+      ),
+    ).rejects.toThrow(/WebGPU error in InstanceNorm\.run/);
     other.destroy();
   });
 });
@@ -107,7 +212,12 @@ describe('lifetime and create() options', () => {
   it('destroy() of an instance on an app device leaves the device usable', async () => {
     const guest = await InstanceNorm.create({ device });
     guest.destroy();
-    await expect(norm.run(new Float32Array(12).map((_, i) => i), shape)).resolves.toHaveLength(12);
+    await expect(
+      norm.run(
+        new Float32Array(12).map((_, i) => i),
+        shape,
+      ),
+    ).resolves.toHaveLength(12);
   });
 
   it.each([

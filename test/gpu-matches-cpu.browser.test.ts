@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type InstanceNormOptions, type Layout, instanceNormCpu } from '../src';
+import { type InstanceNormOptions, instanceNormCpu, type Layout } from '../src';
 import { expectClose } from './helpers/compare';
-import { STRATEGY_CHOICES, useGpuInstances } from './helpers/gpu-instance';
 import { normalizeOnGpu } from './helpers/gpu';
+import { STRATEGY_CHOICES, useGpuInstances } from './helpers/gpu-instance';
 import { randomNormal, randomUniform } from './helpers/random';
-import { type TensorCase, describeCase, elementCount, shapeOf } from './helpers/shapes';
+import { describeCase, elementCount, shapeOf, type TensorCase } from './helpers/shapes';
 
 // The accuracy bar of the library: within 1e-4 absolute of the float64 reference.
 const TOLERANCE = 1e-4;

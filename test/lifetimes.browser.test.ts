@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { InstanceNorm, type Layout, instanceNormCpu } from '../src';
+import { InstanceNorm, instanceNormCpu, type Layout } from '../src';
 import { expectClose } from './helpers/compare';
 import { readBuffer, storageBuffer } from './helpers/gpu';
 import { randomNormal, seededRandom } from './helpers/random';
@@ -51,7 +51,11 @@ it('10,000 calls of mixed shapes keep live buffers and pipelines bounded; destro
     const spatial = Array.from({ length: pick(1, 2) }, () => pick(1, 40));
     const shape = layout === 'nchw' ? [pick(1, 3), channels, ...spatial] : [pick(1, 3), ...spatial, channels];
     // A fresh scale array on half the calls: a new affine buffer each time.
-    const options = { layout, epsilon: random() < 0.5 ? 1e-5 : pick(1, 1000) * 1e-6, scale: random() < 0.5 ? new Float32Array(channels).fill(2) : undefined };
+    const options = {
+      layout,
+      epsilon: random() < 0.5 ? 1e-5 : pick(1, 1000) * 1e-6,
+      scale: random() < 0.5 ? new Float32Array(channels).fill(2) : undefined,
+    };
     const norm = instances[call % 2];
     if (call % 500 === 0) {
       const count = shape.reduce((a, b) => a * b);
@@ -77,7 +81,9 @@ it('10,000 calls of mixed shapes keep live buffers and pipelines bounded; destro
   device.queue.submit([finalEncoder.finish()]);
   expectClose(await readBuffer(device, output, 102), instanceNormCpu(x, lastShape), 1e-4);
 
-  console.log(`library buffers created: ${buffers.created()}, live at 2500-call marks: ${liveAt.join(', ')}, pipelines: ${pipelines.count}`);
+  console.log(
+    `library buffers created: ${buffers.created()}, live at 2500-call marks: ${liveAt.join(', ')}, pipelines: ${pipelines.count}`,
+  );
   expect(buffers.created()).toBeGreaterThan(5000); // the churn really happened
   // Per instance: at most 256 uniform and 256 affine buffers, placeholder, partials, stats and a few outgrown.
   for (const live of liveAt) expect(live).toBeLessThanOrEqual(2 * (256 + 256 + 3 + 32));

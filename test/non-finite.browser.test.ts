@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { instanceNormCpu } from '../src';
 import { expectClose } from './helpers/compare';
-import { STRATEGY_CHOICES, useGpuInstances } from './helpers/gpu-instance';
 import { normalizeOnGpu } from './helpers/gpu';
+import { STRATEGY_CHOICES, useGpuInstances } from './helpers/gpu-instance';
 import { randomNormal } from './helpers/random';
 
 const gpu = useGpuInstances();
@@ -34,7 +34,11 @@ describe.each(STRATEGY_CHOICES)('strategy %s', (strategy) => {
       expect(instanceValues(y, layout, spoiled).every(Number.isNaN), `instance ${spoiled} all NaN`).toBe(true);
     }
     for (const clean of [0, 3, 5]) {
-      expectClose(Float32Array.from(instanceValues(y, layout, clean)), Float32Array.from(instanceValues(expected, layout, clean)), 1e-4);
+      expectClose(
+        Float32Array.from(instanceValues(y, layout, clean)),
+        Float32Array.from(instanceValues(expected, layout, clean)),
+        1e-4,
+      );
     }
   });
 

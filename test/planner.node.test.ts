@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STRATEGIES, bindingWindows, planInstanceNorm, workgroupGrid } from '../src/planner';
+import { bindingWindows, planInstanceNorm, STRATEGIES, workgroupGrid } from '../src/planner';
 import { tensorGeometry } from '../src/tensor-geometry';
 import { CPU_ADAPTER_PROFILE, GPU_PROFILE } from './helpers/profiles';
 
@@ -49,7 +49,11 @@ describe('planInstanceNorm', () => {
 
   it('uses a 2-D grid beyond maxComputeWorkgroupsPerDimension', () => {
     // 1024 chunks of 4096 vec4 Elements
-    const plan = planInstanceNorm(tensorGeometry([1, 1, 4096, 4096], 'nchw'), { ...gpu, maxWorkgroupsPerDimension: 1000, maxStorageBufferBindingSize: 2 ** 30 }, 'split');
+    const plan = planInstanceNorm(
+      tensorGeometry([1, 1, 4096, 4096], 'nchw'),
+      { ...gpu, maxWorkgroupsPerDimension: 1000, maxStorageBufferBindingSize: 2 ** 30 },
+      'split',
+    );
     const normalize = plan.windows[0].dispatches[2];
     expect(normalize.workgroups).toEqual([1000, 2]);
   });
@@ -111,7 +115,10 @@ describe('bindingWindows', () => {
   it('splits nhwc into runs of whole images', () => {
     // images of 3 channels × 50 positions = 600 bytes: 6 per window; one channel group per image
     const windows = bindingWindows(tensorGeometry([8, 5, 10, 3], 'nhwc'), small, 1);
-    expect(windows.map((w) => [w.firstInstance, w.instanceCount])).toEqual([[0, 6], [6, 2]]);
+    expect(windows.map((w) => [w.firstInstance, w.instanceCount])).toEqual([
+      [0, 6],
+      [6, 2],
+    ]);
     expect(windows[1]).toMatchObject({ byteOffset: 3584, elementOffset: 4, byteLength: 16 + 2 * 600 });
   });
 
@@ -119,6 +126,8 @@ describe('bindingWindows', () => {
     expect(() => bindingWindows(tensorGeometry([1, 2, 40, 40], 'nchw'), small, 2)).toThrow(
       /shape \[1, 2, 40, 40\] needs 12800 bytes and one instance alone needs 6400 bytes, more than this device's maxStorageBufferBindingSize of 4096/,
     );
-    expect(() => bindingWindows(tensorGeometry([2, 20, 20, 3], 'nhwc'), small, 1)).toThrow(/one image \(the 3 interleaved instances of nhwc\) alone needs 4800 bytes/);
+    expect(() => bindingWindows(tensorGeometry([2, 20, 20, 3], 'nhwc'), small, 1)).toThrow(
+      /one image \(the 3 interleaved instances of nhwc\) alone needs 4800 bytes/,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { InstanceNorm, clearTuning, instanceNormCpu } from '../src';
+import { clearTuning, InstanceNorm, instanceNormCpu } from '../src';
 import { deviceProfile } from '../src/device-profile';
 import { STRATEGIES } from '../src/planner';
 import { tensorGeometry } from '../src/tensor-geometry';

@@ -43,12 +43,23 @@ describe('the Params uniform mirrors struct Params in instance-params.wgsl', () 
     const nchw = tensorGeometry([2, 3, 4, 6], 'nchw');
     const nchwPlan = planInstanceNorm(nchw, GPU_PROFILE);
     const a = packParams(nchw, nchwPlan, { ...nchwPlan.windows[0], elementOffset: 8 }, 1e-5, { hasScale: false, hasBias: false });
-    expect([a[at('channels')], a[at('spatialSize')], a[at('imageStride')], a[at('channelStride')], a[at('spatialStride')], a[at('elementOffset')]])
-      .toEqual([3, 6, 18, 6, 1, 2]);
+    expect([
+      a[at('channels')],
+      a[at('spatialSize')],
+      a[at('imageStride')],
+      a[at('channelStride')],
+      a[at('spatialStride')],
+      a[at('elementOffset')],
+    ]).toEqual([3, 6, 18, 6, 1, 2]);
     const nhwc = tensorGeometry([2, 3, 4, 8], 'nhwc');
     const nhwcPlan = planInstanceNorm(nhwc, GPU_PROFILE);
     const b = packParams(nhwc, nhwcPlan, nhwcPlan.windows[0], 1e-5, { hasScale: false, hasBias: false });
-    expect([b[at('channels')], b[at('spatialSize')], b[at('imageStride')], b[at('channelStride')], b[at('spatialStride')]])
-      .toEqual([2, 12, 24, 1, 2]);
+    expect([
+      b[at('channels')],
+      b[at('spatialSize')],
+      b[at('imageStride')],
+      b[at('channelStride')],
+      b[at('spatialStride')],
+    ]).toEqual([2, 12, 24, 1, 2]);
   });
 });

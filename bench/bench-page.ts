@@ -1,8 +1,8 @@
 import * as ort from 'onnxruntime-web/webgpu';
+import { instanceNormModel } from '../examples/one-node-onnx-model';
 import { InstanceNorm, instanceNormCpu } from '../src';
 import { STRATEGIES } from '../src/planner';
 import copyWGSL from './copy.wgsl?raw';
-import { instanceNormModel } from './onnx-model';
 import { BENCH_SHAPES, layoutShape } from './shapes';
 
 export interface BenchConfig {

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'instancenorm-package-'));
-const run = (command, args, cwd = root) => execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+const run = (command, args, cwd = root) =>
+  execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 const fail = (message) => {
   console.error(`check:package: ${message}`);
   process.exit(1);
@@ -20,7 +21,13 @@ try {
   const files = pack.files.map((f) => f.path).sort();
   const unexpected = files.filter((f) => !f.startsWith('dist/') && !['README.md', 'LICENSE', 'package.json'].includes(f));
   if (unexpected.length) fail(`the tarball holds files it should not: ${unexpected.join(', ')}`);
-  for (const needed of ['dist/webgpu-instancenorm.js', 'dist/webgpu-instancenorm.js.map', 'dist/index.d.ts', 'README.md', 'LICENSE']) {
+  for (const needed of [
+    'dist/webgpu-instancenorm.js',
+    'dist/webgpu-instancenorm.js.map',
+    'dist/index.d.ts',
+    'README.md',
+    'LICENSE',
+  ]) {
     if (!files.includes(needed)) fail(`the tarball lacks ${needed}`);
   }
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));

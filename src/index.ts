@@ -2,7 +2,6 @@ export { instanceNormCpu } from './cpu-reference';
 export { InstanceNormError } from './errors';
 export { InstanceNorm, type InstanceNormCreateOptions } from './instance-norm';
 export { DEFAULT_EPSILON, type InstanceNormOptions, type Layout } from './options';
-export type { InstanceNormPlan, KernelDispatch, KernelName, Strategy } from './planner';
-
+export type { ElementKind, InstanceNormPlan, KernelDispatch, KernelName, PlanWindow, Strategy } from './planner';
 export type { TuneResult } from './tuner';
 export { clearTuning } from './tuning-table';

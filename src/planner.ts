@@ -16,8 +16,11 @@ export const STRATEGIES: readonly Strategy[] = ['fused-per-thread', 'fused-per-w
 /** A compute kernel: the name of its file in shaders/. */
 export type KernelName = 'fused-per-thread' | 'fused-per-workgroup' | 'partial-moments' | 'combine-moments' | 'normalize';
 
+/** One dispatch of a plan. */
 export interface KernelDispatch {
+  /** Which kernel runs. */
   readonly kernel: KernelName;
+  /** Invocations per workgroup (the WORKGROUP_SIZE override). */
   readonly workgroupSize: number;
   /** Workgroup grid: x * y covers the work; y > 1 only beyond maxComputeWorkgroupsPerDimension. */
   readonly workgroups: readonly [number, number];
@@ -57,12 +60,15 @@ export interface PlanWindow {
   readonly byteLength: number;
   /** Elements from byteOffset to the window's first element. */
   readonly elementOffset: number;
+  /** Carried out in order on this window, in one compute pass. */
   readonly dispatches: readonly KernelDispatch[];
 }
 
 /** Plain data: what the encoder dispatches and what scratch memory it needs. */
 export interface InstanceNormPlan {
+  /** How the work is divided among invocations and workgroups. */
   readonly strategy: Strategy;
+  /** How the kernels load the tensor, and so what one kernel instance is. */
   readonly elements: ElementKind;
   /** Kernel instances per image: C, or the ceil(C / 4) channel groups of nhwc. */
   readonly instancesPerImage: number;
@@ -70,6 +76,7 @@ export interface InstanceNormPlan {
   readonly windows: readonly PlanWindow[];
   /** Elements of one instance reduced by one workgroup of 'partial-moments' (split only, else the whole instance). */
   readonly chunkSize: number;
+  /** Workgroups of 'partial-moments' per kernel instance: ceil(instance elements / chunkSize); 1 when fused. */
   readonly chunksPerInstance: number;
   /** Bytes of (count, meanOffset, variance) partials of the largest window: 16 per chunk, 0 when not split. */
   readonly partialsBytes: number;

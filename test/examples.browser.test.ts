@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeOrtOutput } from '../examples/onnx-runtime-web';
+import { normalizeTfjsTensor } from '../examples/tensorflow-js';
+import { instanceNormCpu } from '../src';
+import { expectClose } from './helpers/compare';
+import { randomNormal, randomUniform } from './helpers/random';
+
+const shape = [2, 3, 17, 20];
+const input = randomNormal(2 * 3 * 17 * 20, 77, 0.3, 2);
+const scale = randomUniform(3, 78, 0.5, 2);
+const bias = randomUniform(3, 79, -1, 1);
+const relu = (x: Float32Array) => x.map((v) => Math.max(v, 0));
+
+describe('examples/: sharing the GPUDevice of an ML framework', () => {
+  it('ONNX Runtime Web: its model output buffer is normalized on its device and handed back as a GPU tensor', async () => {
+    const { modelOutput, normalized } = await normalizeOrtOutput(
+      input,
+      shape,
+      scale,
+      bias,
+      '/node_modules/onnxruntime-web/dist/',
+    );
+    expectClose(modelOutput, relu(input), 0);
+    expectClose(normalized, instanceNormCpu(relu(input), shape, { scale, bias }), 1e-4);
+  });
+
+  it('TensorFlow.js: a tensor on the WebGPU backend is normalized in place on its device and wrapped back', async () => {
+    const { intermediate, normalized } = await normalizeTfjsTensor(input, shape, scale, bias);
+    expectClose(intermediate, relu(input), 0);
+    expectClose(normalized, instanceNormCpu(relu(input), shape, { scale, bias }), 1e-4);
+    expect(normalized).toHaveLength(input.length);
+  });
+});

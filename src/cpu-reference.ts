@@ -1,5 +1,5 @@
 import { InstanceNormError } from './errors';
-import type { InstanceNormOptions } from './options';
+import type { InstanceNormOptions, InstanceStats } from './options';
 import type { TensorGeometry } from './tensor-geometry';
 import { describeKind, validateAffineArray, validateCall, validateInputArray } from './validation';
 
@@ -30,6 +30,38 @@ export function instanceNormCpu(input: Float32Array, shape: readonly number[], o
     normalizeChannelsLast(input, output, geometry, epsilon, scale, bias);
   }
   return output;
+}
+
+/**
+ * The statistics of every instance on the CPU, float64 two-pass, as {@link instanceNormCpu}
+ * uses them. `scale` and `bias` in the options are ignored.
+ *
+ * @returns mean and 1 / sqrt(var + epsilon) per instance, index `n * C + c`.
+ * @example
+ * const { mean, invStd } = instanceStatsCpu(style, [1, 3, 256, 256]);
+ */
+export function instanceStatsCpu(input: Float32Array, shape: readonly number[], options?: InstanceNormOptions): InstanceStats {
+  const { geometry: g, epsilon } = validateCall(shape, options);
+  validateInputArray(input, g);
+  const mean = new Float32Array(g.instanceCount);
+  const invStd = new Float32Array(g.instanceCount);
+  // Instance (n, c) starts at `first` and steps by `stride`, in either layout.
+  const nhwc = g.layout === 'nhwc';
+  const stride = nhwc ? g.channels : 1;
+  for (let instance = 0; instance < g.instanceCount; instance++) {
+    const n = Math.floor(instance / g.channels);
+    const c = instance % g.channels;
+    const first = nhwc ? n * g.spatialSize * g.channels + c : instance * g.spatialSize;
+    const end = first + g.spatialSize * stride;
+    let sum = 0;
+    for (let i = first; i < end; i += stride) sum += input[i];
+    const m = sum / g.spatialSize;
+    let squares = 0;
+    for (let i = first; i < end; i += stride) squares += (input[i] - m) ** 2;
+    mean[instance] = m;
+    invStd[instance] = 1 / Math.sqrt(squares / g.spatialSize + epsilon);
+  }
+  return { mean, invStd };
 }
 
 function cpuAffine(name: 'scale' | 'bias', value: unknown, geometry: TensorGeometry): Float32Array | undefined {

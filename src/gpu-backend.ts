@@ -1,8 +1,9 @@
 import { BindGroupCache } from './bind-group-cache';
 import { type DeviceProfile, deviceProfile } from './device-profile';
 import { ImmutableBufferCache } from './immutable-buffer-cache';
+import type { InstanceStats } from './options';
 import { BINDINGS, deviceKernels, kernelPipeline } from './pipeline-cache';
-import { type InstanceNormPlan, planInstanceNorm, type Strategy } from './planner';
+import { ELEMENT_KINDS, type InstanceNormPlan, type KernelDispatch, planInstanceNorm, type Strategy } from './planner';
 import { ScratchBuffers } from './scratch-buffers';
 import { geometryKey, type TensorGeometry } from './tensor-geometry';
 import { tunedStrategy } from './tuning-table';
@@ -69,45 +70,76 @@ export class GpuBackend {
     plan: InstanceNormPlan = this.plan(call.geometry),
     timestampWrites?: GPUComputePassTimestampWrites,
   ): InstanceNormPlan {
-    const { device } = this;
-    const affine = { hasScale: call.scale !== undefined, hasBias: call.bias !== undefined };
-    const scale = { buffer: this.affineBuffer(call.scale) };
-    const bias = { buffer: this.affineBuffer(call.bias) };
-    const partials = { buffer: this.scratch.partialsBuffer(plan.partialsBytes) };
-    const stats = { buffer: this.scratch.statsBuffer(plan.statsBytes) };
-    const layout = deviceKernels(device).bindGroupLayout;
     const pass = encoder.beginComputePass({ label: `InstanceNorm.${plan.strategy}.pass`, timestampWrites });
     plan.windows.forEach((window, windowIndex) => {
-      // The plan (by shape), epsilon, flags and window determine the Params block.
-      const paramsKey = `${geometryKey(call.geometry)}|${plan.strategy}|${call.epsilon}|${+affine.hasScale}${+affine.hasBias}|${windowIndex}`;
-      const params = {
-        buffer: this.uniforms.getDetermined(paramsKey, () => packParams(call.geometry, plan, window, call.epsilon, affine)),
-      };
-      const input = { buffer: call.input, offset: window.byteOffset, size: window.byteLength };
-      const output = { buffer: call.output, offset: window.byteOffset, size: window.byteLength };
-      const bindings: GPUBufferBinding[] = [];
-      bindings[BINDINGS.params] = params;
-      bindings[BINDINGS.input] = input;
-      bindings[BINDINGS.output] = output;
-      bindings[BINDINGS.scale] = scale;
-      bindings[BINDINGS.bias] = bias;
-      bindings[BINDINGS.partials] = partials;
-      bindings[BINDINGS.stats] = stats;
-      const bindGroup = this.bindGroups.get(bindings, () =>
-        device.createBindGroup({
-          label: 'InstanceNorm.bindGroup',
-          layout,
-          entries: bindings.map((resource, binding) => ({ binding, resource })),
-        }),
-      );
-      pass.setBindGroup(0, bindGroup);
-      for (const dispatch of window.dispatches) {
-        pass.setPipeline(kernelPipeline(device, dispatch.kernel, plan.elements, dispatch.workgroupSize));
-        pass.dispatchWorkgroups(dispatch.workgroups[0], dispatch.workgroups[1]);
-      }
+      pass.setBindGroup(0, this.windowBindGroup(call, plan, windowIndex, call.output));
+      this.dispatch(pass, plan, window.dispatches);
     });
     pass.end();
     return plan;
+  }
+
+  /**
+   * Records the statistics of every instance into `target`: one vec4f per statistics entry,
+   * (pivot, meanOffset, 1 / sqrt(var + epsilon), 0), entries in the order of the returned plan
+   * (lanes of channel groups in nhwc). The split plan's first two passes, nothing written to output.
+   */
+  encodeStats(encoder: GPUCommandEncoder, call: Omit<GpuCall, 'output' | 'scale' | 'bias'>, target: GPUBuffer): InstanceNormPlan {
+    const plan = planInstanceNorm(call.geometry, this.profile, 'split');
+    const { lanes } = ELEMENT_KINDS[plan.elements];
+    plan.windows.forEach((window, windowIndex) => {
+      // One pass per window: the statistics scratch is copied out between them.
+      const pass = encoder.beginComputePass({ label: 'InstanceNorm.stats.pass' });
+      pass.setBindGroup(0, this.windowBindGroup(call, plan, windowIndex, undefined));
+      this.dispatch(
+        pass,
+        plan,
+        window.dispatches.filter((d) => d.kernel !== 'normalize'),
+      );
+      pass.end();
+      const bytes = window.instanceCount * lanes * 16;
+      encoder.copyBufferToBuffer(this.scratch.statsBuffer(plan.statsBytes), 0, target, window.firstInstance * lanes * 16, bytes);
+    });
+    return plan;
+  }
+
+  /** The bind group of one window of a plan; `output` undefined binds a placeholder (statistics only). */
+  private windowBindGroup(
+    call: Omit<GpuCall, 'output'>,
+    plan: InstanceNormPlan,
+    windowIndex: number,
+    output: GPUBuffer | undefined,
+  ): GPUBindGroup {
+    const window = plan.windows[windowIndex];
+    const affine = { hasScale: call.scale !== undefined, hasBias: call.bias !== undefined };
+    // The plan (by shape and strategy), epsilon, flags and window determine the Params block.
+    const paramsKey = `${geometryKey(call.geometry)}|${plan.strategy}|${call.epsilon}|${+affine.hasScale}${+affine.hasBias}|${windowIndex}`;
+    const bindings: GPUBufferBinding[] = [];
+    bindings[BINDINGS.params] = {
+      buffer: this.uniforms.getDetermined(paramsKey, () => packParams(call.geometry, plan, window, call.epsilon, affine)),
+    };
+    bindings[BINDINGS.input] = { buffer: call.input, offset: window.byteOffset, size: window.byteLength };
+    bindings[BINDINGS.output] = output
+      ? { buffer: output, offset: window.byteOffset, size: window.byteLength }
+      : { buffer: this.scratch.outputPlaceholder };
+    bindings[BINDINGS.scale] = { buffer: this.affineBuffer(call.scale) };
+    bindings[BINDINGS.bias] = { buffer: this.affineBuffer(call.bias) };
+    bindings[BINDINGS.partials] = { buffer: this.scratch.partialsBuffer(plan.partialsBytes) };
+    bindings[BINDINGS.stats] = { buffer: this.scratch.statsBuffer(plan.statsBytes) };
+    return this.bindGroups.get(bindings, () =>
+      this.device.createBindGroup({
+        label: 'InstanceNorm.bindGroup',
+        layout: deviceKernels(this.device).bindGroupLayout,
+        entries: bindings.map((resource, binding) => ({ binding, resource })),
+      }),
+    );
+  }
+
+  private dispatch(pass: GPUComputePassEncoder, plan: InstanceNormPlan, dispatches: readonly KernelDispatch[]): void {
+    for (const d of dispatches) {
+      pass.setPipeline(kernelPipeline(this.device, d.kernel, plan.elements, d.workgroupSize));
+      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1]);
+    }
   }
 
   destroy(): void {
@@ -121,4 +153,22 @@ export class GpuBackend {
     if (value instanceof Float32Array) return this.affineArrays.get(value, value);
     return value;
   }
+}
+
+/**
+ * Per-instance statistics from statistics entries (pivot, meanOffset, invStd, 0); in nhwc,
+ * entry (n * groups + g) * 4 + lane holds channel 4g + lane. The mean is formed in float64.
+ */
+export function unpackStats(entries: Float32Array, g: TensorGeometry, lanes: number): InstanceStats {
+  const mean = new Float32Array(g.instanceCount);
+  const invStd = new Float32Array(g.instanceCount);
+  const groups = Math.ceil(g.channels / lanes);
+  for (let n = 0; n < g.batch; n++) {
+    for (let c = 0; c < g.channels; c++) {
+      const entry = lanes === 1 ? n * g.channels + c : (n * groups + Math.floor(c / lanes)) * lanes + (c % lanes);
+      mean[n * g.channels + c] = entries[4 * entry] + entries[4 * entry + 1];
+      invStd[n * g.channels + c] = entries[4 * entry + 2];
+    }
+  }
+  return { mean, invStd };
 }

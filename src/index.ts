@@ -1,7 +1,7 @@
-export { instanceNormCpu } from './cpu-reference';
+export { instanceNormCpu, instanceStatsCpu } from './cpu-reference';
 export { InstanceNormError } from './errors';
 export { InstanceNorm, type InstanceNormCreateOptions } from './instance-norm';
-export { DEFAULT_EPSILON, type InstanceNormOptions, type Layout } from './options';
+export { DEFAULT_EPSILON, type InstanceNormOptions, type InstanceStats, type Layout } from './options';
 export type { ElementKind, InstanceNormPlan, KernelDispatch, KernelName, PlanWindow, Strategy } from './planner';
 export type { TuneResult } from './tuner';
 export { clearTuning } from './tuning-table';

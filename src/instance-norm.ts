@@ -1,8 +1,8 @@
-import { instanceNormCpu } from './cpu-reference';
+import { instanceNormCpu, instanceStatsCpu } from './cpu-reference';
 import { InstanceNormError } from './errors';
-import { GpuBackend, type GpuCall } from './gpu-backend';
-import type { InstanceNormOptions } from './options';
-import { type InstanceNormPlan, STRATEGIES, type Strategy } from './planner';
+import { GpuBackend, type GpuCall, unpackStats } from './gpu-backend';
+import type { InstanceNormOptions, InstanceStats } from './options';
+import { ELEMENT_KINDS, type InstanceNormPlan, STRATEGIES, type Strategy } from './planner';
 import type { TensorGeometry } from './tensor-geometry';
 import { type RecordCall, type TuneResult, timeStrategies } from './tuner';
 import { recordWinner } from './tuning-table';
@@ -194,6 +194,56 @@ export class InstanceNorm {
       gpu.encode(encoder, { ...call, ...affine, input, output });
     } finally {
       this.track(device.popErrorScope(), 'encode');
+    }
+  }
+
+  /**
+   * The statistics of every instance: mean and 1 / sqrt(var + epsilon), index `n * C + c`, as the
+   * normalization uses them. On the GPU: the reductions of the split plan, read back; on the CPU
+   * backend {@link instanceStatsCpu}. `scale` and `bias` in the options are ignored.
+   *
+   * @example
+   * const { mean, invStd } = await norm.stats(style, [1, 3, 256, 256]);
+   */
+  async stats(input: Float32Array, shape: readonly number[], options?: InstanceNormOptions): Promise<InstanceStats> {
+    this.assertUsable('stats');
+    const call = validateCall(shape, options);
+    validateInputArray(input, call.geometry);
+    if (this.backend === 'cpu') return instanceStatsCpu(input, shape, options);
+    if (this.lost && this.ownsDevice) this.attach(await requestDevice(), true);
+    const gpu = this.liveGpu('stats');
+    const { device } = gpu;
+    const g = call.geometry;
+    const plan = gpu.plan(g);
+    const entries = g.batch * plan.instancesPerImage * ELEMENT_KINDS[plan.elements].lanes;
+    const created: GPUBuffer[] = [];
+    const buffer = (label: string, size: number, usage: GPUBufferUsageFlags, mappedAtCreation = false) => {
+      const b = device.createBuffer({ label: `InstanceNorm.stats.${label}`, size, usage, mappedAtCreation });
+      created.push(b);
+      return b;
+    };
+    try {
+      device.pushErrorScope('validation');
+      const inputBuffer = buffer('input', input.byteLength, GPUBufferUsage.STORAGE, true);
+      new Float32Array(inputBuffer.getMappedRange()).set(input);
+      inputBuffer.unmap();
+      const target = buffer('target', entries * 16, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+      const readback = buffer('readback', entries * 16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+      const encoder = device.createCommandEncoder({ label: 'InstanceNorm.stats.encoder' });
+      const statsPlan = gpu.encodeStats(encoder, { ...call, input: inputBuffer }, target);
+      encoder.copyBufferToBuffer(target, 0, readback, 0, entries * 16);
+      device.queue.submit([encoder.finish()]);
+      const validation = device.popErrorScope();
+      const mapped = await readback.mapAsync(GPUMapMode.READ).then(
+        () => true,
+        () => false,
+      );
+      const error = await validation;
+      if (error) throw new InstanceNormError(`WebGPU error in InstanceNorm.stats: ${error.message}`);
+      if (!mapped) throw new InstanceNormError('stats(): the GPU device was lost while this call was in flight');
+      return unpackStats(new Float32Array(readback.getMappedRange()), g, ELEMENT_KINDS[statsPlan.elements].lanes);
+    } finally {
+      for (const b of created) b.destroy();
     }
   }
 

@@ -20,3 +20,14 @@ export interface InstanceNormOptions {
 
 /** Default epsilon, as in PyTorch, ONNX and WebNN. */
 export const DEFAULT_EPSILON = 1e-5;
+
+/**
+ * Per-instance statistics, index `n * C + c`: the mean and 1 / sqrt(variance + epsilon), with the
+ * biased variance, as the normalization uses them.
+ */
+export interface InstanceStats {
+  /** Mean of each instance. */
+  readonly mean: Float32Array;
+  /** 1 / sqrt(var + epsilon) of each instance. */
+  readonly invStd: Float32Array;
+}

@@ -1,12 +1,14 @@
 /**
  * The scratch memory of one InstanceNorm on one device: partial moments and per-instance
  * statistics of the split plan, reused across calls and grown when a larger tensor needs
- * more, plus a placeholder bound where a call has no scale or bias.
+ * more, plus placeholders bound where a call has no scale or bias, or writes no output.
  * A call writes its scratch before it reads it, within its own compute pass, so calls
  * encoded one after another may share it.
  */
 export class ScratchBuffers {
   readonly placeholder: GPUBuffer;
+  // Bound as the writable output: a buffer of its own, as one buffer may not be both read-only and writable in a dispatch.
+  readonly outputPlaceholder: GPUBuffer;
   private partials: GPUBuffer;
   private stats: GPUBuffer;
   // Outgrown buffers, kept until destroy(): an encoder not yet submitted may still use them.
@@ -15,6 +17,7 @@ export class ScratchBuffers {
 
   constructor(private readonly device: GPUDevice) {
     this.placeholder = this.create('InstanceNorm.placeholder', 16);
+    this.outputPlaceholder = this.create('InstanceNorm.outputPlaceholder', 16);
     this.partials = this.create('InstanceNorm.partials', 16);
     this.stats = this.create('InstanceNorm.stats', 16);
   }
@@ -39,6 +42,7 @@ export class ScratchBuffers {
 
   destroy(): void {
     this.placeholder.destroy();
+    this.outputPlaceholder.destroy();
     this.partials.destroy();
     this.stats.destroy();
     for (const buffer of this.outgrown) buffer.destroy();
@@ -46,7 +50,7 @@ export class ScratchBuffers {
   }
 
   private create(label: string, size: number): GPUBuffer {
-    return this.device.createBuffer({ label, size, usage: GPUBufferUsage.STORAGE });
+    return this.device.createBuffer({ label, size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { instanceNormCpu } from '../src';
+import { instanceNormCpu, instanceStatsCpu } from '../src';
 import { expectClose } from './helpers/compare';
 import { randomNormal, randomUniform } from './helpers/random';
 import { shapeOf, type TensorCase, toChannelsLast } from './helpers/shapes';
@@ -94,5 +94,22 @@ describe('instanceNormCpu invariants on seeded random data', () => {
     const variance = y.reduce((a, b) => a + (b - mean) ** 2, 0) / y.length;
     expect(Math.abs(mean)).toBeLessThan(1e-6);
     expect(variance).toBeCloseTo(1, 3);
+  });
+});
+
+describe('instanceStatsCpu', () => {
+  it('gives the mean and 1 / sqrt(var + epsilon) of each instance: [1, 2, 3, 4] → 2.5 and 1 / sqrt(1.25 + 0.75)', () => {
+    const { mean, invStd } = instanceStatsCpu(new Float32Array([1, 2, 3, 4, 10, 10, 10, 10]), [1, 2, 4], { epsilon: 0.75 });
+    expectClose(mean, new Float32Array([2.5, 10]), 1e-7);
+    expectClose(invStd, new Float32Array([1 / Math.sqrt(2), 1 / Math.sqrt(0.75)]), 1e-7);
+  });
+
+  it('indexes n * C + c in either layout', () => {
+    const t = { batch: 2, channels: 3, spatial: [4, 5] };
+    const x = randomNormal(2 * 3 * 20, 8, 2, 3);
+    const nchw = instanceStatsCpu(x, shapeOf(t, 'nchw'));
+    const nhwc = instanceStatsCpu(toChannelsLast(x, t), shapeOf(t, 'nhwc'), { layout: 'nhwc' });
+    expectClose(nhwc.mean, nchw.mean, 1e-6);
+    expectClose(nhwc.invStd, nchw.invStd, 0, 1e-6);
   });
 });

@@ -23,6 +23,11 @@ export default defineConfig({
       },
       {
         extends: true,
+        // The built demo in Chromium, driven by Playwright from Node.
+        test: { name: 'e2e', include: ['test/**/*.e2e.test.ts'], environment: 'node', testTimeout: 180_000 },
+      },
+      {
+        extends: true,
         test: {
           name: 'browser',
           include: ['test/**/*.browser.test.ts'],

@@ -1,0 +1,59 @@
+import { IMAGE_SIZE } from './sample-images';
+
+/** Draws an NCHW RGB tensor (values in [0, 1], clamped) on a canvas of IMAGE_SIZE². */
+export function drawRgb(canvas: HTMLCanvasElement, rgb: Float32Array): void {
+  const context = canvas.getContext('2d');
+  if (!context) return;
+  const plane = IMAGE_SIZE * IMAGE_SIZE;
+  const image = context.createImageData(IMAGE_SIZE, IMAGE_SIZE);
+  for (let i = 0; i < plane; i++) {
+    image.data[4 * i] = rgb[i] * 255;
+    image.data[4 * i + 1] = rgb[plane + i] * 255;
+    image.data[4 * i + 2] = rgb[2 * plane + i] * 255;
+    image.data[4 * i + 3] = 255;
+  }
+  context.putImageData(image, 0, 0);
+}
+
+/** An image, bitmap or video frame scaled to cover IMAGE_SIZE², as an NCHW RGB tensor in [0, 1]. */
+export function tensorFromSource(source: CanvasImageSource, width: number, height: number): Float32Array {
+  const canvas = new OffscreenCanvas(IMAGE_SIZE, IMAGE_SIZE);
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  if (!context) throw new Error('2-D canvas unavailable');
+  const side = Math.min(width, height);
+  context.drawImage(source, (width - side) / 2, (height - side) / 2, side, side, 0, 0, IMAGE_SIZE, IMAGE_SIZE);
+  const { data } = context.getImageData(0, 0, IMAGE_SIZE, IMAGE_SIZE);
+  const plane = IMAGE_SIZE * IMAGE_SIZE;
+  const out = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++) {
+    out[i] = data[4 * i] / 255;
+    out[plane + i] = data[4 * i + 1] / 255;
+    out[2 * plane + i] = data[4 * i + 2] / 255;
+  }
+  return out;
+}
+
+/** A dropped or picked image file as a tensor. */
+export async function tensorFromFile(file: File): Promise<Float32Array> {
+  const bitmap = await createImageBitmap(file);
+  const tensor = tensorFromSource(bitmap, bitmap.width, bitmap.height);
+  bitmap.close();
+  return tensor;
+}
+
+/** Draws one channel as a heat map: blue (low) through white to red (high) over [low, high]. */
+export function drawHeatMap(canvas: HTMLCanvasElement, plane: Float32Array, low: number, high: number): void {
+  const context = canvas.getContext('2d');
+  if (!context) return;
+  const image = context.createImageData(IMAGE_SIZE, IMAGE_SIZE);
+  for (let i = 0; i < plane.length; i++) {
+    const t = Math.min(1, Math.max(0, (plane[i] - low) / (high - low)));
+    const cold = Math.min(1, 2 * t);
+    const hot = Math.min(1, 2 - 2 * t);
+    image.data[4 * i] = 255 * cold;
+    image.data[4 * i + 1] = 255 * Math.min(cold, hot);
+    image.data[4 * i + 2] = 255 * hot;
+    image.data[4 * i + 3] = 255;
+  }
+  context.putImageData(image, 0, 0);
+}

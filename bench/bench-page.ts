@@ -3,6 +3,7 @@ import { instanceNormModel } from '../examples/one-node-onnx-model';
 import { InstanceNorm, instanceNormCpu } from '../src';
 import { STRATEGIES } from '../src/planner';
 import copyWGSL from './copy.wgsl?raw';
+import separateEpilogueWGSL from './separate-epilogue.wgsl?raw';
 import { BENCH_SHAPES, layoutShape } from './shapes';
 
 export interface BenchConfig {
@@ -24,6 +25,10 @@ export interface BenchRow {
   readonly ortMs: number | null;
   readonly cpuMs: number | null;
   readonly ortWasmMs: number | null;
+  /** Normalization with a fused SiLU and residual add, ms per call. */
+  readonly fusedEpilogueMs: number;
+  /** The same as two calls: normalization, then SiLU and residual add in a pass of its own. */
+  readonly separateEpilogueMs: number;
   /** With `strategies`: milliseconds per call of each strategy. */
   readonly byStrategy?: Record<string, number>;
 }
@@ -75,29 +80,33 @@ function gpuBuffer(device: GPUDevice, data: Float32Array): GPUBuffer {
   return buffer;
 }
 
-function copyKernel(device: GPUDevice) {
+/**
+ * An elementwise kernel of two bindings over vec4s, one per invocation: records its dispatch
+ * in an encoder (a new one, submitted, when none is given).
+ */
+function elementwiseKernel(device: GPUDevice, code: string) {
   const pipeline = device.createComputePipeline({
     layout: 'auto',
-    compute: { module: device.createShaderModule({ code: copyWGSL }), entryPoint: 'main' },
+    compute: { module: device.createShaderModule({ code }), entryPoint: 'main' },
   });
-  return (input: GPUBuffer, output: GPUBuffer) => {
-    const vectors = input.size / 16;
+  return (first: GPUBuffer, second: GPUBuffer, into?: GPUCommandEncoder) => {
+    const vectors = first.size / 16;
     const workgroups = Math.ceil(vectors / 256);
     const x = Math.min(workgroups, device.limits.maxComputeWorkgroupsPerDimension);
     const bindGroup = device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
       entries: [
-        { binding: 0, resource: { buffer: input } },
-        { binding: 1, resource: { buffer: output } },
+        { binding: 0, resource: { buffer: first } },
+        { binding: 1, resource: { buffer: second } },
       ],
     });
-    const encoder = device.createCommandEncoder();
+    const encoder = into ?? device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, Math.ceil(workgroups / x));
     pass.end();
-    device.queue.submit([encoder.finish()]);
+    if (!into) device.queue.submit([encoder.finish()]);
   };
 }
 
@@ -110,7 +119,8 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
   const device = await ort.env.webgpu.device;
   console.log(`device features: ${[...device.features].join(', ')}`);
   const norm = await InstanceNorm.create({ device });
-  const copy = copyKernel(device);
+  const copy = elementwiseKernel(device, copyWGSL);
+  const separateEpilogue = elementwiseKernel(device, separateEpilogueWGSL);
   const idle = () => device.queue.onSubmittedWorkDone();
   const reps = config.quick ? 5 : 15;
   const warmup = config.quick ? 2 : 3;
@@ -161,6 +171,32 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
     }
     const copyMs = await medianMs(() => copy(input, output), idle, warmup, reps);
 
+    // The fused epilogue against the same work as two calls; the residual is another tensor.
+    const residual = gpuBuffer(device, randomData(elements));
+    const fusedEpilogueMs = await medianMs(
+      () => {
+        const encoder = device.createCommandEncoder();
+        norm.encode(encoder, input, output, shape, { ...options, activation: 'silu', residual });
+        device.queue.submit([encoder.finish()]);
+      },
+      idle,
+      warmup,
+      reps,
+    );
+    const separateEpilogueMs = await medianMs(
+      () => {
+        const encoder = device.createCommandEncoder();
+        norm.encode(encoder, input, output, shape, options);
+        separateEpilogue(output, residual, encoder);
+        device.queue.submit([encoder.finish()]);
+      },
+      idle,
+      warmup,
+      reps,
+    );
+    await norm.checkErrors();
+    residual.destroy();
+
     // ONNX's InstanceNormalization is channels-first: an nhwc case runs ORT on the same tensor as nchw.
     const ortMs = await timeOrt(s.dims, input, scaleBuffer, biasBuffer, idle, warmup, config.quick ? 3 : 7).catch(
       (e: unknown) => {
@@ -190,6 +226,8 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
       ortMs,
       cpuMs,
       ortWasmMs,
+      fusedEpilogueMs,
+      separateEpilogueMs,
       ...(config.strategies ? { byStrategy } : {}),
     };
     console.log(`bench row ${JSON.stringify(row)}`);

@@ -82,6 +82,16 @@ function printReport(report) {
   console.log(line(header));
   for (const r of rows) console.log(line(r));
   console.log(`\nencode(): ${report.encodeMicroseconds.toFixed(1)} µs of CPU per call ([1, 64, 16, 16], recording only)`);
+  console.log(
+    '\nFused epilogue (SiLU + residual add in the normalize pass) against two calls (normalize, then a separate pass):',
+  );
+  for (const r of report.rows) {
+    const gain = r.separateEpilogueMs / r.fusedEpilogueMs;
+    console.log(
+      `${r.shape.padEnd(widths[0])}  ${r.layout.padEnd(widths[1])}  fused ${fixed(r.fusedEpilogueMs)} ms  ` +
+        `two calls ${fixed(r.separateEpilogueMs)} ms  ${fixed(gain)}x`,
+    );
+  }
   if (report.rows.some((r) => r.byStrategy)) {
     console.log('\nms per call of each strategy (--strategies):');
     for (const r of report.rows) {

@@ -35,7 +35,10 @@ struct Params {
   hasBias: u32,
   elementOffset: u32,     // from the binding's start to the window's first element
   firstInstance: u32,     // of the window, in kernel instances: gives the channel of scale and bias
-  tensorChannels: u32,    // C: scale and bias length, and the lanes of the last channel group
+  tensorChannels: u32,    // C: the lanes of the last channel group
+  scaleImageStride: u32,  // between the scale values of two images: 0 (one per channel) or C (per instance)
+  biasImageStride: u32,   // likewise for bias
+  activationAlpha: f32,   // slope of 'leakyRelu' below zero (epilogue.wgsl)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -47,6 +50,7 @@ struct Params {
 // Per statistics entry: vec4(pivot, meanOffset, 1 / sqrt(var + epsilon), 0). One entry per
 // instance; in lane mode LANES entries per channel group.
 @group(0) @binding(6) var<storage, read_write> stats: array<vec4f>;
+// Binding 7 (residual, added by the epilogue) is declared with the input's element type too.
 
 // Index of spatial position `position` of kernel instance `instance`, in elements.
 fn elementIndex(instance: u32, position: u32) -> u32 {
@@ -60,22 +64,13 @@ fn instanceChannel(instance: u32) -> u32 {
   return ((params.firstInstance + instance) % params.channels) * LANES;
 }
 
+// The image (n) of kernel instance `instance`.
+fn instanceImage(instance: u32) -> u32 {
+  return (params.firstInstance + instance) / params.channels;
+}
+
 // Linear workgroup index of a 1-D or 2-D dispatch grid (2-D where the count exceeds
 // maxComputeWorkgroupsPerDimension).
 fn linearWorkgroupIndex(workgroupId: vec3u, workgroupCount: vec3u) -> u32 {
   return workgroupId.y * workgroupCount.x + workgroupId.x;
-}
-
-// Writes output = (x - mean) * factor + offset for positions first, first + step, ... < end of
-// one instance.
-fn normalizeRange(instance: u32, s: Stats, first: u32, end: u32, step: u32) {
-  enterInstance(instance);
-  let factor = select(s.invStd, s.invStd * scaleValues(instance), params.hasScale == 1u);
-  let offset = select(Value(0.0), biasValues(instance), params.hasBias == 1u);
-  let indexStep = step * params.spatialStride;
-  var index = elementIndex(instance, first);
-  for (var position = first; position < end; position += step) {
-    storeElement(index, normalizeElement(loadElement(index), s, factor, offset));
-    index += indexStep;
-  }
 }

@@ -19,14 +19,14 @@ fn laneChannels(instance: u32) -> vec4u {
   return min(vec4u(instanceChannel(instance)) + vec4u(0u, 1u, 2u, 3u), vec4u(params.tensorChannels - 1u));
 }
 
-// scale and bias of the group's four channels.
+// scale and bias of the group's four channels: index c, or n * C + c where they are per instance.
 fn scaleValues(instance: u32) -> Value {
-  let c = laneChannels(instance);
+  let c = laneChannels(instance) + instanceImage(instance) * params.scaleImageStride;
   return vec4f(scale[c.x], scale[c.y], scale[c.z], scale[c.w]);
 }
 
 fn biasValues(instance: u32) -> Value {
-  let c = laneChannels(instance);
+  let c = laneChannels(instance) + instanceImage(instance) * params.biasImageStride;
   return vec4f(bias[c.x], bias[c.y], bias[c.z], bias[c.w]);
 }
 

@@ -8,6 +8,7 @@ alias Element = vec4f;
 
 @group(0) @binding(1) var<storage, read> input: array<f32>;
 @group(0) @binding(2) var<storage, read_write> output: array<f32>;
+@group(0) @binding(7) var<storage, read> residual: array<f32>;
 
 // Channels of the instance (channel group) being loaded or stored: set once per instance by
 // enterInstance, so that no element needs a division to find it.
@@ -20,6 +21,10 @@ fn enterInstance(instance: u32) {
 // Unrolled: a loop over lanes with dynamic vector indexing is several times slower.
 fn loadElement(index: u32) -> Element {
   return vec4f(input[index], input[index + 1u], input[index + 2u], input[index + 3u]);
+}
+
+fn loadResidual(index: u32) -> Element {
+  return vec4f(residual[index], residual[index + 1u], residual[index + 2u], residual[index + 3u]);
 }
 
 fn storeElement(index: u32, e: Element) {

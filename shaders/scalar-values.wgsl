@@ -12,13 +12,13 @@ fn guardedInverseStd(v: Value) -> Value {
   return select(inverseSqrt(v), nan, (bits & 0x7f800000u) == 0x7f800000u);
 }
 
-// scale[c] and bias[c] of the instance's channel.
+// scale and bias of the instance: index c, or n * C + c where they are per instance.
 fn scaleValues(instance: u32) -> Value {
-  return scale[instanceChannel(instance)];
+  return scale[instanceImage(instance) * params.scaleImageStride + instanceChannel(instance)];
 }
 
 fn biasValues(instance: u32) -> Value {
-  return bias[instanceChannel(instance)];
+  return bias[instanceImage(instance) * params.biasImageStride + instanceChannel(instance)];
 }
 
 // Partial moments of chunk `chunk` of an instance, with the instance's pivot.

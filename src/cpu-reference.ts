@@ -1,13 +1,22 @@
+import { type CpuEpilogue, cpuEpilogue } from './cpu-epilogue';
 import { InstanceNormError } from './errors';
 import type { InstanceNormOptions, InstanceStats } from './options';
 import type { TensorGeometry } from './tensor-geometry';
-import { describeKind, validateAffineArray, validateCall, validateInputArray } from './validation';
+import { describeKind, validateAffineArray, validateCall, validateInputArray, validateResidualArray } from './validation';
+
+/** What follows the statistics: scale and bias (length C or N × C) and the fused epilogue. */
+interface OutputMap {
+  readonly scale: Float32Array | undefined;
+  readonly bias: Float32Array | undefined;
+  readonly finish: CpuEpilogue | undefined;
+}
 
 /**
  * Instance normalization on the CPU: the reference the GPU is tested against and the
  * fallback where WebGPU is missing. For every instance (n, c): mean and biased variance
  * over the spatial positions, accumulated in float64 in two passes, then
- * `y = (x - mean) / sqrt(var + epsilon) * scale[c] + bias[c]`. Synchronous.
+ * `y = (x - mean) / sqrt(var + epsilon) * scale[c] + bias[c]` (or `scale[n * C + c]`), then the
+ * activation and residual of the options, all in float64. Synchronous.
  *
  * @param input - the tensor, `shape` in row-major order.
  * @param shape - `[N, C, ...spatial]` ('nchw') or `[N, ...spatial, C]` ('nhwc'), 1 to 3 spatial dimensions.
@@ -18,16 +27,19 @@ import { describeKind, validateAffineArray, validateCall, validateInputArray } f
  * const y = instanceNormCpu(new Float32Array([1, 2, 3, 4]), [1, 1, 4]); // ≈ [-1.34, -0.45, 0.45, 1.34]
  */
 export function instanceNormCpu(input: Float32Array, shape: readonly number[], options?: InstanceNormOptions): Float32Array {
-  const { geometry, epsilon } = validateCall(shape, options);
+  const { geometry, epsilon, epilogue } = validateCall(shape, options);
   validateInputArray(input, geometry);
-  const scale = cpuAffine('scale', options?.scale, geometry);
-  const bias = cpuAffine('bias', options?.bias, geometry);
+  const map: OutputMap = {
+    scale: cpuAffine('scale', options?.scale, geometry),
+    bias: cpuAffine('bias', options?.bias, geometry),
+    finish: cpuEpilogue(epilogue, cpuResidual(options?.residual, geometry)),
+  };
   const output = new Float32Array(geometry.elementCount);
   // With one channel, nhwc and nchw lie alike in memory.
   if (geometry.layout === 'nchw' || geometry.channels === 1) {
-    normalizeChannelsFirst(input, output, geometry, epsilon, scale, bias);
+    normalizeChannelsFirst(input, output, geometry, epsilon, map);
   } else {
-    normalizeChannelsLast(input, output, geometry, epsilon, scale, bias);
+    normalizeChannelsLast(input, output, geometry, epsilon, map);
   }
   return output;
 }
@@ -74,6 +86,20 @@ function cpuAffine(name: 'scale' | 'bias', value: unknown, geometry: TensorGeome
   return validateAffineArray(name, value, geometry);
 }
 
+function cpuResidual(value: unknown, geometry: TensorGeometry): Float32Array | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof Float32Array)) {
+    throw new InstanceNormError(`residual must be a Float32Array on the CPU backend, got ${describeKind(value)}`);
+  }
+  return validateResidualArray(value, geometry);
+}
+
+// scale or bias of instance (n, c): per channel, or per instance where the array holds N × C.
+function affineAt(values: Float32Array | undefined, fallback: number, n: number, c: number, channels: number): number {
+  if (!values) return fallback;
+  return values.length === channels ? values[c] : values[n * channels + c];
+}
+
 // Each instance is a contiguous run of spatialSize elements. Four partial sums per pass let
 // the CPU overlap the additions (float64: the order is immaterial to the result).
 function normalizeChannelsFirst(
@@ -81,8 +107,7 @@ function normalizeChannelsFirst(
   output: Float32Array,
   g: TensorGeometry,
   epsilon: number,
-  scale: Float32Array | undefined,
-  bias: Float32Array | undefined,
+  { scale, bias, finish }: OutputMap,
 ): void {
   const size = g.spatialSize;
   const tail = size % 4;
@@ -118,9 +143,14 @@ function normalizeChannelsFirst(
     }
     for (let i = blocksEnd; i < end; i++) q0 += (input[i] - mean) ** 2;
     const c = instance % g.channels;
-    const factor = (scale ? scale[c] : 1) / Math.sqrt((q0 + q1 + q2 + q3) / size + epsilon);
-    const offset = bias ? bias[c] : 0;
-    for (let i = start; i < end; i++) output[i] = (input[i] - mean) * factor + offset;
+    const n = (instance - c) / g.channels;
+    const factor = affineAt(scale, 1, n, c, g.channels) / Math.sqrt((q0 + q1 + q2 + q3) / size + epsilon);
+    const offset = affineAt(bias, 0, n, c, g.channels);
+    if (finish) {
+      for (let i = start; i < end; i++) output[i] = finish((input[i] - mean) * factor + offset, i);
+    } else {
+      for (let i = start; i < end; i++) output[i] = (input[i] - mean) * factor + offset;
+    }
   }
 }
 
@@ -134,13 +164,13 @@ function normalizeChannelsLast(
   output: Float32Array,
   g: TensorGeometry,
   epsilon: number,
-  scale: Float32Array | undefined,
-  bias: Float32Array | undefined,
+  { scale, bias, finish }: OutputMap,
 ): void {
   const C = g.channels;
   const size = g.spatialSize;
-  const factorOf = (c: number, squares: number) => (scale ? scale[c] : 1) / Math.sqrt(squares / size + epsilon);
   for (let n = 0; n < g.batch; n++) {
+    const factorOf = (c: number, squares: number) => affineAt(scale, 1, n, c, C) / Math.sqrt(squares / size + epsilon);
+    const offsetOf = (c: number) => affineAt(bias, 0, n, c, C);
     const start = n * size * C;
     const end = start + size * C;
     const blocks = C < 4 ? 0 : Math.ceil(C / 4);
@@ -178,15 +208,24 @@ function normalizeChannelsLast(
         f1 = factorOf(c + 1, q1),
         f2 = factorOf(c + 2, q2),
         f3 = factorOf(c + 3, q3);
-      const o0 = bias ? bias[c] : 0,
-        o1 = bias ? bias[c + 1] : 0,
-        o2 = bias ? bias[c + 2] : 0,
-        o3 = bias ? bias[c + 3] : 0;
-      for (let i = start + c; i < end; i += C) {
-        output[i] = (input[i] - m0) * f0 + o0;
-        output[i + 1] = (input[i + 1] - m1) * f1 + o1;
-        output[i + 2] = (input[i + 2] - m2) * f2 + o2;
-        output[i + 3] = (input[i + 3] - m3) * f3 + o3;
+      const o0 = offsetOf(c),
+        o1 = offsetOf(c + 1),
+        o2 = offsetOf(c + 2),
+        o3 = offsetOf(c + 3);
+      if (finish) {
+        for (let i = start + c; i < end; i += C) {
+          output[i] = finish((input[i] - m0) * f0 + o0, i);
+          output[i + 1] = finish((input[i + 1] - m1) * f1 + o1, i + 1);
+          output[i + 2] = finish((input[i + 2] - m2) * f2 + o2, i + 2);
+          output[i + 3] = finish((input[i + 3] - m3) * f3 + o3, i + 3);
+        }
+      } else {
+        for (let i = start + c; i < end; i += C) {
+          output[i] = (input[i] - m0) * f0 + o0;
+          output[i + 1] = (input[i + 1] - m1) * f1 + o1;
+          output[i + 2] = (input[i + 2] - m2) * f2 + o2;
+          output[i + 3] = (input[i + 3] - m3) * f3 + o3;
+        }
       }
     }
     for (let c = 0; c < (C < 4 ? C : 0); c++) {
@@ -196,8 +235,11 @@ function normalizeChannelsLast(
       let squares = 0;
       for (let i = start + c; i < end; i += C) squares += (input[i] - mean) ** 2;
       const factor = factorOf(c, squares);
-      const offset = bias ? bias[c] : 0;
-      for (let i = start + c; i < end; i += C) output[i] = (input[i] - mean) * factor + offset;
+      const offset = offsetOf(c);
+      for (let i = start + c; i < end; i += C) {
+        const v = (input[i] - mean) * factor + offset;
+        output[i] = finish ? finish(v, i) : v;
+      }
     }
   }
 }

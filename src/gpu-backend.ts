@@ -2,22 +2,32 @@ import { BindGroupCache } from './bind-group-cache';
 import { type DeviceProfile, deviceProfile } from './device-profile';
 import { ImmutableBufferCache } from './immutable-buffer-cache';
 import type { InstanceStats } from './options';
-import { BINDINGS, deviceKernels, kernelPipeline } from './pipeline-cache';
+import { BINDINGS, deviceKernels, type EpilogueVariant, kernelPipeline, NO_EPILOGUE } from './pipeline-cache';
 import { ELEMENT_KINDS, type InstanceNormPlan, type KernelDispatch, planInstanceNorm, type Strategy } from './planner';
 import { ScratchBuffers } from './scratch-buffers';
 import { geometryKey, type TensorGeometry } from './tensor-geometry';
 import { tunedStrategy } from './tuning-table';
-import { packParams } from './uniforms';
+import { type CallParams, callParamsKey, packParams } from './uniforms';
+import type { CheckedEpilogue } from './validation';
 
 /** A checked call on GPU buffers: what GpuBackend.encode records. */
 export interface GpuCall {
   readonly geometry: TensorGeometry;
   readonly epsilon: number;
+  readonly epilogue: CheckedEpilogue;
   readonly input: GPUBuffer;
   readonly output: GPUBuffer;
   readonly scale?: Float32Array | GPUBuffer;
   readonly bias?: Float32Array | GPUBuffer;
+  /** scale holds N × C values (index n * C + c) rather than C. */
+  readonly scalePerInstance?: boolean;
+  readonly biasPerInstance?: boolean;
+  /** Added by the epilogue: a tensor of the input's shape. */
+  readonly residual?: GPUBuffer;
 }
+
+/** A call that writes no output: statistics only. */
+export type StatsCall = Omit<GpuCall, 'output' | 'epilogue'> & { readonly epilogue?: CheckedEpilogue };
 
 /**
  * Carries out plans on one device: owns the scratch, uniform and affine buffers of one
@@ -71,9 +81,13 @@ export class GpuBackend {
     timestampWrites?: GPUComputePassTimestampWrites,
   ): InstanceNormPlan {
     const pass = encoder.beginComputePass({ label: `InstanceNorm.${plan.strategy}.pass`, timestampWrites });
+    const epilogue: EpilogueVariant = {
+      activation: call.epilogue.activation,
+      residual: call.residual ? call.epilogue.residualPosition : 'none',
+    };
     plan.windows.forEach((window, windowIndex) => {
       pass.setBindGroup(0, this.windowBindGroup(call, plan, windowIndex, call.output));
-      this.dispatch(pass, plan, window.dispatches);
+      this.dispatch(pass, plan, window.dispatches, epilogue);
     });
     pass.end();
     return plan;
@@ -84,7 +98,7 @@ export class GpuBackend {
    * (pivot, meanOffset, 1 / sqrt(var + epsilon), 0), entries in the order of the returned plan
    * (lanes of channel groups in nhwc). The split plan's first two passes, nothing written to output.
    */
-  encodeStats(encoder: GPUCommandEncoder, call: Omit<GpuCall, 'output' | 'scale' | 'bias'>, target: GPUBuffer): InstanceNormPlan {
+  encodeStats(encoder: GPUCommandEncoder, call: StatsCall, target: GPUBuffer): InstanceNormPlan {
     const plan = planInstanceNorm(call.geometry, this.profile, 'split');
     const { lanes } = ELEMENT_KINDS[plan.elements];
     plan.windows.forEach((window, windowIndex) => {
@@ -95,6 +109,7 @@ export class GpuBackend {
         pass,
         plan,
         window.dispatches.filter((d) => d.kernel !== 'normalize'),
+        NO_EPILOGUE,
       );
       pass.end();
       const bytes = window.instanceCount * lanes * 16;
@@ -105,18 +120,25 @@ export class GpuBackend {
 
   /** The bind group of one window of a plan; `output` undefined binds a placeholder (statistics only). */
   private windowBindGroup(
-    call: Omit<GpuCall, 'output'>,
+    call: StatsCall,
     plan: InstanceNormPlan,
     windowIndex: number,
     output: GPUBuffer | undefined,
   ): GPUBindGroup {
     const window = plan.windows[windowIndex];
-    const affine = { hasScale: call.scale !== undefined, hasBias: call.bias !== undefined };
-    // The plan (by shape and strategy), epsilon, flags and window determine the Params block.
-    const paramsKey = `${geometryKey(call.geometry)}|${plan.strategy}|${call.epsilon}|${+affine.hasScale}${+affine.hasBias}|${windowIndex}`;
+    const params: CallParams = {
+      epsilon: call.epsilon,
+      hasScale: call.scale !== undefined,
+      hasBias: call.bias !== undefined,
+      scalePerInstance: call.scalePerInstance === true,
+      biasPerInstance: call.biasPerInstance === true,
+      activationAlpha: call.epilogue?.activationAlpha ?? 0,
+    };
+    // The plan (by shape and strategy), the call's values and the window determine the Params block.
+    const paramsKey = `${geometryKey(call.geometry)}|${plan.strategy}|${callParamsKey(params)}|${windowIndex}`;
     const bindings: GPUBufferBinding[] = [];
     bindings[BINDINGS.params] = {
-      buffer: this.uniforms.getDetermined(paramsKey, () => packParams(call.geometry, plan, window, call.epsilon, affine)),
+      buffer: this.uniforms.getDetermined(paramsKey, () => packParams(call.geometry, plan, window, params)),
     };
     bindings[BINDINGS.input] = { buffer: call.input, offset: window.byteOffset, size: window.byteLength };
     bindings[BINDINGS.output] = output
@@ -126,6 +148,9 @@ export class GpuBackend {
     bindings[BINDINGS.bias] = { buffer: this.affineBuffer(call.bias) };
     bindings[BINDINGS.partials] = { buffer: this.scratch.partialsBuffer(plan.partialsBytes) };
     bindings[BINDINGS.stats] = { buffer: this.scratch.statsBuffer(plan.statsBytes) };
+    bindings[BINDINGS.residual] = call.residual
+      ? { buffer: call.residual, offset: window.byteOffset, size: window.byteLength }
+      : { buffer: this.scratch.placeholder };
     return this.bindGroups.get(bindings, () =>
       this.device.createBindGroup({
         label: 'InstanceNorm.bindGroup',
@@ -135,9 +160,14 @@ export class GpuBackend {
     );
   }
 
-  private dispatch(pass: GPUComputePassEncoder, plan: InstanceNormPlan, dispatches: readonly KernelDispatch[]): void {
+  private dispatch(
+    pass: GPUComputePassEncoder,
+    plan: InstanceNormPlan,
+    dispatches: readonly KernelDispatch[],
+    epilogue: EpilogueVariant,
+  ): void {
     for (const d of dispatches) {
-      pass.setPipeline(kernelPipeline(this.device, d.kernel, plan.elements, d.workgroupSize));
+      pass.setPipeline(kernelPipeline(this.device, d.kernel, plan.elements, d.workgroupSize, epilogue));
       pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1]);
     }
   }

@@ -13,6 +13,7 @@ import {
   validateAffineArray,
   validateCall,
   validateInputArray,
+  validateResidualArray,
   validateStorageBuffer,
 } from './validation';
 
@@ -111,6 +112,9 @@ export class InstanceNorm {
     if (this.lost && this.ownsDevice) this.attach(await requestDevice(), true);
     const gpu = this.liveGpu('run');
     const affine = gpuAffine(call.geometry, options);
+    const residual = options?.residual;
+    if (residual instanceof Float32Array) validateResidualArray(residual, call.geometry);
+    else if (residual !== undefined) gpuResidual(call.geometry, residual, undefined);
     const { device } = gpu;
     const bytes = input.byteLength;
     if (bytes > gpu.profile.maxBufferSize) {
@@ -128,13 +132,18 @@ export class InstanceNorm {
     try {
       device.pushErrorScope('out-of-memory');
       device.pushErrorScope('validation');
-      const inputBuffer = buffer('input', GPUBufferUsage.STORAGE, true);
-      new Float32Array(inputBuffer.getMappedRange()).set(input);
-      inputBuffer.unmap();
+      const upload = (label: string, data: Float32Array) => {
+        const b = buffer(label, GPUBufferUsage.STORAGE, true);
+        new Float32Array(b.getMappedRange()).set(data);
+        b.unmap();
+        return b;
+      };
+      const inputBuffer = upload('input', input);
+      const residualBuffer = residual instanceof Float32Array ? upload('residual', residual) : residual;
       const outputBuffer = buffer('output', GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
       const readback = buffer('readback', GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
       const encoder = device.createCommandEncoder({ label: 'InstanceNorm.run.encoder' });
-      gpu.encode(encoder, { ...call, ...affine, input: inputBuffer, output: outputBuffer });
+      gpu.encode(encoder, { ...call, ...affine, residual: residualBuffer, input: inputBuffer, output: outputBuffer });
       encoder.copyBufferToBuffer(outputBuffer, 0, readback, 0, bytes);
       device.queue.submit([encoder.finish()]);
       const validation = device.popErrorScope();
@@ -188,10 +197,11 @@ export class InstanceNorm {
     validateStorageBuffer('input buffer', input, call.geometry.elementCount, detail);
     validateStorageBuffer('output buffer', output, call.geometry.elementCount, detail);
     const affine = gpuAffine(call.geometry, options);
+    const residual = options?.residual === undefined ? undefined : gpuResidual(call.geometry, options.residual, output);
     const { device } = gpu;
     device.pushErrorScope('validation');
     try {
-      gpu.encode(encoder, { ...call, ...affine, input, output });
+      gpu.encode(encoder, { ...call, ...affine, residual, input, output });
     } finally {
       this.track(device.popErrorScope(), 'encode');
     }
@@ -422,16 +432,42 @@ async function requestDevice(): Promise<GPUDevice> {
   }
 }
 
-/** scale and bias checked for the GPU: Float32Array or GPUBuffer of C values. */
-function gpuAffine(geometry: TensorGeometry, options: InstanceNormOptions | undefined): Pick<GpuCall, 'scale' | 'bias'> {
+/**
+ * scale and bias checked for the GPU: Float32Array of C or N × C values (per instance), or
+ * GPUBuffer of C values, N × C with `perInstanceAffine`.
+ */
+function gpuAffine(
+  geometry: TensorGeometry,
+  options: InstanceNormOptions | undefined,
+): Pick<GpuCall, 'scale' | 'bias' | 'scalePerInstance' | 'biasPerInstance'> {
+  const perInstanceBuffers = options?.perInstanceAffine === true;
+  const bufferFloats = perInstanceBuffers ? geometry.instanceCount : geometry.channels;
+  const bufferDetail = perInstanceBuffers ? `N × C = ${bufferFloats} float32 values` : `C = ${bufferFloats} float32 values`;
   const check = (name: 'scale' | 'bias', value: unknown): Float32Array | GPUBuffer | undefined => {
     if (value === undefined) return undefined;
     if (value instanceof Float32Array) return validateAffineArray(name, value, geometry);
-    if (isGpuBuffer(value))
-      return validateStorageBuffer(name, value, geometry.channels, `C = ${geometry.channels} float32 values`);
+    if (isGpuBuffer(value)) return validateStorageBuffer(name, value, bufferFloats, bufferDetail);
     throw new InstanceNormError(
-      `${name} must be a Float32Array or GPUBuffer of length C = ${geometry.channels}, got ${describeKind(value)}`,
+      `${name} must be a Float32Array or GPUBuffer of length C = ${geometry.channels} (or N × C), got ${describeKind(value)}`,
     );
   };
-  return { scale: check('scale', options?.scale), bias: check('bias', options?.bias) };
+  const perInstance = (value: Float32Array | GPUBuffer | undefined) =>
+    value instanceof Float32Array ? value.length !== geometry.channels : value !== undefined && perInstanceBuffers;
+  const scale = check('scale', options?.scale);
+  const bias = check('bias', options?.bias);
+  return { scale, bias, scalePerInstance: perInstance(scale), biasPerInstance: perInstance(bias) };
+}
+
+/** A residual for encode(): a GPUBuffer of the input's size, not the output (read while it is written). */
+function gpuResidual(geometry: TensorGeometry, value: unknown, output: GPUBuffer | undefined): GPUBuffer {
+  if (!isGpuBuffer(value)) {
+    throw new InstanceNormError(
+      `residual must be a GPUBuffer for encode() (run() also takes a Float32Array), got ${describeKind(value)}`,
+    );
+  }
+  if (value === output) {
+    throw new InstanceNormError('residual and output are the same buffer: the residual is read while the output is written');
+  }
+  const detail = `${geometry.elementCount} float32 values for shape ${describe(geometry.shape)}`;
+  return validateStorageBuffer('residual', value, geometry.elementCount, detail);
 }

@@ -12,11 +12,45 @@ export interface InstanceNormOptions {
   layout?: Layout;
   /** Added to the variance before the square root; finite and ≥ 0. Default `1e-5`. */
   epsilon?: number;
-  /** Per-channel factor (γ), length C. Default: all ones. A `GPUBuffer` on the WebGPU backend only. */
+  /**
+   * Factor (γ): length C (per channel), or N × C (per instance, index `n * C + c`: conditional
+   * instance norm, AdaIN). Default: all ones. A `GPUBuffer` on the WebGPU backend only; a
+   * buffer is read as C values unless `perInstanceAffine` is set.
+   */
   scale?: Float32Array | GPUBuffer;
-  /** Per-channel offset (β), length C. Default: all zeros. A `GPUBuffer` on the WebGPU backend only. */
+  /** Offset (β): length C or N × C, as `scale`. Default: all zeros. */
   bias?: Float32Array | GPUBuffer;
+  /** Read `scale` and `bias` buffers as N × C values. Default: false; arrays say it by their length. */
+  perInstanceAffine?: boolean;
+  /** Applied after the affine map, in the same pass over memory. Default `'none'`. */
+  activation?: Activation;
+  /** Slope of `'leakyRelu'` below zero. Default `0.01`, as in PyTorch. */
+  activationAlpha?: number;
+  /**
+   * A tensor of the input's shape and layout added to the output, in the same pass. A
+   * `GPUBuffer` for encode(); run() takes either.
+   */
+  residual?: Float32Array | GPUBuffer;
+  /**
+   * Where the residual is added: `'after-activation'`, y = act(norm(x)) + r (the residual
+   * blocks of style transfer networks), or `'before-activation'`, y = act(norm(x) + r) (ResNet).
+   * Default `'after-activation'`.
+   */
+  residualPosition?: ResidualPosition;
 }
+
+/**
+ * The activation of the fused epilogue: `'relu'` max(v, 0); `'leakyRelu'` v below zero times
+ * `activationAlpha`; `'silu'` v · sigmoid(v); `'gelu'` the tanh approximation
+ * 0.5 v (1 + tanh(√(2/π) (v + 0.044715 v³))), PyTorch's `approximate='tanh'`. NaN stays NaN.
+ */
+export type Activation = 'none' | 'relu' | 'leakyRelu' | 'silu' | 'gelu';
+
+/** Where the fused epilogue adds the residual, relative to the activation. */
+export type ResidualPosition = 'after-activation' | 'before-activation';
+
+/** Default slope of 'leakyRelu', as in PyTorch. */
+export const DEFAULT_ACTIVATION_ALPHA = 0.01;
 
 /** Default epsilon, as in PyTorch, ONNX and WebNN. */
 export const DEFAULT_EPSILON = 1e-5;

@@ -1,5 +1,22 @@
+import type { Activation, ResidualPosition } from './options';
 import type { ElementKind, KernelName } from './planner';
-import { kernelSource } from './shader-sources';
+import { kernelSource, writesOutput } from './shader-sources';
+
+/** The compiled variant of the fused epilogue (shaders/epilogue.wgsl): its override constants. */
+export interface EpilogueVariant {
+  readonly activation: Activation;
+  readonly residual: ResidualPosition | 'none';
+}
+
+export const NO_EPILOGUE: EpilogueVariant = { activation: 'none', residual: 'none' };
+
+// Values of the ACTIVATION and RESIDUAL overrides.
+const ACTIVATION_CODES: Record<Activation, number> = { none: 0, relu: 1, leakyRelu: 2, silu: 3, gelu: 4 };
+const RESIDUAL_CODES: Record<EpilogueVariant['residual'], number> = {
+  none: 0,
+  'after-activation': 1,
+  'before-activation': 2,
+};
 
 /**
  * The compiled GPU objects of one device: one bind group layout shared by every pass, shader
@@ -16,7 +33,7 @@ export interface DeviceKernels {
 const kernelsByDevice = new WeakMap<GPUDevice, DeviceKernels>();
 
 /** Binding numbers of shaders/instance-params.wgsl. */
-export const BINDINGS = { params: 0, input: 1, output: 2, scale: 3, bias: 4, partials: 5, stats: 6 } as const;
+export const BINDINGS = { params: 0, input: 1, output: 2, scale: 3, bias: 4, partials: 5, stats: 6, residual: 7 } as const;
 
 export function deviceKernels(device: GPUDevice): DeviceKernels {
   let kernels = kernelsByDevice.get(device);
@@ -36,6 +53,7 @@ export function deviceKernels(device: GPUDevice): DeviceKernels {
         storage(BINDINGS.bias, 'read-only-storage'),
         storage(BINDINGS.partials, 'storage'),
         storage(BINDINGS.stats, 'storage'),
+        storage(BINDINGS.residual, 'read-only-storage'),
       ],
     });
     kernels = {
@@ -50,11 +68,18 @@ export function deviceKernels(device: GPUDevice): DeviceKernels {
 }
 
 /**
- * Cache key of a pipeline: `<kernel>/<elements>@<workgroupSize>`, all that changes the
- * compiled code; the module's key is the part before '@'.
+ * Cache key of a pipeline: `<kernel>/<elements>@<workgroupSize>/<activation>/<residual>`, all
+ * that changes the compiled code; the module's key is the part before '@'. Kernels that write
+ * no output have one variant whatever the epilogue.
  */
-export function pipelineKey(kernel: KernelName, elements: ElementKind, workgroupSize: number): string {
-  return `${kernel}/${elements}@${workgroupSize}`;
+export function pipelineKey(
+  kernel: KernelName,
+  elements: ElementKind,
+  workgroupSize: number,
+  epilogue: EpilogueVariant = NO_EPILOGUE,
+): string {
+  const variant = writesOutput(kernel) ? epilogue : NO_EPILOGUE;
+  return `${kernel}/${elements}@${workgroupSize}/${variant.activation}/${variant.residual}`;
 }
 
 /** The pipeline of a kernel variant, compiled on its first use on this device only. */
@@ -63,12 +88,18 @@ export function kernelPipeline(
   kernel: KernelName,
   elements: ElementKind,
   workgroupSize: number,
+  epilogue: EpilogueVariant = NO_EPILOGUE,
 ): GPUComputePipeline {
   const kernels = deviceKernels(device);
-  const key = pipelineKey(kernel, elements, workgroupSize);
+  const key = pipelineKey(kernel, elements, workgroupSize, epilogue);
   let pipeline = kernels.pipelines.get(key);
   if (!pipeline) {
     const moduleKey = key.split('@')[0];
+    const constants: Record<string, number> = { WORKGROUP_SIZE: workgroupSize };
+    if (writesOutput(kernel)) {
+      constants.ACTIVATION = ACTIVATION_CODES[epilogue.activation];
+      constants.RESIDUAL = RESIDUAL_CODES[epilogue.residual];
+    }
     let module = kernels.modules.get(moduleKey);
     if (!module) {
       module = device.createShaderModule({ label: `InstanceNorm.${moduleKey}.module`, code: kernelSource(kernel, elements) });
@@ -77,7 +108,7 @@ export function kernelPipeline(
     pipeline = device.createComputePipeline({
       label: `InstanceNorm.${key}.pipeline`,
       layout: kernels.pipelineLayout,
-      compute: { module, entryPoint: 'main', constants: { WORKGROUP_SIZE: workgroupSize } },
+      compute: { module, entryPoint: 'main', constants },
     });
     kernels.pipelines.set(key, pipeline);
   }

@@ -1,4 +1,5 @@
 import combineMoments from '../shaders/combine-moments.wgsl?raw';
+import epilogue from '../shaders/epilogue.wgsl?raw';
 import fusedPerThread from '../shaders/fused-per-thread.wgsl?raw';
 import fusedPerWorkgroup from '../shaders/fused-per-workgroup.wgsl?raw';
 import instanceParams from '../shaders/instance-params.wgsl?raw';
@@ -6,6 +7,7 @@ import laneValues from '../shaders/lane-values.wgsl?raw';
 import maskedChannelElements from '../shaders/masked-channel-elements.wgsl?raw';
 import moments from '../shaders/moments.wgsl?raw';
 import normalize from '../shaders/normalize.wgsl?raw';
+import normalizeRange from '../shaders/normalize-range.wgsl?raw';
 import partialMoments from '../shaders/partial-moments.wgsl?raw';
 import scalarElements from '../shaders/scalar-elements.wgsl?raw';
 import scalarValues from '../shaders/scalar-values.wgsl?raw';
@@ -19,12 +21,17 @@ import type { ElementKind, KernelName } from './planner';
 // input and output), then its own. Nothing else is added to the text; module-scope
 // declarations may come in any order.
 const KERNEL_FILES: Record<KernelName, readonly string[]> = {
-  'fused-per-thread': [fusedPerThread],
-  'fused-per-workgroup': [workgroupMoments, fusedPerWorkgroup],
+  'fused-per-thread': [normalizeRange, epilogue, fusedPerThread],
+  'fused-per-workgroup': [normalizeRange, epilogue, workgroupMoments, fusedPerWorkgroup],
   'partial-moments': [workgroupMoments, partialMoments],
   'combine-moments': [combineMoments],
-  normalize: [normalize],
+  normalize: [normalizeRange, epilogue, normalize],
 };
+
+/** Whether a kernel writes the output, and so has the epilogue's ACTIVATION and RESIDUAL overrides. */
+export function writesOutput(kernel: KernelName): boolean {
+  return KERNEL_FILES[kernel].includes(epilogue);
+}
 
 const ELEMENT_FILES: Record<ElementKind, readonly string[]> = {
   scalar: [scalarValues, scalarElements],

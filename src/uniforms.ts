@@ -1,23 +1,28 @@
 import { ELEMENT_KINDS, type InstanceNormPlan, type PlanWindow } from './planner';
 import type { TensorGeometry } from './tensor-geometry';
 
-// Mirrors `struct Params` in shaders/instance-params.wgsl: fourteen 4-byte fields in order,
-// 14 * 4 = 56 bytes.
-export const PARAMS_BYTES = 56;
+// Mirrors `struct Params` in shaders/instance-params.wgsl: seventeen 4-byte fields in order,
+// 17 * 4 = 68 bytes.
+export const PARAMS_BYTES = 68;
 
-export interface AffineFlags {
+/** The values of a call that reach the kernels through Params, beside the plan's sizes. */
+export interface CallParams {
+  readonly epsilon: number;
   readonly hasScale: boolean;
   readonly hasBias: boolean;
+  /** scale holds N × C values rather than C. */
+  readonly scalePerInstance: boolean;
+  readonly biasPerInstance: boolean;
+  readonly activationAlpha: number;
+}
+
+/** A key for the Params of a call, beside its plan and window. */
+export function callParamsKey(p: CallParams): string {
+  return `${p.epsilon}|${+p.hasScale}${+p.hasBias}${+p.scalePerInstance}${+p.biasPerInstance}|${p.activationAlpha}`;
 }
 
 /** The Params block of one window of a plan: sizes, strides and offsets in the plan's Elements. */
-export function packParams(
-  g: TensorGeometry,
-  plan: InstanceNormPlan,
-  window: PlanWindow,
-  epsilon: number,
-  affine: AffineFlags,
-): Uint32Array {
+export function packParams(g: TensorGeometry, plan: InstanceNormPlan, window: PlanWindow, call: CallParams): Uint32Array {
   const u32 = new Uint32Array(PARAMS_BYTES / 4);
   const f32 = new Float32Array(u32.buffer);
   const { values } = ELEMENT_KINDS[plan.elements];
@@ -34,11 +39,14 @@ export function packParams(
   u32[5] = nhwc ? positionElements : 1; // spatialStride
   u32[6] = plan.chunkSize;
   u32[7] = plan.chunksPerInstance;
-  f32[8] = epsilon;
-  u32[9] = affine.hasScale ? 1 : 0;
-  u32[10] = affine.hasBias ? 1 : 0;
+  f32[8] = call.epsilon;
+  u32[9] = call.hasScale ? 1 : 0;
+  u32[10] = call.hasBias ? 1 : 0;
   u32[11] = window.elementOffset / values;
   u32[12] = window.firstInstance;
   u32[13] = g.channels; // tensorChannels
+  u32[14] = call.scalePerInstance ? g.channels : 0; // scaleImageStride
+  u32[15] = call.biasPerInstance ? g.channels : 0; // biasImageStride
+  f32[16] = call.activationAlpha;
   return u32;
 }

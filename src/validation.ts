@@ -1,19 +1,36 @@
 import { InstanceNormError } from './errors';
-import { DEFAULT_EPSILON, type InstanceNormOptions, type Layout } from './options';
+import {
+  type Activation,
+  DEFAULT_ACTIVATION_ALPHA,
+  DEFAULT_EPSILON,
+  type InstanceNormOptions,
+  type Layout,
+  type ResidualPosition,
+} from './options';
 import { type TensorGeometry, tensorGeometry } from './tensor-geometry';
 
 // Every check on arguments, run before anything touches the GPU. Messages name the argument,
 // what was expected and what was given.
 
 const LAYOUTS: readonly Layout[] = ['nchw', 'nhwc'];
+const ACTIVATIONS: readonly Activation[] = ['none', 'relu', 'leakyRelu', 'silu', 'gelu'];
+const RESIDUAL_POSITIONS: readonly ResidualPosition[] = ['after-activation', 'before-activation'];
 
 // Byte sizes and offsets of GPU buffers are handled as u32 here: a tensor holds at most 2^32 bytes.
 const MAX_BYTES = 2 ** 32;
 
-/** The backend-independent part of a call: shape, layout and epsilon, checked. */
+/** The epilogue's options, checked; whether there is a residual is the residual argument's business. */
+export interface CheckedEpilogue {
+  readonly activation: Activation;
+  readonly activationAlpha: number;
+  readonly residualPosition: ResidualPosition;
+}
+
+/** The backend-independent part of a call: shape, layout, epsilon and epilogue, checked. */
 export interface CheckedCall {
   readonly geometry: TensorGeometry;
   readonly epsilon: number;
+  readonly epilogue: CheckedEpilogue;
 }
 
 export function validateCall(shape: unknown, options: unknown): CheckedCall {
@@ -24,7 +41,28 @@ export function validateCall(shape: unknown, options: unknown): CheckedCall {
   const layout = validateLayout(opts.layout);
   const geometry = tensorGeometry(validateShape(shape, layout), layout);
   const epsilon = validateEpsilon(opts.epsilon ?? DEFAULT_EPSILON);
-  return { geometry, epsilon };
+  return { geometry, epsilon, epilogue: validateEpilogue(opts) };
+}
+
+export function validateEpilogue(opts: InstanceNormOptions): CheckedEpilogue {
+  const activation = opts.activation ?? 'none';
+  if (!ACTIVATIONS.includes(activation)) {
+    throw new InstanceNormError(`activation must be one of ${ACTIVATIONS.map(describe).join(', ')}, got ${describe(activation)}`);
+  }
+  const activationAlpha = opts.activationAlpha ?? DEFAULT_ACTIVATION_ALPHA;
+  if (typeof activationAlpha !== 'number' || !Number.isFinite(activationAlpha)) {
+    throw new InstanceNormError(`activationAlpha must be a finite number, got ${describe(activationAlpha)}`);
+  }
+  const residualPosition = opts.residualPosition ?? 'after-activation';
+  if (!RESIDUAL_POSITIONS.includes(residualPosition)) {
+    throw new InstanceNormError(
+      `residualPosition must be one of ${RESIDUAL_POSITIONS.map(describe).join(', ')}, got ${describe(residualPosition)}`,
+    );
+  }
+  if (opts.perInstanceAffine !== undefined && typeof opts.perInstanceAffine !== 'boolean') {
+    throw new InstanceNormError(`perInstanceAffine must be a boolean, got ${describe(opts.perInstanceAffine)}`);
+  }
+  return { activation, activationAlpha, residualPosition };
 }
 
 export function validateLayout(layout: unknown): Layout {
@@ -79,10 +117,21 @@ export function validateInputArray(input: unknown, geometry: TensorGeometry): Fl
   return input;
 }
 
-/** scale or bias as a Float32Array of length C. */
+/** scale or bias as a Float32Array of length C, or N × C (per instance). */
 export function validateAffineArray(name: 'scale' | 'bias', value: Float32Array, geometry: TensorGeometry): Float32Array {
-  if (value.length !== geometry.channels) {
-    throw new InstanceNormError(`${name} has length ${value.length}, expected C = ${geometry.channels}`);
+  if (value.length !== geometry.channels && value.length !== geometry.instanceCount) {
+    const perInstance = geometry.batch > 1 ? ` or N × C = ${geometry.instanceCount}` : '';
+    throw new InstanceNormError(`${name} has length ${value.length}, expected C = ${geometry.channels}${perInstance}`);
+  }
+  return value;
+}
+
+/** A residual array: the input's element count. */
+export function validateResidualArray(value: Float32Array, geometry: TensorGeometry): Float32Array {
+  if (value.length !== geometry.elementCount) {
+    throw new InstanceNormError(
+      `residual has length ${value.length}, expected ${geometry.elementCount}, the input's, for shape ${describe(geometry.shape)}`,
+    );
   }
   return value;
 }

@@ -4,9 +4,12 @@ import { type DeviceProfile, deviceProfile } from '../src/device-profile';
 import { GpuBackend } from '../src/gpu-backend';
 import { STRATEGIES } from '../src/planner';
 import { tensorGeometry } from '../src/tensor-geometry';
+import { validateEpilogue } from '../src/validation';
 import { expectClose } from './helpers/compare';
 import { readBuffer, storageBuffer } from './helpers/gpu';
 import { randomNormal, randomUniform } from './helpers/random';
+
+const PLAIN_EPILOGUE = validateEpilogue({});
 
 let owner: InstanceNorm;
 beforeAll(async () => {
@@ -30,7 +33,7 @@ async function normalizeWithProfile(
   const output = storageBuffer(device, new Float32Array(x.length).fill(Number.NaN));
   device.pushErrorScope('validation');
   const encoder = device.createCommandEncoder();
-  const plan = backend.encode(encoder, { geometry, epsilon: 1e-5, input, output, ...options });
+  const plan = backend.encode(encoder, { geometry, epsilon: 1e-5, epilogue: PLAIN_EPILOGUE, input, output, ...options });
   device.queue.submit([encoder.finish()]);
   expect(await device.popErrorScope()).toBeNull();
   expectClose(await readBuffer(device, output, x.length), instanceNormCpu(x, shape, { layout, ...options }), 1e-4);

@@ -69,7 +69,7 @@ const badEncodes: [string, () => void, RegExp][] = [
   [
     'a scale of plain numbers',
     () => encodeWith(buffer(48), buffer(48), { scale: [1, 2, 3] }),
-    /scale must be a Float32Array or GPUBuffer of length C = 3, got Array\(3\)/,
+    /scale must be a Float32Array or GPUBuffer of length C = 3 \(or N × C\), got Array\(3\)/,
   ],
   ['a shape of rank 2', () => encodeWith(buffer(48), buffer(48), {}, [3, 4]), /shape must have rank 3, 4 or 5/],
   ['a zero dimension', () => encodeWith(buffer(48), buffer(48), {}, [1, 0, 4]), /shape\[1\] must be a positive integer, got 0/],
@@ -131,6 +131,54 @@ const badEncodes: [string, () => void, RegExp][] = [
     () => encodeWith(buffer(48), buffer(48), { layout: 'nhwc', bias: new Float32Array(5) }, [1, 3, 4]),
     /bias has length 5, expected C = 4/,
   ],
+  [
+    'a scale array of N × C + 1 values',
+    () => encodeWith(buffer(96), buffer(96), { scale: new Float32Array(7) }, [2, 3, 4]),
+    /scale has length 7, expected C = 3 or N × C = 6/,
+  ],
+  [
+    'a per-instance scale buffer of C values',
+    () => encodeWith(buffer(96), buffer(96), { scale: buffer(12), perInstanceAffine: true }, [2, 3, 4]),
+    /scale has 12 bytes, expected at least 24 \(N × C = 6 float32 values\)/,
+  ],
+  [
+    'perInstanceAffine as a string',
+    () => encodeWith(buffer(48), buffer(48), { perInstanceAffine: 'yes' }),
+    /perInstanceAffine must be a boolean, got 'yes'/,
+  ],
+  [
+    'an unknown activation',
+    () => encodeWith(buffer(48), buffer(48), { activation: 'tanh' }),
+    /activation must be one of 'none', 'relu', 'leakyRelu', 'silu', 'gelu', got 'tanh'/,
+  ],
+  [
+    'activationAlpha NaN',
+    () => encodeWith(buffer(48), buffer(48), { activation: 'leakyRelu', activationAlpha: Number.NaN }),
+    /activationAlpha must be a finite number, got NaN/,
+  ],
+  [
+    'an unknown residualPosition',
+    () => encodeWith(buffer(48), buffer(48), { residual: buffer(48), residualPosition: 'before' }),
+    /residualPosition must be one of 'after-activation', 'before-activation', got 'before'/,
+  ],
+  [
+    'a residual typed array in encode()',
+    () => encodeWith(buffer(48), buffer(48), { residual: new Float32Array(12) }),
+    /residual must be a GPUBuffer for encode\(\) \(run\(\) also takes a Float32Array\), got Float32Array\(12\)/,
+  ],
+  [
+    'a residual buffer too small',
+    () => encodeWith(buffer(48), buffer(48), { residual: buffer(32) }),
+    /residual has 32 bytes, expected at least 48/,
+  ],
+  [
+    'the output as residual',
+    () => {
+      const out = buffer(48);
+      encodeWith(buffer(48), out, { residual: out });
+    },
+    /residual and output are the same buffer/,
+  ],
   ['no input buffer', () => encodeWith(undefined as never, buffer(48)), /input must be a GPUBuffer, got undefined/],
   [
     'an output typed array',
@@ -161,6 +209,11 @@ describe('bad run() arguments reject with InstanceNormError', () => {
   });
   it('epsilon NaN', async () => {
     await expect(norm.run(new Float32Array(12), shape, { epsilon: Number.NaN })).rejects.toThrow(InstanceNormError);
+  });
+  it('a residual array of the wrong length', async () => {
+    await expect(norm.run(new Float32Array(12), shape, { residual: new Float32Array(11) })).rejects.toThrow(
+      /residual has length 11, expected 12, the input's, for shape \[1, 3, 4\]/,
+    );
   });
 });
 

@@ -2,12 +2,21 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { planInstanceNorm } from '../src/planner';
 import { tensorGeometry } from '../src/tensor-geometry';
-import { PARAMS_BYTES, packParams } from '../src/uniforms';
+import { type CallParams, PARAMS_BYTES, packParams } from '../src/uniforms';
 import { GPU_PROFILE } from './helpers/profiles';
 
 const wgsl = readFileSync(new URL('../shaders/instance-params.wgsl', import.meta.url), 'utf8');
 const structBody = /struct Params \{([^}]*)\}/.exec(wgsl)![1];
 const fields = [...structBody.matchAll(/(\w+):\s*(u32|f32)/g)].map((m) => m[1]);
+
+const PLAIN: CallParams = {
+  epsilon: 1e-5,
+  hasScale: false,
+  hasBias: false,
+  scalePerInstance: false,
+  biasPerInstance: false,
+  activationAlpha: 0.01,
+};
 
 describe('the Params uniform mirrors struct Params in instance-params.wgsl', () => {
   it('has one 4-byte slot per WGSL field', () => {
@@ -21,7 +30,8 @@ describe('the Params uniform mirrors struct Params in instance-params.wgsl', () 
     const plan = planInstanceNorm(geometry, GPU_PROFILE, 'split');
     expect(plan.elements).toBe('masked-channel');
     const window = { ...plan.windows[0], elementOffset: 17, firstInstance: 1, instanceCount: 1 };
-    const u32 = packParams(geometry, plan, window, 0.25, { hasScale: true, hasBias: false });
+    const call = { ...PLAIN, epsilon: 0.25, hasScale: true, scalePerInstance: true, activationAlpha: -0.5 };
+    const u32 = packParams(geometry, plan, window, call);
     const f32 = new Float32Array(u32.buffer);
     expect(u32[at('instanceCount')]).toBe(1); // of the window
     expect(u32[at('channels')]).toBe(1); // one channel group per image
@@ -37,12 +47,15 @@ describe('the Params uniform mirrors struct Params in instance-params.wgsl', () 
     expect(u32[at('elementOffset')]).toBe(17);
     expect(u32[at('firstInstance')]).toBe(1);
     expect(u32[at('tensorChannels')]).toBe(3);
+    expect(u32[at('scaleImageStride')]).toBe(3); // per instance: C apart
+    expect(u32[at('biasImageStride')]).toBe(0); // per channel
+    expect(f32[at('activationAlpha')]).toBe(-0.5);
   });
 
   it('counts vec4 Elements: nchw positions and nhwc channels', () => {
     const nchw = tensorGeometry([2, 3, 4, 6], 'nchw');
     const nchwPlan = planInstanceNorm(nchw, GPU_PROFILE);
-    const a = packParams(nchw, nchwPlan, { ...nchwPlan.windows[0], elementOffset: 8 }, 1e-5, { hasScale: false, hasBias: false });
+    const a = packParams(nchw, nchwPlan, { ...nchwPlan.windows[0], elementOffset: 8 }, PLAIN);
     expect([
       a[at('channels')],
       a[at('spatialSize')],
@@ -53,7 +66,7 @@ describe('the Params uniform mirrors struct Params in instance-params.wgsl', () 
     ]).toEqual([3, 6, 18, 6, 1, 2]);
     const nhwc = tensorGeometry([2, 3, 4, 8], 'nhwc');
     const nhwcPlan = planInstanceNorm(nhwc, GPU_PROFILE);
-    const b = packParams(nhwc, nhwcPlan, nhwcPlan.windows[0], 1e-5, { hasScale: false, hasBias: false });
+    const b = packParams(nhwc, nhwcPlan, nhwcPlan.windows[0], PLAIN);
     expect([
       b[at('channels')],
       b[at('spatialSize')],

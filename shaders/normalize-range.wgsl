@@ -1,0 +1,17 @@
+// The output of the normalizing kernels (fused-per-thread, fused-per-workgroup, normalize):
+// the affine map of the statistics and scale and bias, then the epilogue (epilogue.wgsl),
+// in the same pass over memory.
+
+// Writes output = epilogue((x - mean) * factor + offset) for positions first, first + step,
+// ... < end of one instance.
+fn normalizeRange(instance: u32, s: Stats, first: u32, end: u32, step: u32) {
+  enterInstance(instance);
+  let factor = select(s.invStd, s.invStd * scaleValues(instance), params.hasScale == 1u);
+  let offset = select(Value(0.0), biasValues(instance), params.hasBias == 1u);
+  let indexStep = step * params.spatialStride;
+  var index = elementIndex(instance, first);
+  for (var position = first; position < end; position += step) {
+    storeElement(index, epilogue(normalizeElement(loadElement(index), s, factor, offset), index));
+    index += indexStep;
+  }
+}

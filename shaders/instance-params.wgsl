@@ -39,6 +39,8 @@ struct Params {
   scaleImageStride: u32,  // between the scale values of two images: 0 (one per channel) or C (per instance)
   biasImageStride: u32,   // likewise for bias
   activationAlpha: f32,   // slope of 'leakyRelu' below zero (epilogue.wgsl)
+  exportedSpreadOffset: u32, // export-stats: index of the second [N, C] block of statsOut
+  exportStd: u32,         // export-stats: 1 writes sqrt(var + epsilon) there, 0 its inverse
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -51,6 +53,9 @@ struct Params {
 // instance; in lane mode LANES entries per channel group.
 @group(0) @binding(6) var<storage, read_write> stats: array<vec4f>;
 // Binding 7 (residual, added by the epilogue) is declared with the input's element type too.
+// Per tensor instance n * C + c, from export-stats: the mean, then at exportedSpreadOffset
+// 1 / sqrt(var + epsilon) or sqrt(var + epsilon).
+@group(0) @binding(8) var<storage, read_write> statsOut: array<f32>;
 
 // Index of spatial position `position` of kernel instance `instance`, in elements.
 fn elementIndex(instance: u32, position: u32) -> u32 {

@@ -68,3 +68,16 @@ fn loadStats(instance: u32) -> Stats {
   let d = stats[instance * LANES + 3u];
   return Stats(vec4f(a.x, b.x, c.x, d.x), vec4f(a.y, b.y, c.y, d.y), vec4f(a.z, b.z, c.z, d.z));
 }
+
+// Writes the mean and spread of the group's channels below C to statsOut at their tensor
+// indices n * C + c.
+fn exportStats(instance: u32, s: Stats) {
+  let first = instanceChannel(instance);
+  let index = instanceImage(instance) * params.tensorChannels + first;
+  let mean = s.pivot + s.meanOffset;
+  let spread = select(s.invStd, 1.0 / s.invStd, params.exportStd == 1u);
+  for (var lane = 0u; lane < min(LANES, params.tensorChannels - first); lane++) {
+    statsOut[index + lane] = mean[lane];
+    statsOut[params.exportedSpreadOffset + index + lane] = spread[lane];
+  }
+}

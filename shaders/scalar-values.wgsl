@@ -43,3 +43,10 @@ fn loadStats(instance: u32) -> Stats {
   let s = stats[instance];
   return Stats(s.x, s.y, s.z);
 }
+
+// Writes the instance's mean and spread to statsOut at its tensor index n * C + c.
+fn exportStats(instance: u32, s: Stats) {
+  let index = params.firstInstance + instance;
+  statsOut[index] = s.pivot + s.meanOffset;
+  statsOut[params.exportedSpreadOffset + index] = select(s.invStd, 1.0 / s.invStd, params.exportStd == 1u);
+}

@@ -1,8 +1,15 @@
 import { type CpuEpilogue, cpuEpilogue } from './cpu-epilogue';
 import { InstanceNormError } from './errors';
-import type { InstanceNormOptions, InstanceStats } from './options';
+import type { AdainOptions, InstanceNormOptions, InstanceStats } from './options';
 import type { TensorGeometry } from './tensor-geometry';
-import { describeKind, validateAffineArray, validateCall, validateInputArray, validateResidualArray } from './validation';
+import {
+  describeKind,
+  validateAdain,
+  validateAffineArray,
+  validateCall,
+  validateInputArray,
+  validateResidualArray,
+} from './validation';
 
 /** What follows the statistics: scale and bias (length C or N × C) and the fused epilogue. */
 interface OutputMap {
@@ -55,8 +62,14 @@ export function instanceNormCpu(input: Float32Array, shape: readonly number[], o
 export function instanceStatsCpu(input: Float32Array, shape: readonly number[], options?: InstanceNormOptions): InstanceStats {
   const { geometry: g, epsilon } = validateCall(shape, options);
   validateInputArray(input, g);
-  const mean = new Float32Array(g.instanceCount);
-  const invStd = new Float32Array(g.instanceCount);
+  const { mean, variance } = instanceMoments(input, g);
+  return { mean: new Float32Array(mean), invStd: new Float32Array(variance.map((v) => 1 / Math.sqrt(v + epsilon))) };
+}
+
+/** Mean and biased variance of every instance (n, c), index n * C + c: float64, two passes. */
+export function instanceMoments(input: Float32Array, g: TensorGeometry): { mean: Float64Array; variance: Float64Array } {
+  const mean = new Float64Array(g.instanceCount);
+  const variance = new Float64Array(g.instanceCount);
   // Instance (n, c) starts at `first` and steps by `stride`, in either layout.
   const nhwc = g.layout === 'nhwc';
   const stride = nhwc ? g.channels : 1;
@@ -71,9 +84,32 @@ export function instanceStatsCpu(input: Float32Array, shape: readonly number[], 
     let squares = 0;
     for (let i = first; i < end; i += stride) squares += (input[i] - m) ** 2;
     mean[instance] = m;
-    invStd[instance] = 1 / Math.sqrt(squares / g.spatialSize + epsilon);
+    variance[instance] = squares / g.spatialSize;
   }
-  return { mean, invStd };
+  return { mean, variance };
+}
+
+/**
+ * Adaptive instance normalization on the CPU: `content` normalized per instance, then scaled by
+ * the standard deviation sqrt(var + epsilon) and shifted by the mean of the same instance of
+ * `style` (of its only image where the style has N = 1), then the epilogue. Float64 statistics.
+ *
+ * @example
+ * const y = adainCpu(content, [1, 3, 64, 64], style, [1, 3, 128, 128]);
+ */
+export function adainCpu(
+  content: Float32Array,
+  contentShape: readonly number[],
+  style: Float32Array,
+  styleShape: readonly number[],
+  options?: AdainOptions,
+): Float32Array {
+  const { content: call, style: styleGeometry } = validateAdain(contentShape, styleShape, options);
+  validateInputArray(content, call.geometry, 'content');
+  validateInputArray(style, styleGeometry, 'style');
+  const { mean, variance } = instanceMoments(style, styleGeometry);
+  const std = variance.map((v) => Math.sqrt(v + call.epsilon));
+  return instanceNormCpu(content, contentShape, { ...options, scale: new Float32Array(std), bias: new Float32Array(mean) });
 }
 
 function cpuAffine(name: 'scale' | 'bias', value: unknown, geometry: TensorGeometry): Float32Array | undefined {

@@ -1,14 +1,13 @@
 import { BindGroupCache } from './bind-group-cache';
 import { type DeviceProfile, deviceProfile } from './device-profile';
 import { ImmutableBufferCache } from './immutable-buffer-cache';
-import type { InstanceStats } from './options';
 import { BINDINGS, deviceKernels, type EpilogueVariant, kernelPipeline, NO_EPILOGUE } from './pipeline-cache';
-import { ELEMENT_KINDS, type InstanceNormPlan, type KernelDispatch, planInstanceNorm, type Strategy } from './planner';
+import { type InstanceNormPlan, type KernelDispatch, planInstanceNorm, planInstanceStats, type Strategy } from './planner';
 import { ScratchBuffers } from './scratch-buffers';
 import { geometryKey, type TensorGeometry } from './tensor-geometry';
 import { tunedStrategy } from './tuning-table';
 import { type CallParams, callParamsKey, packParams } from './uniforms';
-import type { CheckedEpilogue } from './validation';
+import { type CheckedEpilogue, isGpuBuffer } from './validation';
 
 /** A checked call on GPU buffers: what GpuBackend.encode records. */
 export interface GpuCall {
@@ -17,13 +16,22 @@ export interface GpuCall {
   readonly epilogue: CheckedEpilogue;
   readonly input: GPUBuffer;
   readonly output: GPUBuffer;
-  readonly scale?: Float32Array | GPUBuffer;
-  readonly bias?: Float32Array | GPUBuffer;
+  readonly scale?: AffineSource;
+  readonly bias?: AffineSource;
   /** scale holds N × C values (index n * C + c) rather than C. */
   readonly scalePerInstance?: boolean;
   readonly biasPerInstance?: boolean;
   /** Added by the epilogue: a tensor of the input's shape. */
   readonly residual?: GPUBuffer;
+}
+
+/** scale or bias: an array (uploaded once, cached), a whole buffer, or a range of one. */
+export type AffineSource = Float32Array | GPUBuffer | GPUBufferBinding;
+
+/** Where encodeStats() puts the second [N, C] array, in floats, and whether it holds sqrt(var + eps). */
+export interface StatsSpread {
+  readonly offset: number;
+  readonly std: boolean;
 }
 
 /** A call that writes no output: statistics only. */
@@ -94,28 +102,45 @@ export class GpuBackend {
   }
 
   /**
-   * Records the statistics of every instance into `target`: one vec4f per statistics entry,
-   * (pivot, meanOffset, 1 / sqrt(var + epsilon), 0), entries in the order of the returned plan
-   * (lanes of channel groups in nhwc). The split plan's first two passes, nothing written to output.
+   * Records the statistics of every instance into `target` as two [N, C] float32 arrays: the
+   * means from its start, then from float `spread.offset` 1 / sqrt(var + epsilon), or
+   * sqrt(var + epsilon) with `spread.std`. Nothing is written to an output.
    */
-  encodeStats(encoder: GPUCommandEncoder, call: StatsCall, target: GPUBuffer): InstanceNormPlan {
-    const plan = planInstanceNorm(call.geometry, this.profile, 'split');
-    const { lanes } = ELEMENT_KINDS[plan.elements];
+  encodeStats(
+    encoder: GPUCommandEncoder,
+    call: StatsCall,
+    target: GPUBuffer,
+    spread: StatsSpread = { offset: call.geometry.instanceCount, std: false },
+  ): InstanceNormPlan {
+    const plan = planInstanceStats(call.geometry, this.profile);
+    const pass = encoder.beginComputePass({ label: 'InstanceNorm.stats.pass' });
     plan.windows.forEach((window, windowIndex) => {
-      // One pass per window: the statistics scratch is copied out between them.
-      const pass = encoder.beginComputePass({ label: 'InstanceNorm.stats.pass' });
-      pass.setBindGroup(0, this.windowBindGroup(call, plan, windowIndex, undefined));
-      this.dispatch(
-        pass,
-        plan,
-        window.dispatches.filter((d) => d.kernel !== 'normalize'),
-        NO_EPILOGUE,
-      );
-      pass.end();
-      const bytes = window.instanceCount * lanes * 16;
-      encoder.copyBufferToBuffer(this.scratch.statsBuffer(plan.statsBytes), 0, target, window.firstInstance * lanes * 16, bytes);
+      pass.setBindGroup(0, this.windowBindGroup(call, plan, windowIndex, undefined, { target, ...spread }));
+      this.dispatch(pass, plan, window.dispatches, NO_EPILOGUE);
     });
+    pass.end();
     return plan;
+  }
+
+  /**
+   * Records adaptive instance normalization: the style's per-instance mean and sqrt(var + eps),
+   * exported into scratch, become the scale and bias of the content's normalization (per
+   * instance where the style has the content's N images, per channel where it has one).
+   */
+  encodeAdain(encoder: GPUCommandEncoder, content: GpuCall, style: Pick<StatsCall, 'geometry' | 'input'>): InstanceNormPlan {
+    const count = style.geometry.instanceCount;
+    const align = this.profile.minStorageBufferOffsetAlignment;
+    const spreadByteOffset = Math.ceil((count * 4) / align) * align;
+    const buffer = this.scratch.styleStatsBuffer(spreadByteOffset + count * 4);
+    this.encodeStats(encoder, { ...style, epsilon: content.epsilon }, buffer, { offset: spreadByteOffset / 4, std: true });
+    const perInstance = style.geometry.batch > 1;
+    return this.encode(encoder, {
+      ...content,
+      scale: { buffer, offset: spreadByteOffset, size: count * 4 },
+      bias: { buffer, offset: 0, size: count * 4 },
+      scalePerInstance: perInstance,
+      biasPerInstance: perInstance,
+    });
   }
 
   /** The bind group of one window of a plan; `output` undefined binds a placeholder (statistics only). */
@@ -124,6 +149,7 @@ export class GpuBackend {
     plan: InstanceNormPlan,
     windowIndex: number,
     output: GPUBuffer | undefined,
+    statsOut?: StatsSpread & { readonly target: GPUBuffer },
   ): GPUBindGroup {
     const window = plan.windows[windowIndex];
     const params: CallParams = {
@@ -133,6 +159,8 @@ export class GpuBackend {
       scalePerInstance: call.scalePerInstance === true,
       biasPerInstance: call.biasPerInstance === true,
       activationAlpha: call.epilogue?.activationAlpha ?? 0,
+      exportedSpreadOffset: statsOut?.offset ?? 0,
+      exportStd: statsOut?.std === true,
     };
     // The plan (by shape and strategy), the call's values and the window determine the Params block.
     const paramsKey = `${geometryKey(call.geometry)}|${plan.strategy}|${callParamsKey(params)}|${windowIndex}`;
@@ -144,13 +172,14 @@ export class GpuBackend {
     bindings[BINDINGS.output] = output
       ? { buffer: output, offset: window.byteOffset, size: window.byteLength }
       : { buffer: this.scratch.outputPlaceholder };
-    bindings[BINDINGS.scale] = { buffer: this.affineBuffer(call.scale) };
-    bindings[BINDINGS.bias] = { buffer: this.affineBuffer(call.bias) };
+    bindings[BINDINGS.scale] = this.affineBuffer(call.scale);
+    bindings[BINDINGS.bias] = this.affineBuffer(call.bias);
     bindings[BINDINGS.partials] = { buffer: this.scratch.partialsBuffer(plan.partialsBytes) };
     bindings[BINDINGS.stats] = { buffer: this.scratch.statsBuffer(plan.statsBytes) };
     bindings[BINDINGS.residual] = call.residual
       ? { buffer: call.residual, offset: window.byteOffset, size: window.byteLength }
       : { buffer: this.scratch.placeholder };
+    bindings[BINDINGS.statsOut] = { buffer: statsOut?.target ?? this.scratch.statsOutPlaceholder };
     return this.bindGroups.get(bindings, () =>
       this.device.createBindGroup({
         label: 'InstanceNorm.bindGroup',
@@ -178,27 +207,10 @@ export class GpuBackend {
     this.affineArrays.destroy();
   }
 
-  private affineBuffer(value: Float32Array | GPUBuffer | undefined): GPUBuffer {
-    if (value === undefined) return this.scratch.placeholder;
-    if (value instanceof Float32Array) return this.affineArrays.get(value, value);
+  private affineBuffer(value: AffineSource | undefined): GPUBufferBinding {
+    if (value === undefined) return { buffer: this.scratch.placeholder };
+    if (value instanceof Float32Array) return { buffer: this.affineArrays.get(value, value) };
+    if (isGpuBuffer(value)) return { buffer: value };
     return value;
   }
-}
-
-/**
- * Per-instance statistics from statistics entries (pivot, meanOffset, invStd, 0); in nhwc,
- * entry (n * groups + g) * 4 + lane holds channel 4g + lane. The mean is formed in float64.
- */
-export function unpackStats(entries: Float32Array, g: TensorGeometry, lanes: number): InstanceStats {
-  const mean = new Float32Array(g.instanceCount);
-  const invStd = new Float32Array(g.instanceCount);
-  const groups = Math.ceil(g.channels / lanes);
-  for (let n = 0; n < g.batch; n++) {
-    for (let c = 0; c < g.channels; c++) {
-      const entry = lanes === 1 ? n * g.channels + c : (n * groups + Math.floor(c / lanes)) * lanes + (c % lanes);
-      mean[n * g.channels + c] = entries[4 * entry] + entries[4 * entry + 1];
-      invStd[n * g.channels + c] = entries[4 * entry + 2];
-    }
-  }
-  return { mean, invStd };
 }

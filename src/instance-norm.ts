@@ -1,8 +1,9 @@
-import { instanceNormCpu, instanceStatsCpu } from './cpu-reference';
+import { adainCpu, instanceNormCpu, instanceStatsCpu } from './cpu-reference';
 import { InstanceNormError } from './errors';
-import { GpuBackend, type GpuCall, unpackStats } from './gpu-backend';
-import type { InstanceNormOptions, InstanceStats } from './options';
-import { ELEMENT_KINDS, type InstanceNormPlan, STRATEGIES, type Strategy } from './planner';
+import { GpuBackend, type GpuCall } from './gpu-backend';
+import { gpuRoundTrip } from './gpu-round-trip';
+import type { AdainOptions, InstanceNormOptions, InstanceStats } from './options';
+import { type InstanceNormPlan, STRATEGIES, type Strategy } from './planner';
 import type { TensorGeometry } from './tensor-geometry';
 import { type RecordCall, type TuneResult, timeStrategies } from './tuner';
 import { recordWinner } from './tuning-table';
@@ -10,6 +11,7 @@ import {
   describe,
   describeKind,
   isGpuBuffer,
+  validateAdain,
   validateAffineArray,
   validateCall,
   validateInputArray,
@@ -113,59 +115,18 @@ export class InstanceNorm {
     const gpu = this.liveGpu('run');
     const affine = gpuAffine(call.geometry, options);
     const residual = options?.residual;
-    if (residual instanceof Float32Array) validateResidualArray(residual, call.geometry);
-    else if (residual !== undefined) gpuResidual(call.geometry, residual, undefined);
-    const { device } = gpu;
-    const bytes = input.byteLength;
-    if (bytes > gpu.profile.maxBufferSize) {
-      throw new InstanceNormError(
-        `run(): shape ${describe(call.geometry.shape)} needs buffers of ${bytes} bytes, more than this device's maxBufferSize of ${gpu.profile.maxBufferSize}; ` +
-          'normalize it in parts with encode()',
-      );
-    }
-    const created: GPUBuffer[] = [];
-    const buffer = (label: string, usage: GPUBufferUsageFlags, mappedAtCreation = false) => {
-      const b = device.createBuffer({ label: `InstanceNorm.run.${label}`, size: bytes, usage, mappedAtCreation });
-      created.push(b);
-      return b;
-    };
-    try {
-      device.pushErrorScope('out-of-memory');
-      device.pushErrorScope('validation');
-      const upload = (label: string, data: Float32Array) => {
-        const b = buffer(label, GPUBufferUsage.STORAGE, true);
-        new Float32Array(b.getMappedRange()).set(data);
-        b.unmap();
-        return b;
-      };
-      const inputBuffer = upload('input', input);
-      const residualBuffer = residual instanceof Float32Array ? upload('residual', residual) : residual;
-      const outputBuffer = buffer('output', GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
-      const readback = buffer('readback', GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-      const encoder = device.createCommandEncoder({ label: 'InstanceNorm.run.encoder' });
-      gpu.encode(encoder, { ...call, ...affine, residual: residualBuffer, input: inputBuffer, output: outputBuffer });
-      encoder.copyBufferToBuffer(outputBuffer, 0, readback, 0, bytes);
-      device.queue.submit([encoder.finish()]);
-      const validation = device.popErrorScope();
-      const memory = device.popErrorScope();
-      // Settled before anything throws, so destroying the buffer below leaves no rejection unhandled.
-      const mapFailure = await readback.mapAsync(GPUMapMode.READ).then(
-        () => undefined,
-        (cause: unknown) => ({ cause }),
-      );
-      if (mapFailure) {
-        // Nothing here unmaps the readback early, so an aborted mapping means the device went
-        // away; device.lost, with the reason, may resolve a little later.
-        const lost = await Promise.race([device.lost, new Promise<undefined>((resolve) => setTimeout(resolve, 1000))]);
-        const reason = lost ? `(${lost.reason}): ${lost.message}` : `: ${String(mapFailure.cause)}`;
-        throw new InstanceNormError(`run(): the GPU device was lost while this call was in flight ${reason}`, mapFailure);
-      }
-      const error = (await validation) ?? (await memory);
-      if (error) throw new InstanceNormError(`WebGPU error in InstanceNorm.run: ${error.message}`);
-      return new Float32Array(readback.getMappedRange().slice(0));
-    } finally {
-      for (const b of created) b.destroy();
-    }
+    const residualArray = residual instanceof Float32Array ? validateResidualArray(residual, call.geometry) : undefined;
+    const residualBuffer = residual === undefined || residualArray ? undefined : gpuResidual(call.geometry, residual, undefined);
+    return gpuRoundTrip(
+      gpu.device,
+      gpu.profile,
+      'run',
+      residualArray ? [input, residualArray] : [input],
+      input.length,
+      (encoder, [inputBuffer, uploadedResidual], output) => {
+        gpu.encode(encoder, { ...call, ...affine, residual: uploadedResidual ?? residualBuffer, input: inputBuffer, output });
+      },
+    );
   }
 
   /**
@@ -183,34 +144,18 @@ export class InstanceNorm {
     options?: InstanceNormOptions,
   ): void {
     this.assertUsable('encode');
-    if (this.backend === 'cpu') {
-      throw new InstanceNormError('encode needs the WebGPU backend; this instance runs on the CPU, use run()');
-    }
-    const gpu = this.liveGpu('encode');
+    const gpu = this.liveEncoder('encode');
     const call = validateCall(shape, options);
-    const detail = `${call.geometry.elementCount} float32 values for shape ${describe(call.geometry.shape)}`;
-    if (!isGpuBuffer(input)) throw new InstanceNormError(`input must be a GPUBuffer, got ${describeKind(input)}`);
-    if (!isGpuBuffer(output)) throw new InstanceNormError(`output must be a GPUBuffer, got ${describeKind(output)}`);
-    if (input === output) {
-      throw new InstanceNormError('input and output are the same buffer: in-place normalization is not supported');
-    }
-    validateStorageBuffer('input buffer', input, call.geometry.elementCount, detail);
-    validateStorageBuffer('output buffer', output, call.geometry.elementCount, detail);
+    checkInputOutput(input, output, call.geometry, 'input');
     const affine = gpuAffine(call.geometry, options);
     const residual = options?.residual === undefined ? undefined : gpuResidual(call.geometry, options.residual, output);
-    const { device } = gpu;
-    device.pushErrorScope('validation');
-    try {
-      gpu.encode(encoder, { ...call, ...affine, residual, input, output });
-    } finally {
-      this.track(device.popErrorScope(), 'encode');
-    }
+    this.recordChecked(gpu, 'encode', () => gpu.encode(encoder, { ...call, ...affine, residual, input, output }));
   }
 
   /**
    * The statistics of every instance: mean and 1 / sqrt(var + epsilon), index `n * C + c`, as the
    * normalization uses them. On the GPU: the reductions of the split plan, read back; on the CPU
-   * backend {@link instanceStatsCpu}. `scale` and `bias` in the options are ignored.
+   * backend {@link instanceStatsCpu}. Options other than `layout` and `epsilon` are ignored.
    *
    * @example
    * const { mean, invStd } = await norm.stats(style, [1, 3, 256, 256]);
@@ -222,39 +167,110 @@ export class InstanceNorm {
     if (this.backend === 'cpu') return instanceStatsCpu(input, shape, options);
     if (this.lost && this.ownsDevice) this.attach(await requestDevice(), true);
     const gpu = this.liveGpu('stats');
-    const { device } = gpu;
+    const count = call.geometry.instanceCount;
+    const exported = await gpuRoundTrip(
+      gpu.device,
+      gpu.profile,
+      'stats',
+      [input],
+      2 * count,
+      (encoder, [inputBuffer], output) => {
+        gpu.encodeStats(encoder, { ...call, input: inputBuffer }, output);
+      },
+    );
+    return { mean: exported.subarray(0, count), invStd: exported.subarray(count) };
+  }
+
+  /**
+   * Records the statistics of every instance into `output`: 2 × N × C float32 values, the means
+   * (index `n * C + c`) then the 1 / sqrt(var + epsilon) of each instance (index `N * C + n * C + c`).
+   * `output` needs STORAGE usage. Errors are reported as for {@link encode}.
+   *
+   * @example
+   * norm.encodeStats(encoder, featuresBuffer, statsBuffer, [1, 64, 32, 32]); // statsBuffer: 2 * 64 floats
+   */
+  encodeStats(
+    encoder: GPUCommandEncoder,
+    input: GPUBuffer,
+    output: GPUBuffer,
+    shape: readonly number[],
+    options?: Pick<InstanceNormOptions, 'layout' | 'epsilon'>,
+  ): void {
+    this.assertUsable('encodeStats');
+    const gpu = this.liveEncoder('encodeStats');
+    const call = validateCall(shape, options);
     const g = call.geometry;
-    const plan = gpu.plan(g);
-    const entries = g.batch * plan.instancesPerImage * ELEMENT_KINDS[plan.elements].lanes;
-    const created: GPUBuffer[] = [];
-    const buffer = (label: string, size: number, usage: GPUBufferUsageFlags, mappedAtCreation = false) => {
-      const b = device.createBuffer({ label: `InstanceNorm.stats.${label}`, size, usage, mappedAtCreation });
-      created.push(b);
-      return b;
-    };
-    try {
-      device.pushErrorScope('validation');
-      const inputBuffer = buffer('input', input.byteLength, GPUBufferUsage.STORAGE, true);
-      new Float32Array(inputBuffer.getMappedRange()).set(input);
-      inputBuffer.unmap();
-      const target = buffer('target', entries * 16, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
-      const readback = buffer('readback', entries * 16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-      const encoder = device.createCommandEncoder({ label: 'InstanceNorm.stats.encoder' });
-      const statsPlan = gpu.encodeStats(encoder, { ...call, input: inputBuffer }, target);
-      encoder.copyBufferToBuffer(target, 0, readback, 0, entries * 16);
-      device.queue.submit([encoder.finish()]);
-      const validation = device.popErrorScope();
-      const mapped = await readback.mapAsync(GPUMapMode.READ).then(
-        () => true,
-        () => false,
+    checkedBuffer('input', input, g.elementCount, tensorDetail(g));
+    checkedBuffer('output', output, 0, '');
+    if (input === output) throw new InstanceNormError('input and output are the same buffer');
+    const statsDetail = `2 × N × C = ${2 * g.instanceCount} float32 values: means, then 1 / sqrt(var + epsilon)`;
+    validateStorageBuffer('output buffer', output, 2 * g.instanceCount, statsDetail);
+    this.recordChecked(gpu, 'encodeStats', () => gpu.encodeStats(encoder, { ...call, input }, output));
+  }
+
+  /**
+   * Adaptive instance normalization (AdaIN): normalizes `content` per instance and gives each
+   * instance the mean and standard deviation sqrt(var + epsilon) of the same instance of
+   * `style`, so that y = (x - mean(x)) / std(x) * std(style) + mean(style). `style` has the
+   * content's layout and C, any spatial size, and N images (one per content image) or 1 (one
+   * style for all). The fused epilogue options apply; `scale` and `bias` come from the style.
+   *
+   * @returns a new Float32Array of the content's shape.
+   * @example
+   * const stylized = await norm.adain(content, [1, 3, 256, 256], style, [1, 3, 512, 384]);
+   */
+  async adain(
+    content: Float32Array,
+    contentShape: readonly number[],
+    style: Float32Array,
+    styleShape: readonly number[],
+    options?: AdainOptions,
+  ): Promise<Float32Array> {
+    this.assertUsable('adain');
+    const { content: call, style: styleGeometry } = validateAdain(contentShape, styleShape, options);
+    validateInputArray(content, call.geometry, 'content');
+    validateInputArray(style, styleGeometry, 'style');
+    if (this.backend === 'cpu') return adainCpu(content, contentShape, style, styleShape, options);
+    if (this.lost && this.ownsDevice) this.attach(await requestDevice(), true);
+    const gpu = this.liveGpu('adain');
+    const residual = options?.residual;
+    const residualArray = residual instanceof Float32Array ? validateResidualArray(residual, call.geometry) : undefined;
+    const residualBuffer = residual === undefined || residualArray ? undefined : gpuResidual(call.geometry, residual, undefined);
+    const uploads = residualArray ? [content, style, residualArray] : [content, style];
+    return gpuRoundTrip(gpu.device, gpu.profile, 'adain', uploads, content.length, (encoder, [c, s, r], output) => {
+      gpu.encodeAdain(
+        encoder,
+        { ...call, input: c, output, residual: r ?? residualBuffer },
+        { geometry: styleGeometry, input: s },
       );
-      const error = await validation;
-      if (error) throw new InstanceNormError(`WebGPU error in InstanceNorm.stats: ${error.message}`);
-      if (!mapped) throw new InstanceNormError('stats(): the GPU device was lost while this call was in flight');
-      return unpackStats(new Float32Array(readback.getMappedRange()), g, ELEMENT_KINDS[statsPlan.elements].lanes);
-    } finally {
-      for (const b of created) b.destroy();
+    });
+  }
+
+  /**
+   * Records {@link adain} on GPU buffers into `output`, which needs STORAGE usage and must
+   * differ from `content`. Errors are reported as for {@link encode}.
+   */
+  encodeAdain(
+    encoder: GPUCommandEncoder,
+    content: GPUBuffer,
+    style: GPUBuffer,
+    output: GPUBuffer,
+    contentShape: readonly number[],
+    styleShape: readonly number[],
+    options?: AdainOptions,
+  ): void {
+    this.assertUsable('encodeAdain');
+    const gpu = this.liveEncoder('encodeAdain');
+    const { content: call, style: styleGeometry } = validateAdain(contentShape, styleShape, options);
+    checkInputOutput(content, output, call.geometry, 'content');
+    checkedBuffer('style', style, styleGeometry.elementCount, tensorDetail(styleGeometry));
+    if (style === output) {
+      throw new InstanceNormError('style and output are the same buffer: the style is read while the output is written');
     }
+    const residual = options?.residual === undefined ? undefined : gpuResidual(call.geometry, options.residual, output);
+    this.recordChecked(gpu, 'encodeAdain', () =>
+      gpu.encodeAdain(encoder, { ...call, input: content, output, residual }, { geometry: styleGeometry, input: style }),
+    );
   }
 
   /**
@@ -347,6 +363,26 @@ export class InstanceNorm {
     const device = this.gpu?.device;
     this.gpu?.destroy();
     if (this.ownsDevice) device?.destroy();
+  }
+
+  /** The GPU backend for an encode method, which has no CPU counterpart. */
+  private liveEncoder(method: string): GpuBackend {
+    if (this.backend === 'cpu') {
+      throw new InstanceNormError(
+        `${method} needs the WebGPU backend; this instance runs on the CPU, use the typed-array methods`,
+      );
+    }
+    return this.liveGpu(method);
+  }
+
+  /** Runs `record` in a validation error scope whose error the next call or checkErrors() reports. */
+  private recordChecked(gpu: GpuBackend, method: string, record: () => void): void {
+    gpu.device.pushErrorScope('validation');
+    try {
+      record();
+    } finally {
+      this.track(gpu.device.popErrorScope(), method);
+    }
   }
 
   private attach(device: GPUDevice, owns: boolean): void {
@@ -456,6 +492,26 @@ function gpuAffine(
   const scale = check('scale', options?.scale);
   const bias = check('bias', options?.bias);
   return { scale, bias, scalePerInstance: perInstance(scale), biasPerInstance: perInstance(bias) };
+}
+
+/** "12 float32 values for shape [1, 3, 4]": the size a tensor's buffer needs, for messages. */
+function tensorDetail(g: TensorGeometry): string {
+  return `${g.elementCount} float32 values for shape ${describe(g.shape)}`;
+}
+
+/** A GPUBuffer argument named `name`, of STORAGE usage and at least `floats` values. */
+function checkedBuffer(name: string, value: unknown, floats: number, detail: string): GPUBuffer {
+  if (!isGpuBuffer(value)) throw new InstanceNormError(`${name} must be a GPUBuffer, got ${describeKind(value)}`);
+  return validateStorageBuffer(`${name} buffer`, value, floats, detail);
+}
+
+/** The input (or content) and output buffers of a normalization: both the tensor's size, and distinct. */
+function checkInputOutput(input: unknown, output: unknown, g: TensorGeometry, inputName: 'input' | 'content'): void {
+  checkedBuffer(inputName, input, g.elementCount, tensorDetail(g));
+  checkedBuffer('output', output, g.elementCount, tensorDetail(g));
+  if (input === output) {
+    throw new InstanceNormError(`${inputName} and output are the same buffer: in-place normalization is not supported`);
+  }
 }
 
 /** A residual for encode(): a GPUBuffer of the input's size, not the output (read while it is written). */

@@ -52,6 +52,9 @@ export type ResidualPosition = 'after-activation' | 'before-activation';
 /** Default slope of 'leakyRelu', as in PyTorch. */
 export const DEFAULT_ACTIVATION_ALPHA = 0.01;
 
+/** Options of adain(): those of a normalization but scale and bias, which come from the style. */
+export type AdainOptions = Omit<InstanceNormOptions, 'scale' | 'bias' | 'perInstanceAffine'>;
+
 /** Default epsilon, as in PyTorch, ONNX and WebNN. */
 export const DEFAULT_EPSILON = 1e-5;
 

@@ -33,7 +33,17 @@ export interface DeviceKernels {
 const kernelsByDevice = new WeakMap<GPUDevice, DeviceKernels>();
 
 /** Binding numbers of shaders/instance-params.wgsl. */
-export const BINDINGS = { params: 0, input: 1, output: 2, scale: 3, bias: 4, partials: 5, stats: 6, residual: 7 } as const;
+export const BINDINGS = {
+  params: 0,
+  input: 1,
+  output: 2,
+  scale: 3,
+  bias: 4,
+  partials: 5,
+  stats: 6,
+  residual: 7,
+  statsOut: 8,
+} as const;
 
 export function deviceKernels(device: GPUDevice): DeviceKernels {
   let kernels = kernelsByDevice.get(device);
@@ -54,6 +64,7 @@ export function deviceKernels(device: GPUDevice): DeviceKernels {
         storage(BINDINGS.partials, 'storage'),
         storage(BINDINGS.stats, 'storage'),
         storage(BINDINGS.residual, 'read-only-storage'),
+        storage(BINDINGS.statsOut, 'storage'),
       ],
     });
     kernels = {

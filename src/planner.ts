@@ -14,7 +14,13 @@ export type Strategy = 'fused-per-thread' | 'fused-per-workgroup' | 'split';
 export const STRATEGIES: readonly Strategy[] = ['fused-per-thread', 'fused-per-workgroup', 'split'];
 
 /** A compute kernel: the name of its file in shaders/. */
-export type KernelName = 'fused-per-thread' | 'fused-per-workgroup' | 'partial-moments' | 'combine-moments' | 'normalize';
+export type KernelName =
+  | 'fused-per-thread'
+  | 'fused-per-workgroup'
+  | 'partial-moments'
+  | 'combine-moments'
+  | 'normalize'
+  | 'export-stats';
 
 /** One dispatch of a plan. */
 export interface KernelDispatch {
@@ -155,6 +161,20 @@ export function planInstanceNorm(geometry: TensorGeometry, profile: DeviceProfil
     partialsBytes: chosen === 'split' ? largest * lanes * chunksPerInstance * 16 : 0,
     statsBytes: chosen === 'split' ? largest * lanes * 16 : 0,
   };
+}
+
+/**
+ * The plan of stats(): the split plan's reductions, then export-stats writes each instance's
+ * statistics as [N, C] arrays; nothing normalized.
+ */
+export function planInstanceStats(geometry: TensorGeometry, profile: DeviceProfile): InstanceNormPlan {
+  const split = planInstanceNorm(geometry, profile, 'split');
+  const windows = split.windows.map((w) => {
+    const reductions = w.dispatches.filter((d) => d.kernel !== 'normalize');
+    const perInstance = reductions.filter((d) => d.kernel === 'combine-moments');
+    return { ...w, dispatches: [...reductions, ...perInstance.map((d) => ({ ...d, kernel: 'export-stats' as const }))] };
+  });
+  return { ...split, windows };
 }
 
 function windowDispatches(

@@ -1,16 +1,20 @@
 /**
  * The scratch memory of one InstanceNorm on one device: partial moments and per-instance
  * statistics of the split plan, reused across calls and grown when a larger tensor needs
- * more, plus placeholders bound where a call has no scale or bias, or writes no output.
+ * more; the style statistics of adain() (exported by one pass, read by the next of the same
+ * call); placeholders bound where a call has no scale, bias or residual, or writes no output.
  * A call writes its scratch before it reads it, within its own compute pass, so calls
  * encoded one after another may share it.
  */
 export class ScratchBuffers {
   readonly placeholder: GPUBuffer;
-  // Bound as the writable output: a buffer of its own, as one buffer may not be both read-only and writable in a dispatch.
+  // Bound as the writable output or statsOut: buffers of their own, as one buffer may not be
+  // both read-only and writable in a dispatch.
   readonly outputPlaceholder: GPUBuffer;
+  readonly statsOutPlaceholder: GPUBuffer;
   private partials: GPUBuffer;
   private stats: GPUBuffer;
+  private styleStats: GPUBuffer;
   // Outgrown buffers, kept until destroy(): an encoder not yet submitted may still use them.
   // Sizes double, so there are few.
   private readonly outgrown: GPUBuffer[] = [];
@@ -18,6 +22,8 @@ export class ScratchBuffers {
   constructor(private readonly device: GPUDevice) {
     this.placeholder = this.create('InstanceNorm.placeholder', 16);
     this.outputPlaceholder = this.create('InstanceNorm.outputPlaceholder', 16);
+    this.statsOutPlaceholder = this.create('InstanceNorm.statsOutPlaceholder', 16);
+    this.styleStats = this.create('InstanceNorm.styleStats', 16);
     this.partials = this.create('InstanceNorm.partials', 16);
     this.stats = this.create('InstanceNorm.stats', 16);
   }
@@ -40,9 +46,20 @@ export class ScratchBuffers {
     return this.stats;
   }
 
+  /** The exported style statistics of adain(), at least `bytes` long. */
+  styleStatsBuffer(bytes: number): GPUBuffer {
+    if (this.styleStats.size < bytes) {
+      this.outgrown.push(this.styleStats);
+      this.styleStats = this.create('InstanceNorm.styleStats', grownSize(bytes));
+    }
+    return this.styleStats;
+  }
+
   destroy(): void {
     this.placeholder.destroy();
     this.outputPlaceholder.destroy();
+    this.statsOutPlaceholder.destroy();
+    this.styleStats.destroy();
     this.partials.destroy();
     this.stats.destroy();
     for (const buffer of this.outgrown) buffer.destroy();

@@ -1,5 +1,6 @@
 import combineMoments from '../shaders/combine-moments.wgsl?raw';
 import epilogue from '../shaders/epilogue.wgsl?raw';
+import exportStats from '../shaders/export-stats.wgsl?raw';
 import fusedPerThread from '../shaders/fused-per-thread.wgsl?raw';
 import fusedPerWorkgroup from '../shaders/fused-per-workgroup.wgsl?raw';
 import instanceParams from '../shaders/instance-params.wgsl?raw';
@@ -26,6 +27,7 @@ const KERNEL_FILES: Record<KernelName, readonly string[]> = {
   'partial-moments': [workgroupMoments, partialMoments],
   'combine-moments': [combineMoments],
   normalize: [normalizeRange, epilogue, normalize],
+  'export-stats': [exportStats],
 };
 
 /** Whether a kernel writes the output, and so has the epilogue's ACTIVATION and RESIDUAL overrides. */

@@ -1,9 +1,9 @@
 import { ELEMENT_KINDS, type InstanceNormPlan, type PlanWindow } from './planner';
 import type { TensorGeometry } from './tensor-geometry';
 
-// Mirrors `struct Params` in shaders/instance-params.wgsl: seventeen 4-byte fields in order,
-// 17 * 4 = 68 bytes.
-export const PARAMS_BYTES = 68;
+// Mirrors `struct Params` in shaders/instance-params.wgsl: nineteen 4-byte fields in order,
+// 19 * 4 = 76 bytes.
+export const PARAMS_BYTES = 76;
 
 /** The values of a call that reach the kernels through Params, beside the plan's sizes. */
 export interface CallParams {
@@ -14,11 +14,14 @@ export interface CallParams {
   readonly scalePerInstance: boolean;
   readonly biasPerInstance: boolean;
   readonly activationAlpha: number;
+  /** export-stats: where the spread goes in statsOut, in floats, and whether it is sqrt(var + eps). */
+  readonly exportedSpreadOffset: number;
+  readonly exportStd: boolean;
 }
 
 /** A key for the Params of a call, beside its plan and window. */
 export function callParamsKey(p: CallParams): string {
-  return `${p.epsilon}|${+p.hasScale}${+p.hasBias}${+p.scalePerInstance}${+p.biasPerInstance}|${p.activationAlpha}`;
+  return `${p.epsilon}|${+p.hasScale}${+p.hasBias}${+p.scalePerInstance}${+p.biasPerInstance}|${p.activationAlpha}|${p.exportedSpreadOffset}${+p.exportStd}`;
 }
 
 /** The Params block of one window of a plan: sizes, strides and offsets in the plan's Elements. */
@@ -48,5 +51,7 @@ export function packParams(g: TensorGeometry, plan: InstanceNormPlan, window: Pl
   u32[14] = call.scalePerInstance ? g.channels : 0; // scaleImageStride
   u32[15] = call.biasPerInstance ? g.channels : 0; // biasImageStride
   f32[16] = call.activationAlpha;
+  u32[17] = call.exportedSpreadOffset;
+  u32[18] = call.exportStd ? 1 : 0;
   return u32;
 }

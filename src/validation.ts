@@ -105,16 +105,47 @@ export function validateEpsilon(epsilon: unknown): number {
   return epsilon;
 }
 
-export function validateInputArray(input: unknown, geometry: TensorGeometry): Float32Array {
+export function validateInputArray(input: unknown, geometry: TensorGeometry, name = 'input'): Float32Array {
   if (!(input instanceof Float32Array)) {
-    throw new InstanceNormError(`input must be a Float32Array, got ${describeKind(input)}`);
+    throw new InstanceNormError(`${name} must be a Float32Array, got ${describeKind(input)}`);
   }
   if (input.length !== geometry.elementCount) {
     throw new InstanceNormError(
-      `input has length ${input.length}, expected ${geometry.elementCount} for shape ${describe(geometry.shape)}`,
+      `${name} has length ${input.length}, expected ${geometry.elementCount} for shape ${describe(geometry.shape)}`,
     );
   }
   return input;
+}
+
+/**
+ * The shapes and options of adain(): the content's call, and the style's geometry (same layout
+ * and C, N equal to the content's or 1, any spatial size).
+ */
+export function validateAdain(
+  contentShape: unknown,
+  styleShape: unknown,
+  options: unknown,
+): { content: CheckedCall; style: TensorGeometry } {
+  const content = validateCall(contentShape, options);
+  for (const name of ['scale', 'bias', 'perInstanceAffine'] as const) {
+    if ((options as Record<string, unknown> | undefined)?.[name] !== undefined) {
+      throw new InstanceNormError(`adain takes no ${name} option: the style's statistics are the scale and bias`);
+    }
+  }
+  const layout = content.geometry.layout;
+  const style = tensorGeometry(validateShape(styleShape, layout), layout);
+  const c = content.geometry;
+  if (style.channels !== c.channels) {
+    throw new InstanceNormError(
+      `style shape ${describe(style.shape)} has C = ${style.channels}, expected the content's C = ${c.channels} (${layout})`,
+    );
+  }
+  if (style.batch !== c.batch && style.batch !== 1) {
+    throw new InstanceNormError(
+      `style shape ${describe(style.shape)} has N = ${style.batch}, expected the content's N = ${c.batch} or 1`,
+    );
+  }
+  return { content, style };
 }
 
 /** scale or bias as a Float32Array of length C, or N × C (per instance). */

@@ -16,6 +16,8 @@ const PLAIN: CallParams = {
   scalePerInstance: false,
   biasPerInstance: false,
   activationAlpha: 0.01,
+  exportedSpreadOffset: 0,
+  exportStd: false,
 };
 
 describe('the Params uniform mirrors struct Params in instance-params.wgsl', () => {

@@ -1,0 +1,72 @@
+import type { DeviceProfile } from './device-profile';
+import { InstanceNormError } from './errors';
+
+/** Records a call's work into `encoder`: `inputs` hold the uploaded arrays in order. */
+export type RecordRoundTrip = (encoder: GPUCommandEncoder, inputs: readonly GPUBuffer[], output: GPUBuffer) => void;
+
+/**
+ * One typed-array call on the GPU (run(), stats(), adain()): uploads `uploads` into new storage
+ * buffers, lets `record` encode into an output buffer of `outputFloats` values, submits and
+ * reads the output back; every buffer made here is destroyed. WebGPU validation and
+ * out-of-memory errors, and a device lost in flight, reject with InstanceNormError.
+ */
+export async function gpuRoundTrip(
+  device: GPUDevice,
+  profile: DeviceProfile,
+  method: string,
+  uploads: readonly Float32Array[],
+  outputFloats: number,
+  record: RecordRoundTrip,
+): Promise<Float32Array> {
+  const outputBytes = outputFloats * 4;
+  for (const bytes of [...uploads.map((u) => u.byteLength), outputBytes]) {
+    if (bytes > profile.maxBufferSize) {
+      throw new InstanceNormError(
+        `${method}(): needs a buffer of ${bytes} bytes, more than this device's maxBufferSize of ${profile.maxBufferSize}; ` +
+          'work in parts with encode() on buffers of your own',
+      );
+    }
+  }
+  const created: GPUBuffer[] = [];
+  const buffer = (label: string, size: number, usage: GPUBufferUsageFlags, mappedAtCreation = false) => {
+    // Zero-sized buffers cannot be bound; 4 bytes stand in for an empty array.
+    const b = device.createBuffer({ label: `InstanceNorm.${method}.${label}`, size: Math.max(4, size), usage, mappedAtCreation });
+    created.push(b);
+    return b;
+  };
+  try {
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    const inputs = uploads.map((data, index) => {
+      const b = buffer(`input${index}`, data.byteLength, GPUBufferUsage.STORAGE, true);
+      new Float32Array(b.getMappedRange(), 0, data.length).set(data);
+      b.unmap();
+      return b;
+    });
+    const output = buffer('output', outputBytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+    const readback = buffer('readback', outputBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    const encoder = device.createCommandEncoder({ label: `InstanceNorm.${method}.encoder` });
+    record(encoder, inputs, output);
+    encoder.copyBufferToBuffer(output, 0, readback, 0, outputBytes);
+    device.queue.submit([encoder.finish()]);
+    const validation = device.popErrorScope();
+    const memory = device.popErrorScope();
+    // Settled before anything throws, so destroying the buffer below leaves no rejection unhandled.
+    const mapFailure = await readback.mapAsync(GPUMapMode.READ).then(
+      () => undefined,
+      (cause: unknown) => ({ cause }),
+    );
+    if (mapFailure) {
+      // Nothing here unmaps the readback early, so an aborted mapping means the device went
+      // away; device.lost, with the reason, may resolve a little later.
+      const lost = await Promise.race([device.lost, new Promise<undefined>((resolve) => setTimeout(resolve, 1000))]);
+      const reason = lost ? `(${lost.reason}): ${lost.message}` : `: ${String(mapFailure.cause)}`;
+      throw new InstanceNormError(`${method}(): the GPU device was lost while this call was in flight ${reason}`, mapFailure);
+    }
+    const error = (await validation) ?? (await memory);
+    if (error) throw new InstanceNormError(`WebGPU error in InstanceNorm.${method}: ${error.message}`);
+    return new Float32Array(readback.getMappedRange(), 0, outputFloats).slice();
+  } finally {
+    for (const b of created) b.destroy();
+  }
+}

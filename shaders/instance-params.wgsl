@@ -41,21 +41,29 @@ struct Params {
   activationAlpha: f32,   // slope of 'leakyRelu' below zero (epilogue.wgsl)
   exportedSpreadOffset: u32, // export-stats: index of the second [N, C] block of statsOut
   exportStd: u32,         // export-stats: 1 writes sqrt(var + epsilon) there, 0 its inverse
+  imageCount: u32,        // N of the whole tensor
+  runningDecay: f32,      // update-running-stats: 1 - momentum, applied in the window holding image 0
+  runningWeight: f32,     // update-running-stats: momentum / N
+  unbiasFactor: f32,      // update-running-stats: S / (S - 1), from the biased variance to the unbiased one
+  statsBase: u32,         // first statistics entry in scratch, after the partials
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 // Bindings 1 (input) and 2 (output) are declared with their element type in *-elements.wgsl.
 @group(0) @binding(3) var<storage, read> scale: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
-// Per (statistics entry, chunk): vec4(count, meanOffset, variance, pivot), from partial-moments.
-@group(0) @binding(5) var<storage, read_write> partials: array<vec4f>;
-// Per statistics entry: vec4(pivot, meanOffset, 1 / sqrt(var + epsilon), 0). One entry per
-// instance; in lane mode LANES entries per channel group.
-@group(0) @binding(6) var<storage, read_write> stats: array<vec4f>;
-// Binding 7 (residual, added by the epilogue) is declared with the input's element type too.
+// Scratch of the split plan, from its first entry the partials, per (statistics entry, chunk):
+// vec4(count, meanOffset, variance, pivot) from partial-moments; from entry params.statsBase
+// the statistics, per statistics entry: vec4(pivot, meanOffset, 1 / sqrt(var + epsilon),
+// variance). One entry per instance; in lane mode LANES entries per channel group. One
+// binding for both: WebGPU guarantees only 8 storage buffers per shader stage.
+@group(0) @binding(5) var<storage, read_write> scratch: array<vec4f>;
+// Binding 6 (residual, added by the epilogue) is declared with the input's element type too.
 // Per tensor instance n * C + c, from export-stats: the mean, then at exportedSpreadOffset
 // 1 / sqrt(var + epsilon) or sqrt(var + epsilon).
-@group(0) @binding(8) var<storage, read_write> statsOut: array<f32>;
+@group(0) @binding(7) var<storage, read_write> statsOut: array<f32>;
+// Running statistics of the C channels: means, then variances (unbiased), as in PyTorch.
+@group(0) @binding(8) var<storage, read_write> running: array<f32>;
 
 // Index of spatial position `position` of kernel instance `instance`, in elements.
 fn elementIndex(instance: u32, position: u32) -> u32 {

@@ -38,35 +38,35 @@ fn partialIndex(instance: u32, lane: u32, chunk: u32) -> u32 {
 
 fn storePartial(instance: u32, chunk: u32, pivot: Value, m: Moments) {
   for (var lane = 0u; lane < LANES; lane++) {
-    partials[partialIndex(instance, lane, chunk)] = vec4f(m.count, m.mean[lane], m.variance[lane], pivot[lane]);
+    scratch[partialIndex(instance, lane, chunk)] = vec4f(m.count, m.mean[lane], m.variance[lane], pivot[lane]);
   }
 }
 
 fn loadPartial(instance: u32, chunk: u32) -> Moments {
-  let a = partials[partialIndex(instance, 0u, chunk)];
-  let b = partials[partialIndex(instance, 1u, chunk)];
-  let c = partials[partialIndex(instance, 2u, chunk)];
-  let d = partials[partialIndex(instance, 3u, chunk)];
+  let a = scratch[partialIndex(instance, 0u, chunk)];
+  let b = scratch[partialIndex(instance, 1u, chunk)];
+  let c = scratch[partialIndex(instance, 2u, chunk)];
+  let d = scratch[partialIndex(instance, 3u, chunk)];
   return Moments(a.x, vec4f(a.y, b.y, c.y, d.y), vec4f(a.z, b.z, c.z, d.z));
 }
 
 fn loadPartialPivot(instance: u32) -> Value {
-  return vec4f(partials[partialIndex(instance, 0u, 0u)].w, partials[partialIndex(instance, 1u, 0u)].w,
-               partials[partialIndex(instance, 2u, 0u)].w, partials[partialIndex(instance, 3u, 0u)].w);
+  return vec4f(scratch[partialIndex(instance, 0u, 0u)].w, scratch[partialIndex(instance, 1u, 0u)].w,
+               scratch[partialIndex(instance, 2u, 0u)].w, scratch[partialIndex(instance, 3u, 0u)].w);
 }
 
 fn storeStats(instance: u32, s: Stats) {
   for (var lane = 0u; lane < LANES; lane++) {
-    stats[instance * LANES + lane] = vec4f(s.pivot[lane], s.meanOffset[lane], s.invStd[lane], 0.0);
+    scratch[params.statsBase + instance * LANES + lane] = vec4f(s.pivot[lane], s.meanOffset[lane], s.invStd[lane], s.variance[lane]);
   }
 }
 
 fn loadStats(instance: u32) -> Stats {
-  let a = stats[instance * LANES];
-  let b = stats[instance * LANES + 1u];
-  let c = stats[instance * LANES + 2u];
-  let d = stats[instance * LANES + 3u];
-  return Stats(vec4f(a.x, b.x, c.x, d.x), vec4f(a.y, b.y, c.y, d.y), vec4f(a.z, b.z, c.z, d.z));
+  let a = scratch[params.statsBase + instance * LANES];
+  let b = scratch[params.statsBase + instance * LANES + 1u];
+  let c = scratch[params.statsBase + instance * LANES + 2u];
+  let d = scratch[params.statsBase + instance * LANES + 3u];
+  return Stats(vec4f(a.x, b.x, c.x, d.x), vec4f(a.y, b.y, c.y, d.y), vec4f(a.z, b.z, c.z, d.z), vec4f(a.w, b.w, c.w, d.w));
 }
 
 // Writes the mean and spread of the group's channels below C to statsOut at their tensor
@@ -80,4 +80,13 @@ fn exportStats(instance: u32, s: Stats) {
     statsOut[index + lane] = mean[lane];
     statsOut[params.exportedSpreadOffset + index + lane] = spread[lane];
   }
+}
+
+// Statistics from the running means and variances of the group's channels (eval mode).
+fn runningStats(instance: u32) -> Stats {
+  let c = laneChannels(instance);
+  let v = vec4u(params.tensorChannels);
+  let mean = vec4f(running[c.x], running[c.y], running[c.z], running[c.w]);
+  let variance = vec4f(running[v.x + c.x], running[v.y + c.y], running[v.z + c.z], running[v.w + c.w]);
+  return Stats(mean, vec4f(0.0), guardedInverseStd(variance + params.epsilon), variance);
 }

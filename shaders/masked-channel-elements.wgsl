@@ -8,7 +8,7 @@ alias Element = vec4f;
 
 @group(0) @binding(1) var<storage, read> input: array<f32>;
 @group(0) @binding(2) var<storage, read_write> output: array<f32>;
-@group(0) @binding(7) var<storage, read> residual: array<f32>;
+@group(0) @binding(6) var<storage, read> residual: array<f32>;
 
 // Channels of the instance (channel group) being loaded or stored: set once per instance by
 // enterInstance, so that no element needs a division to find it.

@@ -10,11 +10,13 @@ struct Moments {
   variance: Value,
 }
 
-// Statistics of a whole instance (per lane): mean = pivot + meanOffset.
+// Statistics of a whole instance (per lane): mean = pivot + meanOffset; the biased variance
+// is kept for the running statistics.
 struct Stats {
   pivot: Value,
   meanOffset: Value,
   invStd: Value,
+  variance: Value,
 }
 
 fn emptyMoments() -> Moments {
@@ -43,7 +45,7 @@ fn mergeMoments(a: Moments, b: Moments) -> Moments {
 // The statistics of an instance from its moments. A variance that overflowed f32 gives NaN,
 // never a silently wrong 1/sqrt(inf) = 0 (guardedInverseStd, values files).
 fn instanceStats(pivot: Value, m: Moments) -> Stats {
-  return Stats(pivot, m.mean, guardedInverseStd(m.variance + params.epsilon));
+  return Stats(pivot, m.mean, guardedInverseStd(m.variance + params.epsilon), m.variance);
 }
 
 // Welford's running mean loses accuracy once its increments fall below the mean's ulp

@@ -4,7 +4,7 @@ alias Element = f32;
 
 @group(0) @binding(1) var<storage, read> input: array<Element>;
 @group(0) @binding(2) var<storage, read_write> output: array<Element>;
-@group(0) @binding(7) var<storage, read> residual: array<Element>;
+@group(0) @binding(6) var<storage, read> residual: array<Element>;
 
 fn enterInstance(instance: u32) {}
 

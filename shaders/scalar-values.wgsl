@@ -23,25 +23,25 @@ fn biasValues(instance: u32) -> Value {
 
 // Partial moments of chunk `chunk` of an instance, with the instance's pivot.
 fn storePartial(instance: u32, chunk: u32, pivot: Value, m: Moments) {
-  partials[instance * params.chunksPerInstance + chunk] = vec4f(m.count, m.mean, m.variance, pivot);
+  scratch[instance * params.chunksPerInstance + chunk] = vec4f(m.count, m.mean, m.variance, pivot);
 }
 
 fn loadPartial(instance: u32, chunk: u32) -> Moments {
-  let p = partials[instance * params.chunksPerInstance + chunk];
+  let p = scratch[instance * params.chunksPerInstance + chunk];
   return Moments(p.x, p.y, p.z);
 }
 
 fn loadPartialPivot(instance: u32) -> Value {
-  return partials[instance * params.chunksPerInstance].w;
+  return scratch[instance * params.chunksPerInstance].w;
 }
 
 fn storeStats(instance: u32, s: Stats) {
-  stats[instance] = vec4f(s.pivot, s.meanOffset, s.invStd, 0.0);
+  scratch[params.statsBase + instance] = vec4f(s.pivot, s.meanOffset, s.invStd, s.variance);
 }
 
 fn loadStats(instance: u32) -> Stats {
-  let s = stats[instance];
-  return Stats(s.x, s.y, s.z);
+  let s = scratch[params.statsBase + instance];
+  return Stats(s.x, s.y, s.z, s.w);
 }
 
 // Writes the instance's mean and spread to statsOut at its tensor index n * C + c.
@@ -49,4 +49,11 @@ fn exportStats(instance: u32, s: Stats) {
   let index = params.firstInstance + instance;
   statsOut[index] = s.pivot + s.meanOffset;
   statsOut[params.exportedSpreadOffset + index] = select(s.invStd, 1.0 / s.invStd, params.exportStd == 1u);
+}
+
+// Statistics from the running mean and variance of the instance's channel (eval mode).
+fn runningStats(instance: u32) -> Stats {
+  let c = instanceChannel(instance);
+  let variance = running[params.tensorChannels + c];
+  return Stats(running[c], 0.0, guardedInverseStd(variance + params.epsilon), variance);
 }

@@ -5,7 +5,7 @@ alias Element = vec4f;
 
 @group(0) @binding(1) var<storage, read> input: array<Element>;
 @group(0) @binding(2) var<storage, read_write> output: array<Element>;
-@group(0) @binding(7) var<storage, read> residual: array<Element>;
+@group(0) @binding(6) var<storage, read> residual: array<Element>;
 
 fn enterInstance(instance: u32) {}
 

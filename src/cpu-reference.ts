@@ -1,8 +1,10 @@
 import { type CpuEpilogue, cpuEpilogue } from './cpu-epilogue';
 import { InstanceNormError } from './errors';
+import { canonicalOptions } from './option-names';
 import type { AdainOptions, InstanceNormOptions, InstanceStats } from './options';
 import type { TensorGeometry } from './tensor-geometry';
 import {
+  type CheckedRunning,
   describeKind,
   validateAdain,
   validateAffineArray,
@@ -34,21 +36,70 @@ interface OutputMap {
  * const y = instanceNormCpu(new Float32Array([1, 2, 3, 4]), [1, 1, 4]); // ≈ [-1.34, -0.45, 0.45, 1.34]
  */
 export function instanceNormCpu(input: Float32Array, shape: readonly number[], options?: InstanceNormOptions): Float32Array {
-  const { geometry, epsilon, epilogue } = validateCall(shape, options);
+  const { geometry, epsilon, epilogue, running } = validateCall(shape, options);
   validateInputArray(input, geometry);
+  const opts = canonicalOptions(options);
   const map: OutputMap = {
-    scale: cpuAffine('scale', options?.scale, geometry),
-    bias: cpuAffine('bias', options?.bias, geometry),
-    finish: cpuEpilogue(epilogue, cpuResidual(options?.residual, geometry)),
+    scale: cpuAffine('scale', opts?.scale, geometry),
+    bias: cpuAffine('bias', opts?.bias, geometry),
+    finish: cpuEpilogue(epilogue, cpuResidual(opts?.residual, geometry)),
   };
   const output = new Float32Array(geometry.elementCount);
+  if (running?.use === 'normalize-with') {
+    normalizeWithRunningStats(input, output, geometry, epsilon, running.stats.cpuValues(), map);
+    return output;
+  }
   // With one channel, nhwc and nchw lie alike in memory.
   if (geometry.layout === 'nchw' || geometry.channels === 1) {
     normalizeChannelsFirst(input, output, geometry, epsilon, map);
   } else {
     normalizeChannelsLast(input, output, geometry, epsilon, map);
   }
+  if (running?.use === 'update') updateRunningStats(input, geometry, running);
   return output;
+}
+
+/**
+ * PyTorch's running statistics update in float64: per channel, the batch's mean and unbiased
+ * variance averaged over N, blended in with weight momentum (1 / updates for momentum null).
+ */
+function updateRunningStats(input: Float32Array, g: TensorGeometry, running: CheckedRunning): void {
+  const values = running.stats.cpuValues();
+  const { mean, variance } = instanceMoments(input, g);
+  const momentum = running.momentum ?? 1 / (running.stats.batchesTracked + 1);
+  const unbias = g.spatialSize / (g.spatialSize - 1);
+  const C = g.channels;
+  for (let c = 0; c < C; c++) {
+    let meanSum = 0;
+    let varianceSum = 0;
+    for (let n = 0; n < g.batch; n++) {
+      meanSum += mean[n * C + c];
+      varianceSum += variance[n * C + c] * unbias;
+    }
+    values[c] = (1 - momentum) * values[c] + (momentum * meanSum) / g.batch;
+    values[C + c] = (1 - momentum) * values[C + c] + (momentum * varianceSum) / g.batch;
+  }
+  running.stats.batchesTracked++;
+}
+
+/** Eval mode: y = (x - running mean) / sqrt(running var + epsilon), then scale, bias and epilogue; elementwise. */
+function normalizeWithRunningStats(
+  input: Float32Array,
+  output: Float32Array,
+  g: TensorGeometry,
+  epsilon: number,
+  running: Float32Array,
+  { scale, bias, finish }: OutputMap,
+): void {
+  const C = g.channels;
+  const nhwc = g.layout === 'nhwc';
+  for (let i = 0; i < input.length; i++) {
+    const c = nhwc ? i % C : Math.floor(i / g.spatialSize) % C;
+    const n = Math.floor(i / (C * g.spatialSize));
+    const factor = affineAt(scale, 1, n, c, C) / Math.sqrt(running[C + c] + epsilon);
+    const v = (input[i] - running[c]) * factor + affineAt(bias, 0, n, c, C);
+    output[i] = finish ? finish(v, i) : v;
+  }
 }
 
 /**

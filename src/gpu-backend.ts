@@ -2,12 +2,20 @@ import { BindGroupCache } from './bind-group-cache';
 import { type DeviceProfile, deviceProfile } from './device-profile';
 import { ImmutableBufferCache } from './immutable-buffer-cache';
 import { BINDINGS, deviceKernels, type EpilogueVariant, kernelPipeline, NO_EPILOGUE } from './pipeline-cache';
-import { type InstanceNormPlan, type KernelDispatch, planInstanceNorm, planInstanceStats, type Strategy } from './planner';
+import {
+  type InstanceNormPlan,
+  type KernelDispatch,
+  planInstanceNorm,
+  planInstanceStats,
+  planWithRunningStats,
+  type RunningStatsUse,
+  type Strategy,
+} from './planner';
 import { ScratchBuffers } from './scratch-buffers';
 import { geometryKey, type TensorGeometry } from './tensor-geometry';
 import { tunedStrategy } from './tuning-table';
 import { type CallParams, callParamsKey, packParams } from './uniforms';
-import { type CheckedEpilogue, isGpuBuffer } from './validation';
+import { type CheckedEpilogue, type CheckedRunning, isGpuBuffer } from './validation';
 
 /** A checked call on GPU buffers: what GpuBackend.encode records. */
 export interface GpuCall {
@@ -23,6 +31,8 @@ export interface GpuCall {
   readonly biasPerInstance?: boolean;
   /** Added by the epilogue: a tensor of the input's shape. */
   readonly residual?: GPUBuffer;
+  /** Running statistics to update or to normalize with. */
+  readonly running?: CheckedRunning;
 }
 
 /** scale or bias: an array (uploaded once, cached), a whole buffer, or a range of one. */
@@ -60,13 +70,16 @@ export class GpuBackend {
     this.affineArrays = new ImmutableBufferCache(device, 'InstanceNorm.affine', GPUBufferUsage.STORAGE);
   }
 
-  /** The plan for a shape: the forced strategy, else the one tune() measured fastest, else the planner's. */
-  plan(geometry: TensorGeometry): InstanceNormPlan {
-    const key = geometryKey(geometry);
+  /**
+   * The plan for a shape: the forced strategy, else the one tune() measured fastest, else the
+   * planner's; with running statistics, the plan that updates or uses them.
+   */
+  plan(geometry: TensorGeometry, running?: RunningStatsUse): InstanceNormPlan {
+    const key = `${geometryKey(geometry)}|${running ?? ''}`;
     let plan = this.plans.get(key);
     if (!plan) {
       const strategy = this.strategy ?? tunedStrategy(this.profile.adapterName, geometry);
-      plan = planInstanceNorm(geometry, this.profile, strategy);
+      plan = running ? planWithRunningStats(geometry, this.profile, running) : planInstanceNorm(geometry, this.profile, strategy);
       if (this.plans.size >= 256) this.plans.clear();
       this.plans.set(key, plan);
     }
@@ -85,7 +98,7 @@ export class GpuBackend {
   encode(
     encoder: GPUCommandEncoder,
     call: GpuCall,
-    plan: InstanceNormPlan = this.plan(call.geometry),
+    plan: InstanceNormPlan = this.plan(call.geometry, call.running?.use),
     timestampWrites?: GPUComputePassTimestampWrites,
   ): InstanceNormPlan {
     const pass = encoder.beginComputePass({ label: `InstanceNorm.${plan.strategy}.pass`, timestampWrites });
@@ -98,6 +111,7 @@ export class GpuBackend {
       this.dispatch(pass, plan, window.dispatches, epilogue);
     });
     pass.end();
+    if (call.running?.use === 'update') call.running.stats.batchesTracked++;
     return plan;
   }
 
@@ -115,7 +129,10 @@ export class GpuBackend {
     const plan = planInstanceStats(call.geometry, this.profile);
     const pass = encoder.beginComputePass({ label: 'InstanceNorm.stats.pass' });
     plan.windows.forEach((window, windowIndex) => {
-      pass.setBindGroup(0, this.windowBindGroup(call, plan, windowIndex, undefined, { target, ...spread }));
+      pass.setBindGroup(
+        0,
+        this.windowBindGroup({ ...call, running: undefined }, plan, windowIndex, undefined, { target, ...spread }),
+      );
       this.dispatch(pass, plan, window.dispatches, NO_EPILOGUE);
     });
     pass.end();
@@ -161,6 +178,7 @@ export class GpuBackend {
       activationAlpha: call.epilogue?.activationAlpha ?? 0,
       exportedSpreadOffset: statsOut?.offset ?? 0,
       exportStd: statsOut?.std === true,
+      ...runningUpdate(call.running, call.geometry.batch),
     };
     // The plan (by shape and strategy), the call's values and the window determine the Params block.
     const paramsKey = `${geometryKey(call.geometry)}|${plan.strategy}|${callParamsKey(params)}|${windowIndex}`;
@@ -174,12 +192,12 @@ export class GpuBackend {
       : { buffer: this.scratch.outputPlaceholder };
     bindings[BINDINGS.scale] = this.affineBuffer(call.scale);
     bindings[BINDINGS.bias] = this.affineBuffer(call.bias);
-    bindings[BINDINGS.partials] = { buffer: this.scratch.partialsBuffer(plan.partialsBytes) };
-    bindings[BINDINGS.stats] = { buffer: this.scratch.statsBuffer(plan.statsBytes) };
+    bindings[BINDINGS.scratch] = { buffer: this.scratch.momentsBuffer(plan.partialsBytes + plan.statsBytes) };
     bindings[BINDINGS.residual] = call.residual
       ? { buffer: call.residual, offset: window.byteOffset, size: window.byteLength }
       : { buffer: this.scratch.placeholder };
     bindings[BINDINGS.statsOut] = { buffer: statsOut?.target ?? this.scratch.statsOutPlaceholder };
+    bindings[BINDINGS.running] = { buffer: call.running?.stats.gpuBufferOn(this.device) ?? this.scratch.runningPlaceholder };
     return this.bindGroups.get(bindings, () =>
       this.device.createBindGroup({
         label: 'InstanceNorm.bindGroup',
@@ -213,4 +231,14 @@ export class GpuBackend {
     if (isGpuBuffer(value)) return { buffer: value };
     return value;
   }
+}
+
+/**
+ * The update's coefficients, running = decay * running + weight * (sum over the batch): PyTorch's
+ * momentum, or for momentum null the cumulative average 1 / (updates so far + 1).
+ */
+function runningUpdate(running: CheckedRunning | undefined, batch: number): { runningDecay: number; runningWeight: number } {
+  if (running?.use !== 'update') return { runningDecay: 1, runningWeight: 0 };
+  const momentum = running.momentum ?? 1 / (running.stats.batchesTracked + 1);
+  return { runningDecay: 1 - momentum, runningWeight: momentum / batch };
 }

@@ -34,9 +34,11 @@ export async function gpuRoundTrip(
     created.push(b);
     return b;
   };
+  let openScopes = 0;
   try {
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
+    openScopes = 2;
     const inputs = uploads.map((data, index) => {
       const b = buffer(`input${index}`, data.byteLength, GPUBufferUsage.STORAGE, true);
       new Float32Array(b.getMappedRange(), 0, data.length).set(data);
@@ -51,6 +53,7 @@ export async function gpuRoundTrip(
     device.queue.submit([encoder.finish()]);
     const validation = device.popErrorScope();
     const memory = device.popErrorScope();
+    openScopes = 0;
     // Settled before anything throws, so destroying the buffer below leaves no rejection unhandled.
     const mapFailure = await readback.mapAsync(GPUMapMode.READ).then(
       () => undefined,
@@ -67,6 +70,8 @@ export async function gpuRoundTrip(
     if (error) throw new InstanceNormError(`WebGPU error in InstanceNorm.${method}: ${error.message}`);
     return new Float32Array(readback.getMappedRange(), 0, outputFloats).slice();
   } finally {
+    // A throw while recording leaves the scopes open: close them, or they would swallow the app's errors.
+    for (; openScopes > 0; openScopes--) device.popErrorScope().catch(() => {});
     for (const b of created) b.destroy();
   }
 }

@@ -11,6 +11,16 @@ export {
   type Layout,
   type ResidualPosition,
 } from './options';
-export type { ElementKind, InstanceNormPlan, KernelDispatch, KernelName, PlanWindow, Strategy } from './planner';
+export type {
+  ElementKind,
+  InstanceNormPlan,
+  KernelDispatch,
+  KernelName,
+  PlanWindow,
+  RunningStatsUse,
+  Strategy,
+} from './planner';
+export type { PyTorchStateDict } from './pytorch-state-dict';
+export { RunningStats, type RunningStatsValues } from './running-stats';
 export type { TuneResult } from './tuner';
 export { clearTuning } from './tuning-table';

@@ -2,8 +2,11 @@ import { adainCpu, instanceNormCpu, instanceStatsCpu } from './cpu-reference';
 import { InstanceNormError } from './errors';
 import { GpuBackend, type GpuCall } from './gpu-backend';
 import { gpuRoundTrip } from './gpu-round-trip';
+import { canonicalOptions } from './option-names';
 import type { AdainOptions, InstanceNormOptions, InstanceStats } from './options';
 import { type InstanceNormPlan, STRATEGIES, type Strategy } from './planner';
+import { optionsFromStateDict, type PyTorchStateDict } from './pytorch-state-dict';
+import { RunningStats } from './running-stats';
 import type { TensorGeometry } from './tensor-geometry';
 import { type RecordCall, type TuneResult, timeStrategies } from './tuner';
 import { recordWinner } from './tuning-table';
@@ -108,6 +111,7 @@ export class InstanceNorm {
    */
   async run(input: Float32Array, shape: readonly number[], options?: InstanceNormOptions): Promise<Float32Array> {
     this.assertUsable('run');
+    options = canonicalOptions(options);
     const call = validateCall(shape, options);
     validateInputArray(input, call.geometry);
     if (this.backend === 'cpu') return instanceNormCpu(input, shape, options);
@@ -144,6 +148,7 @@ export class InstanceNorm {
     options?: InstanceNormOptions,
   ): void {
     this.assertUsable('encode');
+    options = canonicalOptions(options);
     const gpu = this.liveEncoder('encode');
     const call = validateCall(shape, options);
     checkInputOutput(input, output, call.geometry, 'input');
@@ -315,7 +320,8 @@ export class InstanceNorm {
         device,
         gpu.profile,
         record,
-        { ...call, ...gpuAffine(call.geometry, options), input, output },
+        // Timing runs must not fold into running statistics.
+        { ...call, ...gpuAffine(call.geometry, canonicalOptions(options)), running: undefined, input, output },
         repetitions,
       );
       await this.checkErrors();
@@ -334,7 +340,36 @@ export class InstanceNorm {
     this.assertUsable('plan');
     if (!this.gpu) throw new InstanceNormError('plan needs the WebGPU backend; this instance runs on the CPU');
     // A plan is plain data: it may be read even while the device is lost.
-    return this.gpu.plan(validateCall(shape, options).geometry);
+    const call = validateCall(shape, options);
+    return this.gpu.plan(call.geometry, call.running?.use);
+  }
+
+  /**
+   * Running statistics of C channels where this instance works: in a GPU buffer on its device,
+   * or on the CPU. Initially means 0 and variances 1, as in PyTorch.
+   */
+  createRunningStats(channels: number): RunningStats {
+    this.assertUsable('createRunningStats');
+    return new RunningStats(channels, this.backend === 'webgpu' ? this.liveGpu('createRunningStats').device : undefined);
+  }
+
+  /**
+   * The options of a PyTorch `InstanceNorm1d/2d/3d` from its `state_dict()` arrays (as
+   * Float32Array: `weight`, `bias`, `running_mean`, `running_var`, `num_batches_tracked`) and
+   * its constructor arguments: spread them into the options of each call. Running statistics
+   * are made where this instance works and set from the arrays. Omitted arrays are omitted
+   * options (no affine, or no running statistics).
+   *
+   * @example
+   * const layer = norm.loadStateDict({ weight, bias, running_mean, running_var }, { eps: 1e-5 });
+   * const y = await norm.run(x, [1, 64, 32, 32], { ...layer, training: false });
+   */
+  loadStateDict(
+    stateDict: PyTorchStateDict,
+    moduleOptions: Pick<InstanceNormOptions, 'eps' | 'momentum'> = {},
+  ): InstanceNormOptions {
+    this.assertUsable('loadStateDict');
+    return optionsFromStateDict(stateDict, moduleOptions, (channels) => this.createRunningStats(channels));
   }
 
   /**

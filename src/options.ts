@@ -1,3 +1,5 @@
+import type { RunningStats } from './running-stats';
+
 /** Memory layout of a tensor: channels first (`[N, C, ...spatial]`) or last (`[N, ...spatial, C]`). */
 export type Layout = 'nchw' | 'nhwc';
 
@@ -37,6 +39,31 @@ export interface InstanceNormOptions {
    * Default `'after-activation'`.
    */
   residualPosition?: ResidualPosition;
+  /**
+   * Running statistics of this layer's channels ({@link RunningStats}): updated from the batch
+   * in training mode, used instead of the batch's statistics with `training: false`.
+   */
+  runningStats?: RunningStats;
+  /**
+   * Training mode, as PyTorch's `module.training`: normalize with the batch's statistics and
+   * update `runningStats`. `false` (eval) normalizes with `runningStats` where given. Default true.
+   */
+  training?: boolean;
+  /**
+   * Weight of the batch in the running statistics update, in [0, 1]. Default `0.1`, as in
+   * PyTorch; `null` averages over all batches so far (PyTorch's `momentum=None`).
+   */
+  momentum?: number | null;
+
+  // PyTorch's names for the same things (InstanceNorm2d); one name of each pair at a time.
+  /** PyTorch's name for `epsilon`. */
+  eps?: number;
+  /** PyTorch's name for `scale`. */
+  weight?: Float32Array | GPUBuffer;
+  /** PyTorch's `affine`: `false` says there is no scale or bias (and none may be given). Default true. */
+  affine?: boolean;
+  /** PyTorch's `track_running_stats`: `true` requires `runningStats`, `false` forbids it. */
+  trackRunningStats?: boolean;
 }
 
 /**
@@ -53,7 +80,10 @@ export type ResidualPosition = 'after-activation' | 'before-activation';
 export const DEFAULT_ACTIVATION_ALPHA = 0.01;
 
 /** Options of adain(): those of a normalization but scale and bias, which come from the style. */
-export type AdainOptions = Omit<InstanceNormOptions, 'scale' | 'bias' | 'perInstanceAffine'>;
+export type AdainOptions = Omit<
+  InstanceNormOptions,
+  'scale' | 'bias' | 'perInstanceAffine' | 'weight' | 'affine' | 'runningStats' | 'training' | 'momentum' | 'trackRunningStats'
+>;
 
 /** Default epsilon, as in PyTorch, ONNX and WebNN. */
 export const DEFAULT_EPSILON = 1e-5;

@@ -39,10 +39,10 @@ export const BINDINGS = {
   output: 2,
   scale: 3,
   bias: 4,
-  partials: 5,
-  stats: 6,
-  residual: 7,
-  statsOut: 8,
+  scratch: 5,
+  residual: 6,
+  statsOut: 7,
+  running: 8,
 } as const;
 
 export function deviceKernels(device: GPUDevice): DeviceKernels {
@@ -61,10 +61,10 @@ export function deviceKernels(device: GPUDevice): DeviceKernels {
         storage(BINDINGS.output, 'storage'),
         storage(BINDINGS.scale, 'read-only-storage'),
         storage(BINDINGS.bias, 'read-only-storage'),
-        storage(BINDINGS.partials, 'storage'),
-        storage(BINDINGS.stats, 'storage'),
+        storage(BINDINGS.scratch, 'storage'),
         storage(BINDINGS.residual, 'read-only-storage'),
         storage(BINDINGS.statsOut, 'storage'),
+        storage(BINDINGS.running, 'storage'),
       ],
     });
     kernels = {

@@ -20,7 +20,9 @@ export type KernelName =
   | 'partial-moments'
   | 'combine-moments'
   | 'normalize'
-  | 'export-stats';
+  | 'export-stats'
+  | 'load-running-stats'
+  | 'update-running-stats';
 
 /** One dispatch of a plan. */
 export interface KernelDispatch {
@@ -175,6 +177,35 @@ export function planInstanceStats(geometry: TensorGeometry, profile: DeviceProfi
     return { ...w, dispatches: [...reductions, ...perInstance.map((d) => ({ ...d, kernel: 'export-stats' as const }))] };
   });
   return { ...split, windows };
+}
+
+/**
+ * How a call uses running statistics: `'update'` (training: normalize with the batch's
+ * statistics and fold them into the running ones) or `'normalize-with'` (eval: normalize with
+ * the running ones, no reduction).
+ */
+export type RunningStatsUse = 'update' | 'normalize-with';
+
+/**
+ * The plan of a call with running statistics, from the split plan, whose statistics entries the
+ * extra kernels read or write: 'update' adds update-running-stats (one invocation per channel)
+ * after combine-moments; 'normalize-with' replaces the reductions with load-running-stats.
+ */
+export function planWithRunningStats(geometry: TensorGeometry, profile: DeviceProfile, use: RunningStatsUse): InstanceNormPlan {
+  const split = planInstanceNorm(geometry, profile, 'split');
+  const channelGrid = workgroupGrid(Math.ceil(geometry.channels / PER_THREAD_WORKGROUP_SIZE), profile.maxWorkgroupsPerDimension);
+  const windows = split.windows.map((w) => {
+    const dispatches = w.dispatches.flatMap((d): KernelDispatch[] => {
+      if (use === 'update' && d.kernel === 'combine-moments') {
+        return [d, { kernel: 'update-running-stats', workgroupSize: PER_THREAD_WORKGROUP_SIZE, workgroups: channelGrid }];
+      }
+      if (use === 'normalize-with' && d.kernel === 'combine-moments') return [{ ...d, kernel: 'load-running-stats' }];
+      if (use === 'normalize-with' && d.kernel === 'partial-moments') return [];
+      return [d];
+    });
+    return { ...w, dispatches };
+  });
+  return { ...split, windows, partialsBytes: use === 'normalize-with' ? 0 : split.partialsBytes };
 }
 
 function windowDispatches(

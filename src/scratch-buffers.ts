@@ -1,6 +1,6 @@
 /**
  * The scratch memory of one InstanceNorm on one device: partial moments and per-instance
- * statistics of the split plan, reused across calls and grown when a larger tensor needs
+ * statistics of the split plan (one buffer, statistics after the partials), reused across calls and grown when a larger tensor needs
  * more; the style statistics of adain() (exported by one pass, read by the next of the same
  * call); placeholders bound where a call has no scale, bias or residual, or writes no output.
  * A call writes its scratch before it reads it, within its own compute pass, so calls
@@ -8,12 +8,12 @@
  */
 export class ScratchBuffers {
   readonly placeholder: GPUBuffer;
-  // Bound as the writable output or statsOut: buffers of their own, as one buffer may not be
+  // Bound as the writable output, statsOut or running: buffers of their own, as one buffer may not be
   // both read-only and writable in a dispatch.
   readonly outputPlaceholder: GPUBuffer;
   readonly statsOutPlaceholder: GPUBuffer;
-  private partials: GPUBuffer;
-  private stats: GPUBuffer;
+  readonly runningPlaceholder: GPUBuffer;
+  private moments: GPUBuffer;
   private styleStats: GPUBuffer;
   // Outgrown buffers, kept until destroy(): an encoder not yet submitted may still use them.
   // Sizes double, so there are few.
@@ -23,27 +23,18 @@ export class ScratchBuffers {
     this.placeholder = this.create('InstanceNorm.placeholder', 16);
     this.outputPlaceholder = this.create('InstanceNorm.outputPlaceholder', 16);
     this.statsOutPlaceholder = this.create('InstanceNorm.statsOutPlaceholder', 16);
+    this.runningPlaceholder = this.create('InstanceNorm.runningPlaceholder', 16);
     this.styleStats = this.create('InstanceNorm.styleStats', 16);
-    this.partials = this.create('InstanceNorm.partials', 16);
-    this.stats = this.create('InstanceNorm.stats', 16);
+    this.moments = this.create('InstanceNorm.moments', 16);
   }
 
-  /** The partials buffer, at least `bytes` long. */
-  partialsBuffer(bytes: number): GPUBuffer {
-    if (this.partials.size < bytes) {
-      this.outgrown.push(this.partials);
-      this.partials = this.create('InstanceNorm.partials', grownSize(bytes));
+  /** The moments scratch (partials, then statistics entries), at least `bytes` long. */
+  momentsBuffer(bytes: number): GPUBuffer {
+    if (this.moments.size < bytes) {
+      this.outgrown.push(this.moments);
+      this.moments = this.create('InstanceNorm.moments', grownSize(bytes));
     }
-    return this.partials;
-  }
-
-  /** The statistics buffer, at least `bytes` long. */
-  statsBuffer(bytes: number): GPUBuffer {
-    if (this.stats.size < bytes) {
-      this.outgrown.push(this.stats);
-      this.stats = this.create('InstanceNorm.stats', grownSize(bytes));
-    }
-    return this.stats;
+    return this.moments;
   }
 
   /** The exported style statistics of adain(), at least `bytes` long. */
@@ -59,9 +50,9 @@ export class ScratchBuffers {
     this.placeholder.destroy();
     this.outputPlaceholder.destroy();
     this.statsOutPlaceholder.destroy();
+    this.runningPlaceholder.destroy();
     this.styleStats.destroy();
-    this.partials.destroy();
-    this.stats.destroy();
+    this.moments.destroy();
     for (const buffer of this.outgrown) buffer.destroy();
     this.outgrown.length = 0;
   }

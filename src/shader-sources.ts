@@ -5,6 +5,7 @@ import fusedPerThread from '../shaders/fused-per-thread.wgsl?raw';
 import fusedPerWorkgroup from '../shaders/fused-per-workgroup.wgsl?raw';
 import instanceParams from '../shaders/instance-params.wgsl?raw';
 import laneValues from '../shaders/lane-values.wgsl?raw';
+import loadRunningStats from '../shaders/load-running-stats.wgsl?raw';
 import maskedChannelElements from '../shaders/masked-channel-elements.wgsl?raw';
 import moments from '../shaders/moments.wgsl?raw';
 import normalize from '../shaders/normalize.wgsl?raw';
@@ -12,6 +13,7 @@ import normalizeRange from '../shaders/normalize-range.wgsl?raw';
 import partialMoments from '../shaders/partial-moments.wgsl?raw';
 import scalarElements from '../shaders/scalar-elements.wgsl?raw';
 import scalarValues from '../shaders/scalar-values.wgsl?raw';
+import updateRunningStats from '../shaders/update-running-stats.wgsl?raw';
 import vec4ChannelElements from '../shaders/vec4-channel-elements.wgsl?raw';
 import vec4PositionElements from '../shaders/vec4-position-elements.wgsl?raw';
 import workgroupMoments from '../shaders/workgroup-moments.wgsl?raw';
@@ -28,6 +30,8 @@ const KERNEL_FILES: Record<KernelName, readonly string[]> = {
   'combine-moments': [combineMoments],
   normalize: [normalizeRange, epilogue, normalize],
   'export-stats': [exportStats],
+  'load-running-stats': [loadRunningStats],
+  'update-running-stats': [updateRunningStats],
 };
 
 /** Whether a kernel writes the output, and so has the epilogue's ACTIVATION and RESIDUAL overrides. */

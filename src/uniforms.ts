@@ -1,9 +1,9 @@
 import { ELEMENT_KINDS, type InstanceNormPlan, type PlanWindow } from './planner';
 import type { TensorGeometry } from './tensor-geometry';
 
-// Mirrors `struct Params` in shaders/instance-params.wgsl: nineteen 4-byte fields in order,
-// 19 * 4 = 76 bytes.
-export const PARAMS_BYTES = 76;
+// Mirrors `struct Params` in shaders/instance-params.wgsl: twenty-four 4-byte fields in
+// order, 24 * 4 = 96 bytes.
+export const PARAMS_BYTES = 96;
 
 /** The values of a call that reach the kernels through Params, beside the plan's sizes. */
 export interface CallParams {
@@ -17,11 +17,14 @@ export interface CallParams {
   /** export-stats: where the spread goes in statsOut, in floats, and whether it is sqrt(var + eps). */
   readonly exportedSpreadOffset: number;
   readonly exportStd: boolean;
+  /** update-running-stats: running = runningDecay * running + runningWeight * (sum over the batch). */
+  readonly runningDecay: number;
+  readonly runningWeight: number;
 }
 
 /** A key for the Params of a call, beside its plan and window. */
 export function callParamsKey(p: CallParams): string {
-  return `${p.epsilon}|${+p.hasScale}${+p.hasBias}${+p.scalePerInstance}${+p.biasPerInstance}|${p.activationAlpha}|${p.exportedSpreadOffset}${+p.exportStd}`;
+  return `${p.epsilon}|${+p.hasScale}${+p.hasBias}${+p.scalePerInstance}${+p.biasPerInstance}|${p.activationAlpha}|${p.exportedSpreadOffset}${+p.exportStd}|${p.runningDecay},${p.runningWeight}`;
 }
 
 /** The Params block of one window of a plan: sizes, strides and offsets in the plan's Elements. */
@@ -53,5 +56,11 @@ export function packParams(g: TensorGeometry, plan: InstanceNormPlan, window: Pl
   f32[16] = call.activationAlpha;
   u32[17] = call.exportedSpreadOffset;
   u32[18] = call.exportStd ? 1 : 0;
+  u32[19] = g.batch; // imageCount
+  f32[20] = call.runningDecay;
+  f32[21] = call.runningWeight;
+  // PyTorch's running variance is unbiased; one value per instance has none (training refuses it).
+  f32[22] = g.spatialSize > 1 ? g.spatialSize / (g.spatialSize - 1) : 0;
+  u32[23] = plan.partialsBytes / 16; // statsBase: the statistics follow the partials in scratch
   return u32;
 }

@@ -1,4 +1,6 @@
+import { describe, describeKind } from './describe-value';
 import { InstanceNormError } from './errors';
+import { canonicalOptions } from './option-names';
 import {
   type Activation,
   DEFAULT_ACTIVATION_ALPHA,
@@ -7,6 +9,8 @@ import {
   type Layout,
   type ResidualPosition,
 } from './options';
+import type { RunningStatsUse } from './planner';
+import { RunningStats } from './running-stats';
 import { type TensorGeometry, tensorGeometry } from './tensor-geometry';
 
 // Every check on arguments, run before anything touches the GPU. Messages name the argument,
@@ -26,22 +30,55 @@ export interface CheckedEpilogue {
   readonly residualPosition: ResidualPosition;
 }
 
-/** The backend-independent part of a call: shape, layout, epsilon and epilogue, checked. */
+/** How a call uses its running statistics, checked. */
+export interface CheckedRunning {
+  readonly stats: RunningStats;
+  readonly use: RunningStatsUse;
+  /** The batch's weight in the update: momentum, or 1 / (updates so far + 1) for momentum null. */
+  readonly momentum: number | null;
+}
+
+/** The backend-independent part of a call: shape, layout, epsilon, epilogue, running statistics, checked. */
 export interface CheckedCall {
   readonly geometry: TensorGeometry;
   readonly epsilon: number;
   readonly epilogue: CheckedEpilogue;
+  readonly running?: CheckedRunning;
 }
 
 export function validateCall(shape: unknown, options: unknown): CheckedCall {
   if (options !== undefined && (options === null || typeof options !== 'object')) {
     throw new InstanceNormError(`options must be an object or undefined, got ${describe(options)}`);
   }
-  const opts = (options ?? {}) as InstanceNormOptions;
+  const opts = canonicalOptions((options ?? {}) as InstanceNormOptions) ?? {};
   const layout = validateLayout(opts.layout);
   const geometry = tensorGeometry(validateShape(shape, layout), layout);
   const epsilon = validateEpsilon(opts.epsilon ?? DEFAULT_EPSILON);
-  return { geometry, epsilon, epilogue: validateEpilogue(opts) };
+  return { geometry, epsilon, epilogue: validateEpilogue(opts), running: validateRunning(opts, geometry) };
+}
+
+/** runningStats, training and momentum: undefined where the call has no running statistics. */
+export function validateRunning(opts: InstanceNormOptions, geometry: TensorGeometry): CheckedRunning | undefined {
+  const training = opts.training ?? true;
+  if (typeof training !== 'boolean') throw new InstanceNormError(`training must be a boolean, got ${describe(training)}`);
+  const momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
+  if (momentum !== null && (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1))) {
+    throw new InstanceNormError(`momentum must be a number from 0 to 1, or null, got ${describe(momentum)}`);
+  }
+  const stats = opts.runningStats;
+  if (stats === undefined) return undefined;
+  if (!(stats instanceof RunningStats)) {
+    throw new InstanceNormError(`runningStats must be a RunningStats, got ${describe(stats)}`);
+  }
+  if (stats.channels !== geometry.channels) {
+    throw new InstanceNormError(`runningStats follow ${stats.channels} channels, expected C = ${geometry.channels}`);
+  }
+  if (training && geometry.spatialSize === 1) {
+    throw new InstanceNormError(
+      `training with runningStats needs more than one value per instance (the unbiased variance of one value is undefined), got shape ${describe(geometry.shape)}`,
+    );
+  }
+  return { stats, use: training ? 'update' : 'normalize-with', momentum };
 }
 
 export function validateEpilogue(opts: InstanceNormOptions): CheckedEpilogue {
@@ -127,7 +164,7 @@ export function validateAdain(
   options: unknown,
 ): { content: CheckedCall; style: TensorGeometry } {
   const content = validateCall(contentShape, options);
-  for (const name of ['scale', 'bias', 'perInstanceAffine'] as const) {
+  for (const name of ['scale', 'weight', 'bias', 'perInstanceAffine', 'runningStats'] as const) {
     if ((options as Record<string, unknown> | undefined)?.[name] !== undefined) {
       throw new InstanceNormError(`adain takes no ${name} option: the style's statistics are the scale and bias`);
     }
@@ -188,18 +225,4 @@ export function isGpuBuffer(value: unknown): value is GPUBuffer {
   return typeof GPUBuffer !== 'undefined' && value instanceof GPUBuffer;
 }
 
-/** A short, readable rendering of a bad value for an error message. */
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (Array.isArray(value)) return value.length <= 8 ? `[${value.map(describe).join(', ')}]` : `Array(${value.length})`;
-  if (value === null || typeof value !== 'object') return String(value);
-  return value.constructor?.name ?? 'object';
-}
-
-/** The kind of a value that should have been a typed array or buffer: 'Array(3)', 'Float64Array(12)'. */
-export function describeKind(value: unknown): string {
-  if (Array.isArray(value) || ArrayBuffer.isView(value)) {
-    return `${value.constructor.name}(${(value as { length?: number }).length ?? (value as ArrayBufferView).byteLength})`;
-  }
-  return describe(value);
-}
+export { describe, describeKind };

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { bindingWindows, planInstanceNorm, STRATEGIES, workgroupGrid } from '../src/planner';
+import {
+  bindingWindows,
+  type InstanceNormPlan,
+  planInstanceNorm,
+  planInstanceStats,
+  planWithRunningStats,
+  STRATEGIES,
+  workgroupGrid,
+} from '../src/planner';
 import { tensorGeometry } from '../src/tensor-geometry';
 import { CPU_ADAPTER_PROFILE, GPU_PROFILE } from './helpers/profiles';
 
@@ -129,5 +137,27 @@ describe('bindingWindows', () => {
     expect(() => bindingWindows(tensorGeometry([2, 20, 20, 3], 'nhwc'), small, 1)).toThrow(
       /one image \(the 3 interleaved instances of nhwc\) alone needs 4800 bytes/,
     );
+  });
+});
+
+describe('plans derived from the split plan', () => {
+  const geometry = tensorGeometry([2, 10, 10, 6], 'nhwc'); // C = 6: two masked channel groups
+  const kernels = (plan: InstanceNormPlan) => plan.windows[0].dispatches.map((d) => d.kernel);
+
+  it('stats: the reductions and export-stats, no normalize', () => {
+    expect(kernels(planInstanceStats(geometry, GPU_PROFILE))).toEqual(['partial-moments', 'combine-moments', 'export-stats']);
+  });
+
+  it('training with running statistics: update-running-stats after combine, one invocation per channel', () => {
+    const plan = planWithRunningStats(geometry, GPU_PROFILE, 'update');
+    expect(kernels(plan)).toEqual(['partial-moments', 'combine-moments', 'update-running-stats', 'normalize']);
+    expect(plan.windows[0].dispatches[2].workgroups).toEqual([1, 1]); // 6 channels, 64 per workgroup
+  });
+
+  it('eval with running statistics: no reduction, no partials', () => {
+    const plan = planWithRunningStats(geometry, GPU_PROFILE, 'normalize-with');
+    expect(kernels(plan)).toEqual(['load-running-stats', 'normalize']);
+    expect(plan.partialsBytes).toBe(0);
+    expect(plan.statsBytes).toBe(2 * 2 * 4 * 16); // 2 images × 2 channel groups × 4 lanes
   });
 });

@@ -18,6 +18,8 @@ const PLAIN: CallParams = {
   activationAlpha: 0.01,
   exportedSpreadOffset: 0,
   exportStd: false,
+  runningDecay: 0.9,
+  runningWeight: 0.05,
 };
 
 describe('the Params uniform mirrors struct Params in instance-params.wgsl', () => {

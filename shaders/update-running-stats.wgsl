@@ -1,0 +1,39 @@
+// Training with running statistics, after combine-moments: one invocation per channel c folds
+// the window's instances of c into the running mean and variance, PyTorch's update
+//   running = (1 - momentum) * running + momentum * (batch value averaged over N),
+// with the unbiased variance. A tensor in several windows adds its images window by window;
+// the decay is applied once, in the window that holds the channel's instance of image 0.
+// One invocation per channel, so no two write the same value and no float atomics are needed.
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(workgroup_id) workgroupId: vec3u,
+        @builtin(num_workgroups) workgroupCount: vec3u,
+        @builtin(local_invocation_index) localIndex: u32) {
+  let channel = linearWorkgroupIndex(workgroupId, workgroupCount) * WORKGROUP_SIZE + localIndex;
+  if (channel >= params.tensorChannels) {
+    return;
+  }
+  let kernelChannel = channel / LANES; // the kernel instance of the channel within an image
+  let lane = channel % LANES;
+  var meanSum = 0.0;
+  var varianceSum = 0.0;
+  var found = false;
+  var holdsImage0 = false;
+  for (var n = 0u; n < params.imageCount; n++) {
+    let instance = n * params.channels + kernelChannel;
+    if (instance >= params.firstInstance && instance < params.firstInstance + params.instanceCount) {
+      let s = scratch[params.statsBase + (instance - params.firstInstance) * LANES + lane];
+      meanSum += s.x + s.y;
+      varianceSum += s.w;
+      found = true;
+      holdsImage0 = holdsImage0 || n == 0u;
+    }
+  }
+  if (!found) {
+    return;
+  }
+  let decay = select(1.0, params.runningDecay, holdsImage0);
+  let variance = params.tensorChannels + channel;
+  running[channel] = running[channel] * decay + params.runningWeight * meanSum;
+  running[variance] = running[variance] * decay + params.runningWeight * params.unbiasFactor * varianceSum;
+}

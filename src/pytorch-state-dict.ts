@@ -5,9 +5,13 @@ import type { RunningStats } from './running-stats';
 
 /** The `state_dict()` of a PyTorch InstanceNorm1d/2d/3d, as float32 arrays of length C. */
 export interface PyTorchStateDict {
+  /** γ: becomes `scale`. */
   readonly weight?: Float32Array;
+  /** β: becomes `bias`. */
   readonly bias?: Float32Array;
+  /** With running_var: becomes `runningStats`. */
   readonly running_mean?: Float32Array;
+  /** The running (unbiased) variance. */
   readonly running_var?: Float32Array;
   /** A number, or the one-element array PyTorch exports. */
   readonly num_batches_tracked?: number | ArrayLike<number>;

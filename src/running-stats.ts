@@ -3,7 +3,9 @@ import { InstanceNormError } from './errors';
 
 /** Running statistics as arrays: one mean and one (unbiased) variance per channel. */
 export interface RunningStatsValues {
+  /** Running mean of each channel. */
   readonly mean: Float32Array;
+  /** Running unbiased variance of each channel. */
   readonly variance: Float32Array;
 }
 

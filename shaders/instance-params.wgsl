@@ -46,6 +46,7 @@ struct Params {
   runningWeight: f32,     // update-running-stats: momentum / N
   unbiasFactor: f32,      // update-running-stats: S / (S - 1), from the biased variance to the unbiased one
   statsBase: u32,         // first statistics entry in scratch, after the partials
+  groupChannels: u32,     // GroupNorm: channels per group (combine-group-moments)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

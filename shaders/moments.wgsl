@@ -48,6 +48,14 @@ fn instanceStats(pivot: Value, m: Moments) -> Stats {
   return Stats(pivot, m.mean, guardedInverseStd(m.variance + params.epsilon), m.variance);
 }
 
+// 1 / sqrt(v) of one lane, or NaN where v overflowed. The test is on the bits: WGSL lets
+// compilers assume float arithmetic never meets inf or NaN.
+fn laneInverseStd(v: f32) -> f32 {
+  let bits = bitcast<u32>(v);
+  let nan = bitcast<f32>(bits | 0x00400000u); // +inf with a mantissa bit set: a quiet NaN
+  return select(inverseSqrt(v), nan, (bits & 0x7f800000u) == 0x7f800000u);
+}
+
 // Welford's running mean loses accuracy once its increments fall below the mean's ulp
 // (after about 1e5 values in f32): values are accumulated in blocks of MOMENTS_BLOCK and
 // the blocks merged with Chan's formula.

@@ -4,12 +4,9 @@ alias Value = f32;
 
 const LANES = 1u;
 
-// 1 / sqrt(v), or NaN where v overflowed. The test is on the bits: WGSL lets compilers assume
-// float arithmetic never meets inf or NaN.
+// 1 / sqrt(v), or NaN where v overflowed (moments.wgsl).
 fn guardedInverseStd(v: Value) -> Value {
-  let bits = bitcast<u32>(v);
-  let nan = bitcast<f32>(bits | 0x00400000u); // +inf with a mantissa bit set: a quiet NaN
-  return select(inverseSqrt(v), nan, (bits & 0x7f800000u) == 0x7f800000u);
+  return laneInverseStd(v);
 }
 
 // scale and bias of the instance: index c, or n * C + c where they are per instance.

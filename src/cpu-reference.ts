@@ -36,7 +36,7 @@ interface OutputMap {
  * const y = instanceNormCpu(new Float32Array([1, 2, 3, 4]), [1, 1, 4]); // ≈ [-1.34, -0.45, 0.45, 1.34]
  */
 export function instanceNormCpu(input: Float32Array, shape: readonly number[], options?: InstanceNormOptions): Float32Array {
-  const { geometry, epsilon, epilogue, running } = validateCall(shape, options);
+  const { geometry, epsilon, epilogue, running, groupChannels } = validateCall(shape, options);
   validateInputArray(input, geometry);
   const opts = canonicalOptions(options);
   const map: OutputMap = {
@@ -46,7 +46,12 @@ export function instanceNormCpu(input: Float32Array, shape: readonly number[], o
   };
   const output = new Float32Array(geometry.elementCount);
   if (running?.use === 'normalize-with') {
-    normalizeWithRunningStats(input, output, geometry, epsilon, running.stats.cpuValues(), map);
+    normalizeWithStatistics(input, output, geometry, runningStatistics(geometry, epsilon, running.stats.cpuValues()), map);
+    return output;
+  }
+  if (groupChannels > 1) {
+    const { mean, variance } = groupMoments(input, geometry, groupChannels);
+    normalizeWithStatistics(input, output, geometry, { mean, invStd: variance.map((v) => 1 / Math.sqrt(v + epsilon)) }, map);
     return output;
   }
   // With one channel, nhwc and nchw lie alike in memory.
@@ -82,13 +87,15 @@ function updateRunningStats(input: Float32Array, g: TensorGeometry, running: Che
   running.stats.batchesTracked++;
 }
 
-/** Eval mode: y = (x - running mean) / sqrt(running var + epsilon), then scale, bias and epilogue; elementwise. */
-function normalizeWithRunningStats(
+/**
+ * y = (x - mean) · invStd, then scale, bias and epilogue, elementwise, with given statistics
+ * per instance (index n * C + c): eval mode's running statistics, GroupNorm's group statistics.
+ */
+function normalizeWithStatistics(
   input: Float32Array,
   output: Float32Array,
   g: TensorGeometry,
-  epsilon: number,
-  running: Float32Array,
+  { mean, invStd }: { mean: Float64Array; invStd: Float64Array },
   { scale, bias, finish }: OutputMap,
 ): void {
   const C = g.channels;
@@ -96,24 +103,68 @@ function normalizeWithRunningStats(
   for (let i = 0; i < input.length; i++) {
     const c = nhwc ? i % C : Math.floor(i / g.spatialSize) % C;
     const n = Math.floor(i / (C * g.spatialSize));
-    const factor = affineAt(scale, 1, n, c, C) / Math.sqrt(running[C + c] + epsilon);
-    const v = (input[i] - running[c]) * factor + affineAt(bias, 0, n, c, C);
+    const instance = n * C + c;
+    const v = (input[i] - mean[instance]) * invStd[instance] * affineAt(scale, 1, n, c, C) + affineAt(bias, 0, n, c, C);
     output[i] = finish ? finish(v, i) : v;
   }
 }
 
+/** Eval mode's statistics: each instance those of its channel's running mean and variance. */
+function runningStatistics(
+  g: TensorGeometry,
+  epsilon: number,
+  running: Float32Array,
+): { mean: Float64Array; invStd: Float64Array } {
+  const C = g.channels;
+  const mean = new Float64Array(g.instanceCount);
+  const invStd = new Float64Array(g.instanceCount);
+  for (let instance = 0; instance < g.instanceCount; instance++) {
+    const c = instance % C;
+    mean[instance] = running[c];
+    invStd[instance] = 1 / Math.sqrt(running[C + c] + epsilon);
+  }
+  return { mean, invStd };
+}
+
+/**
+ * GroupNorm's statistics, given to each instance of a group: the mean and biased variance over
+ * all values of the group's channels, combined exactly from the per-channel ones (equal counts:
+ * the variance is the mean variance plus the variance of the means).
+ */
+export function groupMoments(
+  input: Float32Array,
+  g: TensorGeometry,
+  groupChannels: number,
+): { mean: Float64Array; variance: Float64Array } {
+  const perChannel = instanceMoments(input, g);
+  if (groupChannels === 1) return perChannel;
+  const mean = new Float64Array(g.instanceCount);
+  const variance = new Float64Array(g.instanceCount);
+  for (let first = 0; first < g.instanceCount; first += groupChannels) {
+    let meanSum = 0;
+    for (let i = first; i < first + groupChannels; i++) meanSum += perChannel.mean[i];
+    const m = meanSum / groupChannels;
+    let spread = 0;
+    for (let i = first; i < first + groupChannels; i++) spread += perChannel.variance[i] + (perChannel.mean[i] - m) ** 2;
+    mean.fill(m, first, first + groupChannels);
+    variance.fill(spread / groupChannels, first, first + groupChannels);
+  }
+  return { mean, variance };
+}
+
 /**
  * The statistics of every instance on the CPU, float64 two-pass, as {@link instanceNormCpu}
- * uses them. `scale` and `bias` in the options are ignored.
+ * uses them; with `groups`, each channel's are its group's. `scale` and `bias` in the options
+ * are ignored.
  *
  * @returns mean and 1 / sqrt(var + epsilon) per instance, index `n * C + c`.
  * @example
  * const { mean, invStd } = instanceStatsCpu(style, [1, 3, 256, 256]);
  */
 export function instanceStatsCpu(input: Float32Array, shape: readonly number[], options?: InstanceNormOptions): InstanceStats {
-  const { geometry: g, epsilon } = validateCall(shape, options);
+  const { geometry: g, epsilon, groupChannels } = validateCall(shape, options);
   validateInputArray(input, g);
-  const { mean, variance } = instanceMoments(input, g);
+  const { mean, variance } = groupMoments(input, g, groupChannels);
   return { mean: new Float32Array(mean), invStd: new Float32Array(variance.map((v) => 1 / Math.sqrt(v + epsilon))) };
 }
 

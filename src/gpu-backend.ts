@@ -5,6 +5,7 @@ import { BINDINGS, deviceKernels, type EpilogueVariant, kernelPipeline, NO_EPILO
 import {
   type InstanceNormPlan,
   type KernelDispatch,
+  planGroupNorm,
   planInstanceNorm,
   planInstanceStats,
   planWithRunningStats,
@@ -33,6 +34,8 @@ export interface GpuCall {
   readonly residual?: GPUBuffer;
   /** Running statistics to update or to normalize with. */
   readonly running?: CheckedRunning;
+  /** GroupNorm: channels per group; 1 (or absent) for instance norm. */
+  readonly groupChannels?: number;
 }
 
 /** scale or bias: an array (uploaded once, cached), a whole buffer, or a range of one. */
@@ -74,12 +77,14 @@ export class GpuBackend {
    * The plan for a shape: the forced strategy, else the one tune() measured fastest, else the
    * planner's; with running statistics, the plan that updates or uses them.
    */
-  plan(geometry: TensorGeometry, running?: RunningStatsUse): InstanceNormPlan {
-    const key = `${geometryKey(geometry)}|${running ?? ''}`;
+  plan(geometry: TensorGeometry, running?: RunningStatsUse, groupChannels = 1): InstanceNormPlan {
+    const key = `${geometryKey(geometry)}|${running ?? ''}|${groupChannels}`;
     let plan = this.plans.get(key);
     if (!plan) {
       const strategy = this.strategy ?? tunedStrategy(this.profile.adapterName, geometry);
-      plan = running ? planWithRunningStats(geometry, this.profile, running) : planInstanceNorm(geometry, this.profile, strategy);
+      if (running) plan = planWithRunningStats(geometry, this.profile, running);
+      else if (groupChannels > 1) plan = planGroupNorm(geometry, this.profile, groupChannels);
+      else plan = planInstanceNorm(geometry, this.profile, strategy);
       if (this.plans.size >= 256) this.plans.clear();
       this.plans.set(key, plan);
     }
@@ -98,7 +103,7 @@ export class GpuBackend {
   encode(
     encoder: GPUCommandEncoder,
     call: GpuCall,
-    plan: InstanceNormPlan = this.plan(call.geometry, call.running?.use),
+    plan: InstanceNormPlan = this.plan(call.geometry, call.running?.use, call.groupChannels),
     timestampWrites?: GPUComputePassTimestampWrites,
   ): InstanceNormPlan {
     const pass = encoder.beginComputePass({ label: `InstanceNorm.${plan.strategy}.pass`, timestampWrites });
@@ -126,7 +131,7 @@ export class GpuBackend {
     target: GPUBuffer,
     spread: StatsSpread = { offset: call.geometry.instanceCount, std: false },
   ): InstanceNormPlan {
-    const plan = planInstanceStats(call.geometry, this.profile);
+    const plan = planInstanceStats(call.geometry, this.profile, call.groupChannels);
     const pass = encoder.beginComputePass({ label: 'InstanceNorm.stats.pass' });
     plan.windows.forEach((window, windowIndex) => {
       pass.setBindGroup(
@@ -179,6 +184,7 @@ export class GpuBackend {
       exportedSpreadOffset: statsOut?.offset ?? 0,
       exportStd: statsOut?.std === true,
       ...runningUpdate(call.running, call.geometry.batch),
+      groupChannels: call.groupChannels ?? 1,
     };
     // The plan (by shape and strategy), the call's values and the window determine the Params block.
     const paramsKey = `${geometryKey(call.geometry)}|${plan.strategy}|${callParamsKey(params)}|${windowIndex}`;

@@ -295,6 +295,11 @@ export class InstanceNorm {
     this.assertUsable('tune');
     const gpu = this.liveGpu('tune');
     const call = validateCall(shape, options);
+    if (call.groupChannels > 1 || call.running) {
+      throw new InstanceNormError(
+        'tune() times the instance norm strategies; GroupNorm and running statistics always take the split plan',
+      );
+    }
     const repetitions = options.repetitions ?? 7;
     if (!Number.isInteger(repetitions) || repetitions < 1 || repetitions > 100) {
       throw new InstanceNormError(`repetitions must be an integer from 1 to 100, got ${describe(repetitions)}`);
@@ -341,7 +346,7 @@ export class InstanceNorm {
     if (!this.gpu) throw new InstanceNormError('plan needs the WebGPU backend; this instance runs on the CPU');
     // A plan is plain data: it may be read even while the device is lost.
     const call = validateCall(shape, options);
-    return this.gpu.plan(call.geometry, call.running?.use);
+    return this.gpu.plan(call.geometry, call.running?.use, call.groupChannels);
   }
 
   /**

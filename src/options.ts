@@ -54,6 +54,13 @@ export interface InstanceNormOptions {
    * PyTorch; `null` averages over all batches so far (PyTorch's `momentum=None`).
    */
   momentum?: number | null;
+  /**
+   * GroupNorm: normalize over groups of C / `groups` adjacent channels (and all positions)
+   * instead of single channels; it must divide C. `groups` = C is instance norm (the default),
+   * `groups` = 1 is layer norm over (C, spatial). Scale and bias stay per channel.
+   * Not with `runningStats` (PyTorch's GroupNorm has none).
+   */
+  groups?: number;
 
   // PyTorch's names for the same things (InstanceNorm2d); one name of each pair at a time.
   /** PyTorch's name for `epsilon`. */
@@ -82,7 +89,16 @@ export const DEFAULT_ACTIVATION_ALPHA = 0.01;
 /** Options of adain(): those of a normalization but scale and bias, which come from the style. */
 export type AdainOptions = Omit<
   InstanceNormOptions,
-  'scale' | 'bias' | 'perInstanceAffine' | 'weight' | 'affine' | 'runningStats' | 'training' | 'momentum' | 'trackRunningStats'
+  | 'scale'
+  | 'bias'
+  | 'perInstanceAffine'
+  | 'weight'
+  | 'affine'
+  | 'runningStats'
+  | 'training'
+  | 'momentum'
+  | 'trackRunningStats'
+  | 'groups'
 >;
 
 /** Default epsilon, as in PyTorch, ONNX and WebNN. */

@@ -22,7 +22,8 @@ export type KernelName =
   | 'normalize'
   | 'export-stats'
   | 'load-running-stats'
-  | 'update-running-stats';
+  | 'update-running-stats'
+  | 'combine-group-moments';
 
 /** One dispatch of a plan. */
 export interface KernelDispatch {
@@ -133,9 +134,15 @@ const NORMALIZE_WORKGROUP_SIZE = 256;
 
 /**
  * Chooses the strategy, windows and dispatch sizes for a tensor on a device. `strategy` forces
- * one (tests run every strategy over the same shapes; the choice never changes a result beyond rounding).
+ * one (tests run every strategy over the same shapes; the choice never changes a result beyond
+ * rounding). `groupChannels` > 1 keeps each group of that many nchw instances in one window.
  */
-export function planInstanceNorm(geometry: TensorGeometry, profile: DeviceProfile, strategy?: Strategy): InstanceNormPlan {
+export function planInstanceNorm(
+  geometry: TensorGeometry,
+  profile: DeviceProfile,
+  strategy?: Strategy,
+  groupChannels = 1,
+): InstanceNormPlan {
   const tuning = profile.isCpuAdapter ? CPU_ADAPTER_TUNING : GPU_TUNING;
   const elements = elementKind(geometry);
   const { values, lanes } = ELEMENT_KINDS[elements];
@@ -145,10 +152,11 @@ export function planInstanceNorm(geometry: TensorGeometry, profile: DeviceProfil
     throw new InstanceNormError(`strategy must be one of ${STRATEGIES.map((s) => `'${s}'`).join(', ')}, got '${String(chosen)}'`);
   }
   const reductionSize = Math.min(tuning.reductionWorkgroupSize, largestPowerOfTwoAtMost(profile.maxInvocationsPerWorkgroup));
-  const instanceElements = geometry.spatialSize / values;
+  // An nhwc Element holds channels of one position: a channel group has one per position.
+  const instanceElements = geometry.layout === 'nhwc' ? geometry.spatialSize : geometry.spatialSize / values;
   const chunkSize = chosen === 'split' ? reductionSize * tuning.elementsPerReductionThread : instanceElements;
   const chunksPerInstance = Math.ceil(instanceElements / chunkSize);
-  const windows = bindingWindows(geometry, profile, instancesPerImage).map((w) => ({
+  const windows = bindingWindows(geometry, profile, instancesPerImage, groupChannels).map((w) => ({
     ...w,
     dispatches: windowDispatches(chosen, w.instanceCount, chunksPerInstance, reductionSize, profile),
   }));
@@ -166,15 +174,42 @@ export function planInstanceNorm(geometry: TensorGeometry, profile: DeviceProfil
 }
 
 /**
- * The plan of stats(): the split plan's reductions, then export-stats writes each instance's
- * statistics as [N, C] arrays; nothing normalized.
+ * GroupNorm with groups of `groupChannels` > 1 channels: the split plan, its per-channel partial
+ * moments merged per group by combine-group-moments (one invocation per statistics entry),
+ * which writes each channel its group's statistics for the unchanged normalize pass.
  */
-export function planInstanceStats(geometry: TensorGeometry, profile: DeviceProfile): InstanceNormPlan {
-  const split = planInstanceNorm(geometry, profile, 'split');
+export function planGroupNorm(geometry: TensorGeometry, profile: DeviceProfile, groupChannels: number): InstanceNormPlan {
+  const split = planInstanceNorm(geometry, profile, 'split', groupChannels);
+  const { lanes } = ELEMENT_KINDS[split.elements];
+  const windows = split.windows.map((w) => {
+    const entries = workgroupGrid(
+      Math.ceil((w.instanceCount * lanes) / PER_THREAD_WORKGROUP_SIZE),
+      profile.maxWorkgroupsPerDimension,
+    );
+    const dispatches = w.dispatches.map(
+      (d): KernelDispatch =>
+        d.kernel === 'combine-moments' ? { ...d, kernel: 'combine-group-moments', workgroups: entries } : d,
+    );
+    return { ...w, dispatches };
+  });
+  return { ...split, windows };
+}
+
+/**
+ * The plan of stats(): the split plan's reductions (per group where `groupChannels` > 1), then
+ * export-stats writes each instance's statistics as [N, C] arrays; nothing normalized.
+ */
+export function planInstanceStats(geometry: TensorGeometry, profile: DeviceProfile, groupChannels = 1): InstanceNormPlan {
+  const split =
+    groupChannels > 1 ? planGroupNorm(geometry, profile, groupChannels) : planInstanceNorm(geometry, profile, 'split');
   const windows = split.windows.map((w) => {
     const reductions = w.dispatches.filter((d) => d.kernel !== 'normalize');
-    const perInstance = reductions.filter((d) => d.kernel === 'combine-moments');
-    return { ...w, dispatches: [...reductions, ...perInstance.map((d) => ({ ...d, kernel: 'export-stats' as const }))] };
+    const exportStats: KernelDispatch = {
+      kernel: 'export-stats',
+      workgroupSize: PER_THREAD_WORKGROUP_SIZE,
+      workgroups: workgroupGrid(Math.ceil(w.instanceCount / PER_THREAD_WORKGROUP_SIZE), profile.maxWorkgroupsPerDimension),
+    };
+    return { ...w, dispatches: [...reductions, exportStats] };
   });
   return { ...split, windows };
 }
@@ -241,6 +276,7 @@ export function bindingWindows(
   g: TensorGeometry,
   profile: DeviceProfile,
   instancesPerImage: number,
+  groupChannels = 1,
 ): Omit<PlanWindow, 'dispatches'>[] {
   const limit = profile.maxStorageBufferBindingSize;
   const align = profile.minStorageBufferOffsetAlignment;
@@ -248,18 +284,24 @@ export function bindingWindows(
   if (bytes <= limit) {
     return [{ firstInstance: 0, instanceCount: g.batch * instancesPerImage, byteOffset: 0, byteLength: bytes, elementOffset: 0 }];
   }
-  const unitInstances = g.layout === 'nchw' ? 1 : instancesPerImage;
-  const unitBytes = (g.layout === 'nchw' ? 1 : g.channels) * g.spatialSize * 4;
+  // A window holds whole nchw instances (whole groups of them for GroupNorm) or whole nhwc images.
+  const unitInstances = g.layout === 'nchw' ? groupChannels : instancesPerImage;
+  const unitBytes = (g.layout === 'nchw' ? groupChannels : g.channels) * g.spatialSize * 4;
   // A window may start up to align - 4 bytes past its aligned binding offset.
   const unitsPerWindow = Math.floor((limit - (align - 4)) / unitBytes);
   if (unitsPerWindow < 1) {
-    const unit = g.layout === 'nchw' ? 'one instance' : `one image (the ${g.channels} interleaved instances of nhwc)`;
+    const unit =
+      g.layout === 'nhwc'
+        ? `one image (the ${g.channels} interleaved instances of nhwc)`
+        : groupChannels > 1
+          ? `one group of ${groupChannels} channels`
+          : 'one instance';
     throw new InstanceNormError(
       `shape [${g.shape.join(', ')}] needs ${bytes} bytes and ${unit} alone needs ${unitBytes} bytes, ` +
         `more than this device's maxStorageBufferBindingSize of ${limit}`,
     );
   }
-  const units = g.layout === 'nchw' ? g.instanceCount : g.batch;
+  const units = g.layout === 'nchw' ? g.instanceCount / groupChannels : g.batch;
   const windows: Omit<PlanWindow, 'dispatches'>[] = [];
   for (let firstUnit = 0; firstUnit < units; firstUnit += unitsPerWindow) {
     const count = Math.min(unitsPerWindow, units - firstUnit);

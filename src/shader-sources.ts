@@ -1,3 +1,4 @@
+import combineGroupMoments from '../shaders/combine-group-moments.wgsl?raw';
 import combineMoments from '../shaders/combine-moments.wgsl?raw';
 import epilogue from '../shaders/epilogue.wgsl?raw';
 import exportStats from '../shaders/export-stats.wgsl?raw';
@@ -28,6 +29,7 @@ const KERNEL_FILES: Record<KernelName, readonly string[]> = {
   'fused-per-workgroup': [normalizeRange, epilogue, workgroupMoments, fusedPerWorkgroup],
   'partial-moments': [workgroupMoments, partialMoments],
   'combine-moments': [combineMoments],
+  'combine-group-moments': [combineGroupMoments],
   normalize: [normalizeRange, epilogue, normalize],
   'export-stats': [exportStats],
   'load-running-stats': [loadRunningStats],

@@ -1,9 +1,9 @@
 import { ELEMENT_KINDS, type InstanceNormPlan, type PlanWindow } from './planner';
 import type { TensorGeometry } from './tensor-geometry';
 
-// Mirrors `struct Params` in shaders/instance-params.wgsl: twenty-four 4-byte fields in
-// order, 24 * 4 = 96 bytes.
-export const PARAMS_BYTES = 96;
+// Mirrors `struct Params` in shaders/instance-params.wgsl: twenty-five 4-byte fields in
+// order, 25 * 4 = 100 bytes.
+export const PARAMS_BYTES = 100;
 
 /** The values of a call that reach the kernels through Params, beside the plan's sizes. */
 export interface CallParams {
@@ -20,11 +20,13 @@ export interface CallParams {
   /** update-running-stats: running = runningDecay * running + runningWeight * (sum over the batch). */
   readonly runningDecay: number;
   readonly runningWeight: number;
+  /** GroupNorm: channels per group; 1 for instance norm. */
+  readonly groupChannels: number;
 }
 
 /** A key for the Params of a call, beside its plan and window. */
 export function callParamsKey(p: CallParams): string {
-  return `${p.epsilon}|${+p.hasScale}${+p.hasBias}${+p.scalePerInstance}${+p.biasPerInstance}|${p.activationAlpha}|${p.exportedSpreadOffset}${+p.exportStd}|${p.runningDecay},${p.runningWeight}`;
+  return `${p.epsilon}|${+p.hasScale}${+p.hasBias}${+p.scalePerInstance}${+p.biasPerInstance}|${p.activationAlpha}|${p.exportedSpreadOffset}${+p.exportStd}|${p.runningDecay},${p.runningWeight}|${p.groupChannels}`;
 }
 
 /** The Params block of one window of a plan: sizes, strides and offsets in the plan's Elements. */
@@ -62,5 +64,6 @@ export function packParams(g: TensorGeometry, plan: InstanceNormPlan, window: Pl
   // PyTorch's running variance is unbiased; one value per instance has none (training refuses it).
   f32[22] = g.spatialSize > 1 ? g.spatialSize / (g.spatialSize - 1) : 0;
   u32[23] = plan.partialsBytes / 16; // statsBase: the statistics follow the partials in scratch
+  u32[24] = call.groupChannels;
   return u32;
 }

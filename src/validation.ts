@@ -44,6 +44,8 @@ export interface CheckedCall {
   readonly epsilon: number;
   readonly epilogue: CheckedEpilogue;
   readonly running?: CheckedRunning;
+  /** Channels per normalization group: 1 for instance norm, C / groups for GroupNorm. */
+  readonly groupChannels: number;
 }
 
 export function validateCall(shape: unknown, options: unknown): CheckedCall {
@@ -54,7 +56,21 @@ export function validateCall(shape: unknown, options: unknown): CheckedCall {
   const layout = validateLayout(opts.layout);
   const geometry = tensorGeometry(validateShape(shape, layout), layout);
   const epsilon = validateEpsilon(opts.epsilon ?? DEFAULT_EPSILON);
-  return { geometry, epsilon, epilogue: validateEpilogue(opts), running: validateRunning(opts, geometry) };
+  const running = validateRunning(opts, geometry);
+  return { geometry, epsilon, epilogue: validateEpilogue(opts), running, groupChannels: validateGroups(opts, geometry) };
+}
+
+/** Channels per group from the `groups` option: C / groups, 1 where it is absent. */
+export function validateGroups(opts: InstanceNormOptions, geometry: TensorGeometry): number {
+  const groups = opts.groups;
+  if (groups === undefined) return 1;
+  if (typeof groups !== 'number' || !Number.isInteger(groups) || groups < 1 || geometry.channels % groups !== 0) {
+    throw new InstanceNormError(`groups must be a positive integer dividing C = ${geometry.channels}, got ${describe(groups)}`);
+  }
+  if (groups !== geometry.channels && opts.runningStats !== undefined) {
+    throw new InstanceNormError('groups and runningStats cannot be combined: GroupNorm keeps no running statistics');
+  }
+  return geometry.channels / groups;
 }
 
 /** runningStats, training and momentum: undefined where the call has no running statistics. */
@@ -164,7 +180,7 @@ export function validateAdain(
   options: unknown,
 ): { content: CheckedCall; style: TensorGeometry } {
   const content = validateCall(contentShape, options);
-  for (const name of ['scale', 'weight', 'bias', 'perInstanceAffine', 'runningStats'] as const) {
+  for (const name of ['scale', 'weight', 'bias', 'perInstanceAffine', 'runningStats', 'groups'] as const) {
     if ((options as Record<string, unknown> | undefined)?.[name] !== undefined) {
       throw new InstanceNormError(`adain takes no ${name} option: the style's statistics are the scale and bias`);
     }

@@ -21,6 +21,7 @@ const SHAPES: TensorCase[] = [
   { batch: 1, channels: 3, spatial: [67, 71] }, // medium, odd
   { batch: 2, channels: 2, spatial: [5, 37, 41] }, // 3-D, larger than one workgroup chunk
   { batch: 1, channels: 2, spatial: [150, 151] }, // a few large instances
+  { batch: 1, channels: 8, spatial: [150, 151] }, // large instances of vec4 channel groups: several chunks each
 ];
 
 interface Variant {

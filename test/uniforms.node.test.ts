@@ -20,6 +20,7 @@ const PLAIN: CallParams = {
   exportStd: false,
   runningDecay: 0.9,
   runningWeight: 0.05,
+  groupChannels: 1,
 };
 
 describe('the Params uniform mirrors struct Params in instance-params.wgsl', () => {

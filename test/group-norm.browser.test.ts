@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { type InstanceNormOptions, instanceNormCpu, instanceStatsCpu, type Layout } from '../src';
+import { deviceProfile } from '../src/device-profile';
+import { GpuBackend } from '../src/gpu-backend';
+import { validateCall } from '../src/validation';
+import { expectClose } from './helpers/compare';
+import { normalizeOnGpu, readBuffer, storageBuffer } from './helpers/gpu';
+import { useGpuInstances } from './helpers/gpu-instance';
+import { randomNormal, randomUniform } from './helpers/random';
+import { describeCase, elementCount, shapeOf, type TensorCase } from './helpers/shapes';
+
+// GroupNorm on the GPU against the CPU reference: every element kind, groups from 1 (layer
+// norm) to C / 2, groups of 3 channels across nhwc channel groups of 4.
+const gpu = useGpuInstances();
+
+const CASES: [TensorCase, number[]][] = [
+  [{ batch: 2, channels: 6, spatial: [5, 7] }, [1, 2, 3]], // scalar / masked channel groups
+  [{ batch: 3, channels: 8, spatial: [4, 4] }, [1, 2, 4]], // vec4 positions / vec4 channel groups
+  [{ batch: 1, channels: 12, spatial: [9] }, [4, 6]], // groups of 3 and 2 channels, 1-D
+  [{ batch: 2, channels: 4, spatial: [2, 3, 5] }, [1, 2]], // 3-D
+  [{ batch: 1, channels: 4, spatial: [150, 151] }, [2]], // several chunks per channel
+];
+
+describe.each(['nchw', 'nhwc'] as const)('GroupNorm, layout %s, matches the CPU reference', (layout: Layout) => {
+  describe.each(CASES.map(([t, groups]) => [describeCase(t), t, groups] as const))('%s', (_name, t, groupsList) => {
+    it.each(groupsList)('groups = %i', async (groups) => {
+      const shape = shapeOf(t, layout);
+      const x = randomNormal(elementCount(t), 61, 500, 4); // far from zero: the pivot shift matters
+      const options: InstanceNormOptions = {
+        layout,
+        groups,
+        scale: randomUniform(t.channels, 62, 0.5, 2),
+        bias: randomUniform(t.channels, 63, -1, 1),
+        activation: 'silu',
+      };
+      expectClose(await normalizeOnGpu(gpu.norm(), x, shape, options), instanceNormCpu(x, shape, options), 1e-4, 1e-5);
+    });
+  });
+});
+
+describe('GroupNorm details on the GPU', () => {
+  const shape = [2, 6, 8, 8];
+  const x = randomNormal(2 * 6 * 64, 64, -3, 2);
+
+  it('groups = C gives the instance norm result and plan', async () => {
+    expect(gpu.norm().plan(shape, { groups: 6 })).toEqual(gpu.norm().plan(shape));
+    expectClose(await normalizeOnGpu(gpu.norm(), x, shape, { groups: 6 }), instanceNormCpu(x, shape), 1e-4);
+  });
+
+  it('the plan merges per group: combine-group-moments in place of combine-moments', () => {
+    const kernels = gpu
+      .norm()
+      .plan(shape, { groups: 2 })
+      .windows[0].dispatches.map((d) => d.kernel);
+    expect(kernels).toEqual(['partial-moments', 'combine-group-moments', 'normalize']);
+  });
+
+  it('stats() gives each channel its group statistics', async () => {
+    const actual = await gpu.norm().stats(x, shape, { groups: 3 });
+    const expected = instanceStatsCpu(x, shape, { groups: 3 });
+    expectClose(actual.mean, expected.mean, 1e-4);
+    expectClose(actual.invStd, expected.invStd, 0, 1e-5);
+  });
+
+  it('keeps each group in one storage window', async () => {
+    const device = gpu.device();
+    for (const [s, layout, groups] of [
+      [[3, 8, 7, 11], 'nchw', 2],
+      [[6, 9, 10, 6], 'nhwc', 3],
+    ] as const) {
+      const backend = new GpuBackend(device, undefined, { ...deviceProfile(device), maxStorageBufferBindingSize: 4096 });
+      const data = randomNormal(
+        s.reduce((a: number, b: number) => a * b, 1),
+        65,
+        40,
+        2,
+      );
+      const input = storageBuffer(device, data);
+      const output = storageBuffer(device, new Float32Array(data.length).fill(Number.NaN));
+      const call = validateCall(s, { layout, groups });
+      expect(backend.plan(call.geometry, undefined, call.groupChannels).windows.length).toBeGreaterThan(1);
+      device.pushErrorScope('validation');
+      const encoder = device.createCommandEncoder();
+      backend.encode(encoder, { ...call, input, output });
+      device.queue.submit([encoder.finish()]);
+      expect(await device.popErrorScope()).toBeNull();
+      expectClose(await readBuffer(device, output, data.length), instanceNormCpu(data, s, { layout, groups }), 1e-4);
+      for (const b of [input, output]) b.destroy();
+      backend.destroy();
+    }
+  });
+});

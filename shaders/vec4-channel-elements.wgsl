@@ -20,15 +20,3 @@ fn loadResidual(index: u32) -> Element {
 fn storeElement(index: u32, e: Element) {
   output[index] = e;
 }
-
-fn firstValue(e: Element) -> Value {
-  return e;
-}
-
-fn accumulate(m: Moments, e: Element, pivot: Value) -> Moments {
-  return addValue(m, e - pivot);
-}
-
-fn normalizeElement(e: Element, s: Stats, factor: Value, offset: Value) -> Element {
-  return ((e - s.pivot) - s.meanOffset) * factor + offset;
-}

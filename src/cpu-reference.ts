@@ -1,11 +1,13 @@
 import { type CpuEpilogue, cpuEpilogue } from './cpu-epilogue';
 import { InstanceNormError } from './errors';
+import { fromFloat16Bits, toFloat16Bits } from './float16';
 import { canonicalOptions } from './option-names';
 import type { AdainOptions, InstanceNormOptions, InstanceStats } from './options';
-import type { TensorGeometry } from './tensor-geometry';
+import { arrayTypeName, type TensorGeometry } from './tensor-geometry';
 import {
   type CheckedRunning,
   describeKind,
+  type TensorArray,
   validateAdain,
   validateAffineArray,
   validateCall,
@@ -29,39 +31,50 @@ interface OutputMap {
  *
  * @param input - the tensor, `shape` in row-major order.
  * @param shape - `[N, C, ...spatial]` ('nchw') or `[N, ...spatial, C]` ('nhwc'), 1 to 3 spatial dimensions.
- * @returns a new Float32Array of the input's shape.
+ * @returns a new Float32Array of the input's shape; with `dataType: 'float16'` a Uint16Array of
+ *   half bits, each the float64 result rounded once to the nearest half.
  * @throws InstanceNormError on bad arguments.
  *
  * @example
  * const y = instanceNormCpu(new Float32Array([1, 2, 3, 4]), [1, 1, 4]); // ≈ [-1.34, -0.45, 0.45, 1.34]
  */
-export function instanceNormCpu(input: Float32Array, shape: readonly number[], options?: InstanceNormOptions): Float32Array {
+export function instanceNormCpu(input: Float32Array, shape: readonly number[], options?: InstanceNormOptions): Float32Array;
+export function instanceNormCpu(
+  input: Uint16Array,
+  shape: readonly number[],
+  options: InstanceNormOptions & { dataType: 'float16' },
+): Uint16Array;
+export function instanceNormCpu(input: TensorArray, shape: readonly number[], options?: InstanceNormOptions): TensorArray;
+export function instanceNormCpu(input: TensorArray, shape: readonly number[], options?: InstanceNormOptions): TensorArray {
   const { geometry, epsilon, epilogue, running, groupChannels } = validateCall(shape, options);
-  validateInputArray(input, geometry);
+  const values = float32Values(validateInputArray(input, geometry));
   const opts = canonicalOptions(options);
   const map: OutputMap = {
     scale: cpuAffine('scale', opts?.scale, geometry),
     bias: cpuAffine('bias', opts?.bias, geometry),
     finish: cpuEpilogue(epilogue, cpuResidual(opts?.residual, geometry)),
   };
-  const output = new Float32Array(geometry.elementCount);
+  // Halves are rounded once, from float64.
+  const half = geometry.dataType === 'float16';
+  const output = half ? new Float64Array(geometry.elementCount) : new Float32Array(geometry.elementCount);
   if (running?.use === 'normalize-with') {
-    normalizeWithStatistics(input, output, geometry, runningStatistics(geometry, epsilon, running.stats.cpuValues()), map);
-    return output;
-  }
-  if (groupChannels > 1) {
-    const { mean, variance } = groupMoments(input, geometry, groupChannels);
-    normalizeWithStatistics(input, output, geometry, { mean, invStd: variance.map((v) => 1 / Math.sqrt(v + epsilon)) }, map);
-    return output;
-  }
-  // With one channel, nhwc and nchw lie alike in memory.
-  if (geometry.layout === 'nchw' || geometry.channels === 1) {
-    normalizeChannelsFirst(input, output, geometry, epsilon, map);
+    normalizeWithStatistics(values, output, geometry, runningStatistics(geometry, epsilon, running.stats.cpuValues()), map);
+  } else if (groupChannels > 1) {
+    const { mean, variance } = groupMoments(values, geometry, groupChannels);
+    normalizeWithStatistics(values, output, geometry, { mean, invStd: variance.map((v) => 1 / Math.sqrt(v + epsilon)) }, map);
+  } else if (geometry.layout === 'nchw' || geometry.channels === 1) {
+    // With one channel, nhwc and nchw lie alike in memory.
+    normalizeChannelsFirst(values, output, geometry, epsilon, map);
   } else {
-    normalizeChannelsLast(input, output, geometry, epsilon, map);
+    normalizeChannelsLast(values, output, geometry, epsilon, map);
   }
-  if (running?.use === 'update') updateRunningStats(input, geometry, running);
-  return output;
+  if (running?.use === 'update') updateRunningStats(values, geometry, running);
+  return half ? toFloat16Bits(output) : (output as Float32Array);
+}
+
+/** A tensor's values as float32: half bits converted exactly. */
+function float32Values(array: TensorArray): Float32Array {
+  return array instanceof Uint16Array ? fromFloat16Bits(array) : array;
 }
 
 /**
@@ -93,7 +106,7 @@ function updateRunningStats(input: Float32Array, g: TensorGeometry, running: Che
  */
 function normalizeWithStatistics(
   input: Float32Array,
-  output: Float32Array,
+  output: Float32Array | Float64Array,
   g: TensorGeometry,
   { mean, invStd }: { mean: Float64Array; invStd: Float64Array },
   { scale, bias, finish }: OutputMap,
@@ -161,10 +174,9 @@ export function groupMoments(
  * @example
  * const { mean, invStd } = instanceStatsCpu(style, [1, 3, 256, 256]);
  */
-export function instanceStatsCpu(input: Float32Array, shape: readonly number[], options?: InstanceNormOptions): InstanceStats {
+export function instanceStatsCpu(input: TensorArray, shape: readonly number[], options?: InstanceNormOptions): InstanceStats {
   const { geometry: g, epsilon, groupChannels } = validateCall(shape, options);
-  validateInputArray(input, g);
-  const { mean, variance } = groupMoments(input, g, groupChannels);
+  const { mean, variance } = groupMoments(float32Values(validateInputArray(input, g)), g, groupChannels);
   return { mean: new Float32Array(mean), invStd: new Float32Array(variance.map((v) => 1 / Math.sqrt(v + epsilon))) };
 }
 
@@ -205,11 +217,31 @@ export function adainCpu(
   style: Float32Array,
   styleShape: readonly number[],
   options?: AdainOptions,
-): Float32Array {
+): Float32Array;
+export function adainCpu(
+  content: Uint16Array,
+  contentShape: readonly number[],
+  style: Uint16Array,
+  styleShape: readonly number[],
+  options: AdainOptions & { dataType: 'float16' },
+): Uint16Array;
+export function adainCpu(
+  content: TensorArray,
+  contentShape: readonly number[],
+  style: TensorArray,
+  styleShape: readonly number[],
+  options?: AdainOptions,
+): TensorArray;
+export function adainCpu(
+  content: TensorArray,
+  contentShape: readonly number[],
+  style: TensorArray,
+  styleShape: readonly number[],
+  options?: AdainOptions,
+): TensorArray {
   const { content: call, style: styleGeometry } = validateAdain(contentShape, styleShape, options);
   validateInputArray(content, call.geometry, 'content');
-  validateInputArray(style, styleGeometry, 'style');
-  const { mean, variance } = instanceMoments(style, styleGeometry);
+  const { mean, variance } = instanceMoments(float32Values(validateInputArray(style, styleGeometry, 'style')), styleGeometry);
   const std = variance.map((v) => Math.sqrt(v + call.epsilon));
   return instanceNormCpu(content, contentShape, { ...options, scale: new Float32Array(std), bias: new Float32Array(mean) });
 }
@@ -226,10 +258,10 @@ function cpuAffine(name: 'scale' | 'bias', value: unknown, geometry: TensorGeome
 
 function cpuResidual(value: unknown, geometry: TensorGeometry): Float32Array | undefined {
   if (value === undefined) return undefined;
-  if (!(value instanceof Float32Array)) {
-    throw new InstanceNormError(`residual must be a Float32Array on the CPU backend, got ${describeKind(value)}`);
+  if (!(value instanceof Float32Array || value instanceof Uint16Array)) {
+    throw new InstanceNormError(`residual must be a ${arrayTypeName(geometry)} on the CPU backend, got ${describeKind(value)}`);
   }
-  return validateResidualArray(value, geometry);
+  return float32Values(validateResidualArray(value, geometry));
 }
 
 // scale or bias of instance (n, c): per channel, or per instance where the array holds N × C.
@@ -242,7 +274,7 @@ function affineAt(values: Float32Array | undefined, fallback: number, n: number,
 // the CPU overlap the additions (float64: the order is immaterial to the result).
 function normalizeChannelsFirst(
   input: Float32Array,
-  output: Float32Array,
+  output: Float32Array | Float64Array,
   g: TensorGeometry,
   epsilon: number,
   { scale, bias, finish }: OutputMap,
@@ -299,7 +331,7 @@ function normalizeChannelsFirst(
 // one channel at a time.
 function normalizeChannelsLast(
   input: Float32Array,
-  output: Float32Array,
+  output: Float32Array | Float64Array,
   g: TensorGeometry,
   epsilon: number,
   { scale, bias, finish }: OutputMap,

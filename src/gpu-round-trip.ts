@@ -1,24 +1,24 @@
 import type { DeviceProfile } from './device-profile';
 import { InstanceNormError } from './errors';
+import type { TensorArray } from './validation';
 
 /** Records a call's work into `encoder`: `inputs` hold the uploaded arrays in order. */
 export type RecordRoundTrip = (encoder: GPUCommandEncoder, inputs: readonly GPUBuffer[], output: GPUBuffer) => void;
 
 /**
  * One typed-array call on the GPU (run(), stats(), adain()): uploads `uploads` into new storage
- * buffers, lets `record` encode into an output buffer of `outputFloats` values, submits and
- * reads the output back; every buffer made here is destroyed. WebGPU validation and
+ * buffers, lets `record` encode into an output buffer of `outputBytes`, submits and returns a
+ * copy of the output's bytes; every buffer made here is destroyed. WebGPU validation and
  * out-of-memory errors, and a device lost in flight, reject with InstanceNormError.
  */
 export async function gpuRoundTrip(
   device: GPUDevice,
   profile: DeviceProfile,
   method: string,
-  uploads: readonly Float32Array[],
-  outputFloats: number,
+  uploads: readonly TensorArray[],
+  outputBytes: number,
   record: RecordRoundTrip,
-): Promise<Float32Array> {
-  const outputBytes = outputFloats * 4;
+): Promise<ArrayBuffer> {
   for (const bytes of [...uploads.map((u) => u.byteLength), outputBytes]) {
     if (bytes > profile.maxBufferSize) {
       throw new InstanceNormError(
@@ -29,8 +29,9 @@ export async function gpuRoundTrip(
   }
   const created: GPUBuffer[] = [];
   const buffer = (label: string, size: number, usage: GPUBufferUsageFlags, mappedAtCreation = false) => {
-    // Zero-sized buffers cannot be bound; 4 bytes stand in for an empty array.
-    const b = device.createBuffer({ label: `InstanceNorm.${method}.${label}`, size: Math.max(4, size), usage, mappedAtCreation });
+    // Whole 4-byte words (an odd count of halves rounds up), and at least one.
+    const words = Math.max(4, Math.ceil(size / 4) * 4);
+    const b = device.createBuffer({ label: `InstanceNorm.${method}.${label}`, size: words, usage, mappedAtCreation });
     created.push(b);
     return b;
   };
@@ -41,7 +42,7 @@ export async function gpuRoundTrip(
     openScopes = 2;
     const inputs = uploads.map((data, index) => {
       const b = buffer(`input${index}`, data.byteLength, GPUBufferUsage.STORAGE, true);
-      new Float32Array(b.getMappedRange(), 0, data.length).set(data);
+      new Uint8Array(b.getMappedRange(), 0, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       b.unmap();
       return b;
     });
@@ -49,7 +50,7 @@ export async function gpuRoundTrip(
     const readback = buffer('readback', outputBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     const encoder = device.createCommandEncoder({ label: `InstanceNorm.${method}.encoder` });
     record(encoder, inputs, output);
-    encoder.copyBufferToBuffer(output, 0, readback, 0, outputBytes);
+    encoder.copyBufferToBuffer(output, 0, readback, 0, readback.size);
     device.queue.submit([encoder.finish()]);
     const validation = device.popErrorScope();
     const memory = device.popErrorScope();
@@ -68,7 +69,7 @@ export async function gpuRoundTrip(
     }
     const error = (await validation) ?? (await memory);
     if (error) throw new InstanceNormError(`WebGPU error in InstanceNorm.${method}: ${error.message}`);
-    return new Float32Array(readback.getMappedRange(), 0, outputFloats).slice();
+    return readback.getMappedRange().slice(0, outputBytes);
   } finally {
     // A throw while recording leaves the scopes open: close them, or they would swallow the app's errors.
     for (; openScopes > 0; openScopes--) device.popErrorScope().catch(() => {});

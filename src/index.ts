@@ -1,9 +1,11 @@
 export { adainCpu, instanceNormCpu, instanceStatsCpu } from './cpu-reference';
 export { InstanceNormError } from './errors';
+export { fromFloat16Bits, toFloat16Bits } from './float16';
 export { InstanceNorm, type InstanceNormCreateOptions } from './instance-norm';
 export {
   type Activation,
   type AdainOptions,
+  type DataType,
   DEFAULT_ACTIVATION_ALPHA,
   DEFAULT_EPSILON,
   type InstanceNormOptions,
@@ -24,3 +26,4 @@ export type { PyTorchStateDict } from './pytorch-state-dict';
 export { RunningStats, type RunningStatsValues } from './running-stats';
 export type { TuneResult } from './tuner';
 export { clearTuning } from './tuning-table';
+export type { TensorArray } from './validation';

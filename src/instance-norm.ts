@@ -7,13 +7,15 @@ import type { AdainOptions, InstanceNormOptions, InstanceStats } from './options
 import { type InstanceNormPlan, STRATEGIES, type Strategy } from './planner';
 import { optionsFromStateDict, type PyTorchStateDict } from './pytorch-state-dict';
 import { RunningStats } from './running-stats';
-import type { TensorGeometry } from './tensor-geometry';
+import { type TensorGeometry, tensorBytes } from './tensor-geometry';
 import { type RecordCall, type TuneResult, timeStrategies } from './tuner';
 import { recordWinner } from './tuning-table';
 import {
   describe,
   describeKind,
   isGpuBuffer,
+  isTensorArray,
+  type TensorArray,
   validateAdain,
   validateAffineArray,
   validateCall,
@@ -105,11 +107,18 @@ export class InstanceNorm {
    * On the CPU backend it runs {@link instanceNormCpu}. If the instance's own device was
    * lost, a new one is requested first.
    *
+   * @param input - a Float32Array; with `dataType: 'float16'` a Uint16Array of half bits.
    * @param shape - `[N, C, ...spatial]` ('nchw', the default) or `[N, ...spatial, C]` ('nhwc').
-   * @returns a new Float32Array of the input's shape.
+   * @returns a new array of the input's type and shape.
    * @throws InstanceNormError on bad arguments, a destroyed instance, a lost device or a WebGPU error.
    */
-  async run(input: Float32Array, shape: readonly number[], options?: InstanceNormOptions): Promise<Float32Array> {
+  async run(input: Float32Array, shape: readonly number[], options?: InstanceNormOptions): Promise<Float32Array>;
+  async run(
+    input: Uint16Array,
+    shape: readonly number[],
+    options: InstanceNormOptions & { dataType: 'float16' },
+  ): Promise<Uint16Array>;
+  async run(input: TensorArray, shape: readonly number[], options?: InstanceNormOptions): Promise<TensorArray> {
     this.assertUsable('run');
     options = canonicalOptions(options);
     const call = validateCall(shape, options);
@@ -119,18 +128,19 @@ export class InstanceNorm {
     const gpu = this.liveGpu('run');
     const affine = gpuAffine(call.geometry, options);
     const residual = options?.residual;
-    const residualArray = residual instanceof Float32Array ? validateResidualArray(residual, call.geometry) : undefined;
+    const residualArray = isTensorArray(residual) ? validateResidualArray(residual, call.geometry) : undefined;
     const residualBuffer = residual === undefined || residualArray ? undefined : gpuResidual(call.geometry, residual, undefined);
-    return gpuRoundTrip(
+    const result = await gpuRoundTrip(
       gpu.device,
       gpu.profile,
       'run',
       residualArray ? [input, residualArray] : [input],
-      input.length,
+      input.byteLength,
       (encoder, [inputBuffer, uploadedResidual], output) => {
         gpu.encode(encoder, { ...call, ...affine, residual: uploadedResidual ?? residualBuffer, input: inputBuffer, output });
       },
     );
+    return tensorArray(result, call.geometry);
   }
 
   /**
@@ -165,7 +175,7 @@ export class InstanceNorm {
    * @example
    * const { mean, invStd } = await norm.stats(style, [1, 3, 256, 256]);
    */
-  async stats(input: Float32Array, shape: readonly number[], options?: InstanceNormOptions): Promise<InstanceStats> {
+  async stats(input: TensorArray, shape: readonly number[], options?: InstanceNormOptions): Promise<InstanceStats> {
     this.assertUsable('stats');
     const call = validateCall(shape, options);
     validateInputArray(input, call.geometry);
@@ -178,11 +188,11 @@ export class InstanceNorm {
       gpu.profile,
       'stats',
       [input],
-      2 * count,
+      2 * count * 4,
       (encoder, [inputBuffer], output) => {
         gpu.encodeStats(encoder, { ...call, input: inputBuffer }, output);
       },
-    );
+    ).then((bytes) => new Float32Array(bytes));
     return { mean: exported.subarray(0, count), invStd: exported.subarray(count) };
   }
 
@@ -205,11 +215,11 @@ export class InstanceNorm {
     const gpu = this.liveEncoder('encodeStats');
     const call = validateCall(shape, options);
     const g = call.geometry;
-    checkedBuffer('input', input, g.elementCount, tensorDetail(g));
+    checkedBuffer('input', input, tensorBytes(g), tensorDetail(g));
     checkedBuffer('output', output, 0, '');
     if (input === output) throw new InstanceNormError('input and output are the same buffer');
     const statsDetail = `2 × N × C = ${2 * g.instanceCount} float32 values: means, then 1 / sqrt(var + epsilon)`;
-    validateStorageBuffer('output buffer', output, 2 * g.instanceCount, statsDetail);
+    validateStorageBuffer('output buffer', output, 2 * g.instanceCount * 4, statsDetail);
     this.recordChecked(gpu, 'encodeStats', () => gpu.encodeStats(encoder, { ...call, input }, output));
   }
 
@@ -230,7 +240,21 @@ export class InstanceNorm {
     style: Float32Array,
     styleShape: readonly number[],
     options?: AdainOptions,
-  ): Promise<Float32Array> {
+  ): Promise<Float32Array>;
+  async adain(
+    content: Uint16Array,
+    contentShape: readonly number[],
+    style: Uint16Array,
+    styleShape: readonly number[],
+    options: AdainOptions & { dataType: 'float16' },
+  ): Promise<Uint16Array>;
+  async adain(
+    content: TensorArray,
+    contentShape: readonly number[],
+    style: TensorArray,
+    styleShape: readonly number[],
+    options?: AdainOptions,
+  ): Promise<TensorArray> {
     this.assertUsable('adain');
     const { content: call, style: styleGeometry } = validateAdain(contentShape, styleShape, options);
     validateInputArray(content, call.geometry, 'content');
@@ -239,16 +263,24 @@ export class InstanceNorm {
     if (this.lost && this.ownsDevice) this.attach(await requestDevice(), true);
     const gpu = this.liveGpu('adain');
     const residual = options?.residual;
-    const residualArray = residual instanceof Float32Array ? validateResidualArray(residual, call.geometry) : undefined;
+    const residualArray = isTensorArray(residual) ? validateResidualArray(residual, call.geometry) : undefined;
     const residualBuffer = residual === undefined || residualArray ? undefined : gpuResidual(call.geometry, residual, undefined);
     const uploads = residualArray ? [content, style, residualArray] : [content, style];
-    return gpuRoundTrip(gpu.device, gpu.profile, 'adain', uploads, content.length, (encoder, [c, s, r], output) => {
-      gpu.encodeAdain(
-        encoder,
-        { ...call, input: c, output, residual: r ?? residualBuffer },
-        { geometry: styleGeometry, input: s },
-      );
-    });
+    const result = await gpuRoundTrip(
+      gpu.device,
+      gpu.profile,
+      'adain',
+      uploads,
+      content.byteLength,
+      (encoder, [c, s, r], output) => {
+        gpu.encodeAdain(
+          encoder,
+          { ...call, input: c, output, residual: r ?? residualBuffer },
+          { geometry: styleGeometry, input: s },
+        );
+      },
+    );
+    return tensorArray(result, call.geometry);
   }
 
   /**
@@ -268,7 +300,7 @@ export class InstanceNorm {
     const gpu = this.liveEncoder('encodeAdain');
     const { content: call, style: styleGeometry } = validateAdain(contentShape, styleShape, options);
     checkInputOutput(content, output, call.geometry, 'content');
-    checkedBuffer('style', style, styleGeometry.elementCount, tensorDetail(styleGeometry));
+    checkedBuffer('style', style, tensorBytes(styleGeometry), tensorDetail(styleGeometry));
     if (style === output) {
       throw new InstanceNormError('style and output are the same buffer: the style is read while the output is written');
     }
@@ -305,7 +337,7 @@ export class InstanceNorm {
       throw new InstanceNormError(`repetitions must be an integer from 1 to 100, got ${describe(repetitions)}`);
     }
     const { device } = gpu;
-    const bytes = call.geometry.elementCount * 4;
+    const bytes = tensorBytes(call.geometry);
     const buffer = (label: string) =>
       device.createBuffer({ label: `InstanceNorm.tune.${label}`, size: bytes, usage: GPUBufferUsage.STORAGE });
     const input = buffer('input');
@@ -522,7 +554,7 @@ function gpuAffine(
   const check = (name: 'scale' | 'bias', value: unknown): Float32Array | GPUBuffer | undefined => {
     if (value === undefined) return undefined;
     if (value instanceof Float32Array) return validateAffineArray(name, value, geometry);
-    if (isGpuBuffer(value)) return validateStorageBuffer(name, value, bufferFloats, bufferDetail);
+    if (isGpuBuffer(value)) return validateStorageBuffer(name, value, bufferFloats * 4, bufferDetail);
     throw new InstanceNormError(
       `${name} must be a Float32Array or GPUBuffer of length C = ${geometry.channels} (or N × C), got ${describeKind(value)}`,
     );
@@ -536,19 +568,24 @@ function gpuAffine(
 
 /** "12 float32 values for shape [1, 3, 4]": the size a tensor's buffer needs, for messages. */
 function tensorDetail(g: TensorGeometry): string {
-  return `${g.elementCount} float32 values for shape ${describe(g.shape)}`;
+  return `${g.elementCount} ${g.dataType} values for shape ${describe(g.shape)}`;
+}
+
+/** Bytes read back from the GPU as the tensor's CPU array type. */
+function tensorArray(bytes: ArrayBuffer, g: TensorGeometry): TensorArray {
+  return g.dataType === 'float16' ? new Uint16Array(bytes) : new Float32Array(bytes);
 }
 
 /** A GPUBuffer argument named `name`, of STORAGE usage and at least `floats` values. */
-function checkedBuffer(name: string, value: unknown, floats: number, detail: string): GPUBuffer {
+function checkedBuffer(name: string, value: unknown, bytes: number, detail: string): GPUBuffer {
   if (!isGpuBuffer(value)) throw new InstanceNormError(`${name} must be a GPUBuffer, got ${describeKind(value)}`);
-  return validateStorageBuffer(`${name} buffer`, value, floats, detail);
+  return validateStorageBuffer(`${name} buffer`, value, bytes, detail);
 }
 
 /** The input (or content) and output buffers of a normalization: both the tensor's size, and distinct. */
 function checkInputOutput(input: unknown, output: unknown, g: TensorGeometry, inputName: 'input' | 'content'): void {
-  checkedBuffer(inputName, input, g.elementCount, tensorDetail(g));
-  checkedBuffer('output', output, g.elementCount, tensorDetail(g));
+  checkedBuffer(inputName, input, tensorBytes(g), tensorDetail(g));
+  checkedBuffer('output', output, tensorBytes(g), tensorDetail(g));
   if (input === output) {
     throw new InstanceNormError(`${inputName} and output are the same buffer: in-place normalization is not supported`);
   }
@@ -564,6 +601,5 @@ function gpuResidual(geometry: TensorGeometry, value: unknown, output: GPUBuffer
   if (value === output) {
     throw new InstanceNormError('residual and output are the same buffer: the residual is read while the output is written');
   }
-  const detail = `${geometry.elementCount} float32 values for shape ${describe(geometry.shape)}`;
-  return validateStorageBuffer('residual', value, geometry.elementCount, detail);
+  return validateStorageBuffer('residual', value, tensorBytes(geometry), tensorDetail(geometry));
 }

@@ -1,5 +1,8 @@
 import type { RunningStats } from './running-stats';
 
+/** How tensor values are stored: IEEE float32, or float16 (halves; computed in f32 on the GPU). */
+export type DataType = 'float32' | 'float16';
+
 /** Memory layout of a tensor: channels first (`[N, C, ...spatial]`) or last (`[N, ...spatial, C]`). */
 export type Layout = 'nchw' | 'nhwc';
 
@@ -12,6 +15,12 @@ export type Layout = 'nchw' | 'nhwc';
 export interface InstanceNormOptions {
   /** Memory layout of input and output. Default `'nchw'`. */
   layout?: Layout;
+  /**
+   * Storage of input, output and residual: `'float32'` (Float32Array), or `'float16'`: IEEE half
+   * bits in a Uint16Array, or GPU buffers of halves packed two per 4-byte word, with statistics and
+   * arithmetic in f32. Scale and bias stay float32. Default `'float32'`.
+   */
+  dataType?: DataType;
   /** Added to the variance before the square root; finite and ≥ 0. Default `1e-5`. */
   epsilon?: number;
   /**
@@ -32,7 +41,7 @@ export interface InstanceNormOptions {
    * A tensor of the input's shape and layout added to the output, in the same pass. A
    * `GPUBuffer` for encode(); run() takes either.
    */
-  residual?: Float32Array | GPUBuffer;
+  residual?: Float32Array | Uint16Array | GPUBuffer;
   /**
    * Where the residual is added: `'after-activation'`, y = act(norm(x)) + r (the residual
    * blocks of style transfer networks), or `'before-activation'`, y = act(norm(x) + r) (ResNet).

@@ -42,8 +42,19 @@ export interface KernelDispatch {
  * - 'vec4-channel': four adjacent channels of one nhwc position (a channel group is a kernel
  *   instance); C a multiple of 4.
  * - 'masked-channel': up to four adjacent nhwc channels by scalar loads; any other C.
+ * - 'half-*': the same four for float16 storage (halves packed two per u32 word), computed in f32;
+ *   'half4-*' load 8 bytes, 'half-scalar' and 'half-masked-channel' single halves, stored atomically
+ *   since a word may hold values of two invocations.
  */
-export type ElementKind = 'scalar' | 'vec4-position' | 'vec4-channel' | 'masked-channel';
+export type ElementKind =
+  | 'scalar'
+  | 'vec4-position'
+  | 'vec4-channel'
+  | 'masked-channel'
+  | 'half-scalar'
+  | 'half4-position'
+  | 'half4-channel'
+  | 'half-masked-channel';
 
 /** Per element kind: tensor values per Element, and tensor instances per kernel instance. */
 export const ELEMENT_KINDS: Record<ElementKind, { readonly values: number; readonly lanes: number }> = {
@@ -51,6 +62,10 @@ export const ELEMENT_KINDS: Record<ElementKind, { readonly values: number; reado
   'vec4-position': { values: 4, lanes: 1 },
   'vec4-channel': { values: 4, lanes: 4 },
   'masked-channel': { values: 1, lanes: 4 },
+  'half-scalar': { values: 1, lanes: 1 },
+  'half4-position': { values: 4, lanes: 1 },
+  'half4-channel': { values: 4, lanes: 4 },
+  'half-masked-channel': { values: 1, lanes: 4 },
 };
 
 /**
@@ -280,15 +295,20 @@ export function bindingWindows(
 ): Omit<PlanWindow, 'dispatches'>[] {
   const limit = profile.maxStorageBufferBindingSize;
   const align = profile.minStorageBufferOffsetAlignment;
-  const bytes = g.elementCount * 4;
-  if (bytes <= limit) {
-    return [{ firstInstance: 0, instanceCount: g.batch * instancesPerImage, byteOffset: 0, byteLength: bytes, elementOffset: 0 }];
+  const bytes = g.elementCount * g.valueBytes;
+  // Storage bindings are a whole number of 4-byte words: halves round up to the next word.
+  const wordBytes = (n: number) => Math.ceil(n / 4) * 4;
+  if (wordBytes(bytes) <= limit) {
+    const instanceCount = g.batch * instancesPerImage;
+    return [{ firstInstance: 0, instanceCount, byteOffset: 0, byteLength: wordBytes(bytes), elementOffset: 0 }];
   }
   // A window holds whole nchw instances (whole groups of them for GroupNorm) or whole nhwc images.
   const unitInstances = g.layout === 'nchw' ? groupChannels : instancesPerImage;
-  const unitBytes = (g.layout === 'nchw' ? groupChannels : g.channels) * g.spatialSize * 4;
-  // A window may start up to align - 4 bytes past its aligned binding offset.
-  const unitsPerWindow = Math.floor((limit - (align - 4)) / unitBytes);
+  const unitBytes = (g.layout === 'nchw' ? groupChannels : g.channels) * g.spatialSize * g.valueBytes;
+  // A window may start up to align - 4 bytes past its aligned binding offset (align - 2 for
+  // halves, which may also end 2 bytes short of a word).
+  const overhead = g.valueBytes === 4 ? align - 4 : align;
+  const unitsPerWindow = Math.floor((limit - overhead) / unitBytes);
   if (unitsPerWindow < 1) {
     const unit =
       g.layout === 'nhwc'
@@ -307,12 +327,12 @@ export function bindingWindows(
     const count = Math.min(unitsPerWindow, units - firstUnit);
     const startByte = firstUnit * unitBytes;
     const byteOffset = startByte - (startByte % align);
-    const elementOffset = (startByte - byteOffset) / 4;
+    const elementOffset = (startByte - byteOffset) / g.valueBytes;
     windows.push({
       firstInstance: firstUnit * unitInstances,
       instanceCount: count * unitInstances,
       byteOffset,
-      byteLength: startByte - byteOffset + count * unitBytes,
+      byteLength: wordBytes(startByte - byteOffset + count * unitBytes),
       elementOffset,
     });
   }
@@ -321,8 +341,13 @@ export function bindingWindows(
 
 /** Channel groups for nhwc, so that neighbouring invocations read neighbouring channels; vec4 where aligned. */
 export function elementKind(g: TensorGeometry): ElementKind {
-  if (g.layout === 'nhwc') return g.channels % 4 === 0 ? 'vec4-channel' : 'masked-channel';
-  return g.spatialSize % 4 === 0 ? 'vec4-position' : 'scalar';
+  const half = g.dataType === 'float16';
+  if (g.layout === 'nhwc') {
+    if (g.channels % 4 === 0) return half ? 'half4-channel' : 'vec4-channel';
+    return half ? 'half-masked-channel' : 'masked-channel';
+  }
+  if (g.spatialSize % 4 === 0) return half ? 'half4-position' : 'vec4-position';
+  return half ? 'half-scalar' : 'scalar';
 }
 
 /** The strategy for kernel instances of `spatialSize` positions, `instances` of them. */

@@ -2,8 +2,14 @@ import combineGroupMoments from '../shaders/combine-group-moments.wgsl?raw';
 import combineMoments from '../shaders/combine-moments.wgsl?raw';
 import epilogue from '../shaders/epilogue.wgsl?raw';
 import exportStats from '../shaders/export-stats.wgsl?raw';
+import fourPositionElements from '../shaders/four-position-elements.wgsl?raw';
 import fusedPerThread from '../shaders/fused-per-thread.wgsl?raw';
 import fusedPerWorkgroup from '../shaders/fused-per-workgroup.wgsl?raw';
+import halfElements from '../shaders/half-elements.wgsl?raw';
+import halfMaskedChannelElements from '../shaders/half-masked-channel-elements.wgsl?raw';
+import halfPacking from '../shaders/half-packing.wgsl?raw';
+import halfScalarElements from '../shaders/half-scalar-elements.wgsl?raw';
+import half4Elements from '../shaders/half4-elements.wgsl?raw';
 import instanceParams from '../shaders/instance-params.wgsl?raw';
 import laneValues from '../shaders/lane-values.wgsl?raw';
 import loadRunningStats from '../shaders/load-running-stats.wgsl?raw';
@@ -15,6 +21,7 @@ import partialMoments from '../shaders/partial-moments.wgsl?raw';
 import scalarElements from '../shaders/scalar-elements.wgsl?raw';
 import scalarValues from '../shaders/scalar-values.wgsl?raw';
 import updateRunningStats from '../shaders/update-running-stats.wgsl?raw';
+import valueElements from '../shaders/value-elements.wgsl?raw';
 import vec4ChannelElements from '../shaders/vec4-channel-elements.wgsl?raw';
 import vec4PositionElements from '../shaders/vec4-position-elements.wgsl?raw';
 import workgroupMoments from '../shaders/workgroup-moments.wgsl?raw';
@@ -41,11 +48,17 @@ export function writesOutput(kernel: KernelName): boolean {
   return KERNEL_FILES[kernel].includes(epilogue);
 }
 
+// Per element kind: how many instances one invocation follows (values file), the arithmetic of
+// one Element, and its storage (f32, or halves packed in u32 words).
 const ELEMENT_FILES: Record<ElementKind, readonly string[]> = {
-  scalar: [scalarValues, scalarElements],
-  'vec4-position': [scalarValues, vec4PositionElements],
-  'vec4-channel': [laneValues, vec4ChannelElements],
-  'masked-channel': [laneValues, maskedChannelElements],
+  scalar: [scalarValues, valueElements, scalarElements],
+  'vec4-position': [scalarValues, fourPositionElements, vec4PositionElements],
+  'vec4-channel': [laneValues, valueElements, vec4ChannelElements],
+  'masked-channel': [laneValues, valueElements, maskedChannelElements],
+  'half-scalar': [scalarValues, valueElements, halfPacking, halfElements, halfScalarElements],
+  'half4-position': [scalarValues, fourPositionElements, halfPacking, half4Elements],
+  'half4-channel': [laneValues, valueElements, halfPacking, half4Elements],
+  'half-masked-channel': [laneValues, valueElements, halfPacking, halfElements, halfMaskedChannelElements],
 };
 
 export function kernelSource(kernel: KernelName, elements: ElementKind): string {

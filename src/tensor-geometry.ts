@@ -1,8 +1,12 @@
-import type { Layout } from './options';
+import type { DataType, Layout } from './options';
 
 /** The sizes of a tensor that a normalization needs, derived once from its shape and layout. */
 export interface TensorGeometry {
   readonly layout: Layout;
+  /** How values are stored: float32, or float16 (IEEE halves). */
+  readonly dataType: DataType;
+  /** Bytes of one stored value: 4 or 2. */
+  readonly valueBytes: number;
   readonly shape: readonly number[];
   /** Batch size N. */
   readonly batch: number;
@@ -17,13 +21,15 @@ export interface TensorGeometry {
 }
 
 /** Geometry of a shape already checked by validateShape. */
-export function tensorGeometry(shape: readonly number[], layout: Layout): TensorGeometry {
+export function tensorGeometry(shape: readonly number[], layout: Layout, dataType: DataType = 'float32'): TensorGeometry {
   const batch = shape[0];
   const channels = layout === 'nchw' ? shape[1] : shape[shape.length - 1];
   const spatial = layout === 'nchw' ? shape.slice(2) : shape.slice(1, -1);
   const spatialSize = spatial.reduce((a, b) => a * b, 1);
   return {
     layout,
+    dataType,
+    valueBytes: dataType === 'float16' ? 2 : 4,
     shape: shape.slice(),
     batch,
     channels,
@@ -33,7 +39,17 @@ export function tensorGeometry(shape: readonly number[], layout: Layout): Tensor
   };
 }
 
-/** A key naming the layout and shape, e.g. 'nchw:1x3x64x64'. */
+/** Bytes a buffer of the tensor needs: its values, rounded up to whole 4-byte words. */
+export function tensorBytes(g: TensorGeometry): number {
+  return Math.ceil((g.elementCount * g.valueBytes) / 4) * 4;
+}
+
+/** The array type that holds the tensor on the CPU: Float32Array, or Uint16Array of half bits. */
+export function arrayTypeName(g: TensorGeometry): string {
+  return g.dataType === 'float16' ? 'Uint16Array' : 'Float32Array';
+}
+
+/** A key naming the layout, shape and data type, e.g. 'nchw:1x3x64x64' ('nchw:1x3x64x64:f16' for halves). */
 export function geometryKey(g: TensorGeometry): string {
-  return `${g.layout}:${g.shape.join('x')}`;
+  return `${g.layout}:${g.shape.join('x')}${g.dataType === 'float16' ? ':f16' : ''}`;
 }

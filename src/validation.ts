@@ -3,6 +3,7 @@ import { InstanceNormError } from './errors';
 import { canonicalOptions } from './option-names';
 import {
   type Activation,
+  type DataType,
   DEFAULT_ACTIVATION_ALPHA,
   DEFAULT_EPSILON,
   type InstanceNormOptions,
@@ -11,7 +12,7 @@ import {
 } from './options';
 import type { RunningStatsUse } from './planner';
 import { RunningStats } from './running-stats';
-import { type TensorGeometry, tensorGeometry } from './tensor-geometry';
+import { arrayTypeName, type TensorGeometry, tensorGeometry } from './tensor-geometry';
 
 // Every check on arguments, run before anything touches the GPU. Messages name the argument,
 // what was expected and what was given.
@@ -54,7 +55,7 @@ export function validateCall(shape: unknown, options: unknown): CheckedCall {
   }
   const opts = canonicalOptions((options ?? {}) as InstanceNormOptions) ?? {};
   const layout = validateLayout(opts.layout);
-  const geometry = tensorGeometry(validateShape(shape, layout), layout);
+  const geometry = tensorGeometry(validateShape(shape, layout), layout, validateDataType(opts.dataType));
   const epsilon = validateEpsilon(opts.epsilon ?? DEFAULT_EPSILON);
   const running = validateRunning(opts, geometry);
   return { geometry, epsilon, epilogue: validateEpilogue(opts), running, groupChannels: validateGroups(opts, geometry) };
@@ -118,6 +119,14 @@ export function validateEpilogue(opts: InstanceNormOptions): CheckedEpilogue {
   return { activation, activationAlpha, residualPosition };
 }
 
+export function validateDataType(dataType: unknown): DataType {
+  if (dataType === undefined) return 'float32';
+  if (dataType !== 'float32' && dataType !== 'float16') {
+    throw new InstanceNormError(`dataType must be 'float32' or 'float16', got ${describe(dataType)}`);
+  }
+  return dataType;
+}
+
 export function validateLayout(layout: unknown): Layout {
   if (layout === undefined) return 'nchw';
   if (typeof layout !== 'string' || !LAYOUTS.includes(layout as Layout)) {
@@ -158,10 +167,29 @@ export function validateEpsilon(epsilon: unknown): number {
   return epsilon;
 }
 
-export function validateInputArray(input: unknown, geometry: TensorGeometry, name = 'input'): Float32Array {
-  if (!(input instanceof Float32Array)) {
-    throw new InstanceNormError(`${name} must be a Float32Array, got ${describeKind(input)}`);
+/** A tensor on the CPU: a Float32Array, or for `dataType: 'float16'` a Uint16Array of half bits. */
+export type TensorArray = Float32Array | Uint16Array;
+
+/** A typed array of the tensor's data type: Float32Array, or Uint16Array for 'float16'. */
+function checkArrayType(value: unknown, geometry: TensorGeometry, name: string): TensorArray {
+  const half = geometry.dataType === 'float16';
+  if (!(half ? value instanceof Uint16Array : value instanceof Float32Array)) {
+    const hint = half
+      ? " (half bits, for dataType 'float16')"
+      : value instanceof Uint16Array
+        ? " (a Uint16Array needs dataType 'float16')"
+        : '';
+    throw new InstanceNormError(`${name} must be a ${arrayTypeName(geometry)}${hint}, got ${describeKind(value)}`);
   }
+  return value as TensorArray;
+}
+
+export function isTensorArray(value: unknown): value is TensorArray {
+  return value instanceof Float32Array || value instanceof Uint16Array;
+}
+
+export function validateInputArray(value: unknown, geometry: TensorGeometry, name = 'input'): TensorArray {
+  const input = checkArrayType(value, geometry, name);
   if (input.length !== geometry.elementCount) {
     throw new InstanceNormError(
       `${name} has length ${input.length}, expected ${geometry.elementCount} for shape ${describe(geometry.shape)}`,
@@ -185,8 +213,8 @@ export function validateAdain(
       throw new InstanceNormError(`adain takes no ${name} option: the style's statistics are the scale and bias`);
     }
   }
-  const layout = content.geometry.layout;
-  const style = tensorGeometry(validateShape(styleShape, layout), layout);
+  const { layout, dataType } = content.geometry;
+  const style = tensorGeometry(validateShape(styleShape, layout), layout, dataType);
   const c = content.geometry;
   if (style.channels !== c.channels) {
     throw new InstanceNormError(
@@ -210,26 +238,27 @@ export function validateAffineArray(name: 'scale' | 'bias', value: Float32Array,
   return value;
 }
 
-/** A residual array: the input's element count. */
-export function validateResidualArray(value: Float32Array, geometry: TensorGeometry): Float32Array {
-  if (value.length !== geometry.elementCount) {
+/** A residual array: the input's type and element count. */
+export function validateResidualArray(value: unknown, geometry: TensorGeometry): TensorArray {
+  const residual = checkArrayType(value, geometry, 'residual');
+  if (residual.length !== geometry.elementCount) {
     throw new InstanceNormError(
-      `residual has length ${value.length}, expected ${geometry.elementCount}, the input's, for shape ${describe(geometry.shape)}`,
+      `residual has length ${residual.length}, expected ${geometry.elementCount}, the input's, for shape ${describe(geometry.shape)}`,
     );
   }
-  return value;
+  return residual;
 }
 
 /**
- * A GPUBuffer argument: STORAGE usage, not mapped, and at least `floats` float32 values.
+ * A GPUBuffer argument: STORAGE usage, not mapped, and at least `bytes` long.
  * `what` names it in messages ('input buffer', 'scale', ...).
  */
-export function validateStorageBuffer(what: string, buffer: GPUBuffer, floats: number, detail: string): GPUBuffer {
+export function validateStorageBuffer(what: string, buffer: GPUBuffer, bytes: number, detail: string): GPUBuffer {
   if ((buffer.usage & GPUBufferUsage.STORAGE) === 0) {
     throw new InstanceNormError(`${what} must have GPUBufferUsage.STORAGE usage, got usage 0x${buffer.usage.toString(16)}`);
   }
-  if (buffer.size < floats * 4) {
-    throw new InstanceNormError(`${what} has ${buffer.size} bytes, expected at least ${floats * 4} (${detail})`);
+  if (buffer.size < bytes) {
+    throw new InstanceNormError(`${what} has ${buffer.size} bytes, expected at least ${bytes} (${detail})`);
   }
   if (buffer.mapState !== 'unmapped') {
     throw new InstanceNormError(`${what} is ${buffer.mapState}; unmap it before use`);

@@ -1,0 +1,18 @@
+// Arithmetic of Elements that hold four consecutive positions of one nchw instance, with
+// scalar-values.wgsl: shared by the f32 (vec4-position) and half (half4-position) storage.
+
+fn firstValue(e: Element) -> Value {
+  return e.x;
+}
+
+// Merges the moments of the four values e - pivot into m (Chan's formula).
+fn accumulate(m: Moments, e: Element, pivot: Value) -> Moments {
+  let d = e - pivot;
+  let mean = (d.x + d.y + d.z + d.w) * 0.25;
+  let deviation = d - mean;
+  return mergeMoments(m, Moments(4.0, mean, dot(deviation, deviation) * 0.25));
+}
+
+fn normalizeElement(e: Element, s: Stats, factor: Value, offset: Value) -> Element {
+  return ((e - s.pivot) - s.meanOffset) * factor + offset;
+}

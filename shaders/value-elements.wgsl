@@ -1,0 +1,15 @@
+// Arithmetic of Elements that are Values (one value, or one per lane of a channel group):
+// shared by the scalar and channel-group elements files, f32 or half storage alike.
+
+fn firstValue(e: Element) -> Value {
+  return e;
+}
+
+// Adds the value e - pivot to the moments m (Welford's update).
+fn accumulate(m: Moments, e: Element, pivot: Value) -> Moments {
+  return addValue(m, e - pivot);
+}
+
+fn normalizeElement(e: Element, s: Stats, factor: Value, offset: Value) -> Element {
+  return ((e - s.pivot) - s.meanOffset) * factor + offset;
+}

@@ -29,6 +29,10 @@ export interface BenchRow {
   readonly fusedEpilogueMs: number;
   /** The same as two calls: normalization, then SiLU and residual add in a pass of its own. */
   readonly separateEpilogueMs: number;
+  /** The backward pass (input, scale and bias gradients) with the forward's saved statistics, ms per call. */
+  readonly backwardMs: number;
+  /** The forward that saves its statistics for it (split plan), ms per call. */
+  readonly forwardSavingStatsMs: number;
   /** With `strategies`: milliseconds per call of each strategy. */
   readonly byStrategy?: Record<string, number>;
 }
@@ -197,6 +201,33 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
     await norm.checkErrors();
     residual.destroy();
 
+    // Training: the forward that saves its statistics, and the backward that uses them.
+    const savedStats = gpuBuffer(device, new Float32Array(2 * s.dims[0] * channels));
+    const gradOutput = gpuBuffer(device, randomData(elements));
+    const gradAffine = gpuBuffer(device, new Float32Array(2 * channels));
+    const forwardSavingStatsMs = await medianMs(
+      () => {
+        const encoder = device.createCommandEncoder();
+        norm.encode(encoder, input, output, shape, { ...options, saveStats: savedStats });
+        device.queue.submit([encoder.finish()]);
+      },
+      idle,
+      warmup,
+      reps,
+    );
+    const backwardMs = await medianMs(
+      () => {
+        const encoder = device.createCommandEncoder();
+        norm.encodeBackward(encoder, { gradOutput, input, gradInput: output, gradAffine }, shape, { ...options, savedStats });
+        device.queue.submit([encoder.finish()]);
+      },
+      idle,
+      warmup,
+      reps,
+    );
+    await norm.checkErrors();
+    for (const b of [savedStats, gradOutput, gradAffine]) b.destroy();
+
     // ONNX's InstanceNormalization is channels-first: an nhwc case runs ORT on the same tensor as nchw.
     const ortMs = await timeOrt(s.dims, input, scaleBuffer, biasBuffer, idle, warmup, config.quick ? 3 : 7).catch(
       (e: unknown) => {
@@ -228,6 +259,8 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
       ortWasmMs,
       fusedEpilogueMs,
       separateEpilogueMs,
+      backwardMs,
+      forwardSavingStatsMs,
       ...(config.strategies ? { byStrategy } : {}),
     };
     console.log(`bench row ${JSON.stringify(row)}`);

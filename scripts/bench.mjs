@@ -82,6 +82,13 @@ function printReport(report) {
   console.log(line(header));
   for (const r of rows) console.log(line(r));
   console.log(`\nencode(): ${report.encodeMicroseconds.toFixed(1)} µs of CPU per call ([1, 64, 16, 16], recording only)`);
+  console.log('\nTraining: forward saving its statistics, and the backward using them (input, scale and bias gradients):');
+  for (const r of report.rows) {
+    console.log(
+      `${r.shape.padEnd(widths[0])}  ${r.layout.padEnd(widths[1])}  forward ${fixed(r.forwardSavingStatsMs)} ms  ` +
+        `backward ${fixed(r.backwardMs)} ms  ${fixed(r.backwardMs / r.copyMs)}x copy`,
+    );
+  }
   console.log(
     '\nFused epilogue (SiLU + residual add in the normalize pass) against two calls (normalize, then a separate pass):',
   );

@@ -1,5 +1,5 @@
 // After combine-moments: one invocation per kernel instance writes the statistics of its
-// tensor instances to statsOut as plain [N, C] arrays, for stats(), encodeStats() and the
+// tensor instances to statsArrays as plain [N, C] arrays, for stats(), encodeStats() and the
 // scale and bias of adain().
 
 @compute @workgroup_size(WORKGROUP_SIZE)

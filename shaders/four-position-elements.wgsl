@@ -16,3 +16,8 @@ fn accumulate(m: Moments, e: Element, pivot: Value) -> Moments {
 fn normalizeElement(e: Element, s: Stats, factor: Value, offset: Value) -> Element {
   return ((e - s.pivot) - s.meanOffset) * factor + offset;
 }
+
+// The sum of an Element's values per instance: its four positions are one instance's.
+fn elementSum(e: Element) -> Value {
+  return e.x + e.y + e.z + e.w;
+}

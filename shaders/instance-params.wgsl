@@ -39,7 +39,7 @@ struct Params {
   scaleImageStride: u32,  // between the scale values of two images: 0 (one per channel) or C (per instance)
   biasImageStride: u32,   // likewise for bias
   activationAlpha: f32,   // slope of 'leakyRelu' below zero (epilogue.wgsl)
-  exportedSpreadOffset: u32, // export-stats: index of the second [N, C] block of statsOut
+  exportedSpreadOffset: u32, // export-stats: index of the second [N, C] block of statsArrays
   exportStd: u32,         // export-stats: 1 writes sqrt(var + epsilon) there, 0 its inverse
   imageCount: u32,        // N of the whole tensor
   runningDecay: f32,      // update-running-stats: 1 - momentum, applied in the window holding image 0
@@ -47,6 +47,8 @@ struct Params {
   unbiasFactor: f32,      // update-running-stats: S / (S - 1), from the biased variance to the unbiased one
   statsBase: u32,         // first statistics entry in scratch, after the partials
   groupChannels: u32,     // GroupNorm: channels per group (combine-group-moments)
+  batchStatistics: u32,   // backward-apply: 1 where the forward used the batch's statistics, 0 in eval mode
+  instanceValues: u32,    // S: values of one instance (backward means)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -60,11 +62,13 @@ struct Params {
 // binding for both: WebGPU guarantees only 8 storage buffers per shader stage.
 @group(0) @binding(5) var<storage, read_write> scratch: array<vec4f>;
 // Binding 6 (residual, added by the epilogue) is declared with the input's element type too.
-// Per tensor instance n * C + c, from export-stats: the mean, then at exportedSpreadOffset
-// 1 / sqrt(var + epsilon) or sqrt(var + epsilon).
-@group(0) @binding(7) var<storage, read_write> statsOut: array<f32>;
-// Running statistics of the C channels: means, then variances (unbiased), as in PyTorch.
-@group(0) @binding(8) var<storage, read_write> running: array<f32>;
+// Statistics per tensor instance n * C + c, as plain arrays: the means, then from
+// exportedSpreadOffset 1 / sqrt(var + epsilon) (or sqrt(var + epsilon) for adain). Written by
+// export-stats, read by load-saved-stats (the backward with the forward's statistics).
+@group(0) @binding(7) var<storage, read_write> statsArrays: array<f32>;
+// Per-channel values: the running means then variances (unbiased, as in PyTorch), or the
+// backward's gradients of scale then bias (per channel, or per instance).
+@group(0) @binding(8) var<storage, read_write> channelValues: array<f32>;
 
 // Index of spatial position `position` of kernel instance `instance`, in elements.
 fn elementIndex(instance: u32, position: u32) -> u32 {
@@ -81,6 +85,26 @@ fn instanceChannel(instance: u32) -> u32 {
 // The image (n) of kernel instance `instance`.
 fn instanceImage(instance: u32) -> u32 {
   return (params.firstInstance + instance) / params.channels;
+}
+
+// What one workgroup of a chunked pass (partial-moments, normalize, backward-partials,
+// backward-apply) handles: chunk (w % chunksPerInstance) of kernel instance
+// (w / chunksPerInstance), positions start ..< end, so that a large instance keeps every core busy.
+struct Chunk {
+  instance: u32,
+  index: u32,
+  start: u32,
+  end: u32,
+}
+
+fn chunkCount() -> u32 {
+  return params.instanceCount * params.chunksPerInstance;
+}
+
+fn workgroupChunk(chunkIndex: u32) -> Chunk {
+  let chunk = chunkIndex % params.chunksPerInstance;
+  let start = chunk * params.chunkSize;
+  return Chunk(chunkIndex / params.chunksPerInstance, chunk, start, min(start + params.chunkSize, params.spatialSize));
 }
 
 // Linear workgroup index of a 1-D or 2-D dispatch grid (2-D where the count exceeds

@@ -69,7 +69,7 @@ fn loadStats(instance: u32) -> Stats {
   return Stats(vec4f(a.x, b.x, c.x, d.x), vec4f(a.y, b.y, c.y, d.y), vec4f(a.z, b.z, c.z, d.z), vec4f(a.w, b.w, c.w, d.w));
 }
 
-// Writes the mean and spread of the group's channels below C to statsOut at their tensor
+// Writes the mean and spread of the group's channels below C to statsArrays at their tensor
 // indices n * C + c.
 fn exportStats(instance: u32, s: Stats) {
   let first = instanceChannel(instance);
@@ -77,8 +77,8 @@ fn exportStats(instance: u32, s: Stats) {
   let mean = s.pivot + s.meanOffset;
   let spread = select(s.invStd, 1.0 / s.invStd, params.exportStd == 1u);
   for (var lane = 0u; lane < min(LANES, params.tensorChannels - first); lane++) {
-    statsOut[index + lane] = mean[lane];
-    statsOut[params.exportedSpreadOffset + index + lane] = spread[lane];
+    statsArrays[index + lane] = mean[lane];
+    statsArrays[params.exportedSpreadOffset + index + lane] = spread[lane];
   }
 }
 
@@ -86,7 +86,16 @@ fn exportStats(instance: u32, s: Stats) {
 fn runningStats(instance: u32) -> Stats {
   let c = laneChannels(instance);
   let v = vec4u(params.tensorChannels);
-  let mean = vec4f(running[c.x], running[c.y], running[c.z], running[c.w]);
-  let variance = vec4f(running[v.x + c.x], running[v.y + c.y], running[v.z + c.z], running[v.w + c.w]);
+  let mean = vec4f(channelValues[c.x], channelValues[c.y], channelValues[c.z], channelValues[c.w]);
+  let variance = vec4f(channelValues[v.x + c.x], channelValues[v.y + c.y], channelValues[v.z + c.z], channelValues[v.w + c.w]);
   return Stats(mean, vec4f(0.0), guardedInverseStd(variance + params.epsilon), variance);
+}
+
+// One lane of a Value, and a Value from four lanes.
+fn laneOf(v: Value, lane: u32) -> f32 {
+  return v[lane];
+}
+
+fn fromLanes(lanes: vec4f) -> Value {
+  return lanes;
 }

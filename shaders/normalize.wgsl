@@ -7,11 +7,9 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
         @builtin(num_workgroups) workgroupCount: vec3u,
         @builtin(local_invocation_index) localIndex: u32) {
   let chunkIndex = linearWorkgroupIndex(workgroupId, workgroupCount);
-  if (chunkIndex >= params.instanceCount * params.chunksPerInstance) {
+  if (chunkIndex >= chunkCount()) {
     return;
   }
-  let instance = chunkIndex / params.chunksPerInstance;
-  let chunkStart = (chunkIndex % params.chunksPerInstance) * params.chunkSize;
-  let chunkEnd = min(chunkStart + params.chunkSize, params.spatialSize);
-  normalizeRange(instance, loadStats(instance), chunkStart + localIndex, chunkEnd, WORKGROUP_SIZE);
+  let c = workgroupChunk(chunkIndex);
+  normalizeRange(c.instance, loadStats(c.instance), c.start + localIndex, c.end, WORKGROUP_SIZE);
 }

@@ -41,16 +41,25 @@ fn loadStats(instance: u32) -> Stats {
   return Stats(s.x, s.y, s.z, s.w);
 }
 
-// Writes the instance's mean and spread to statsOut at its tensor index n * C + c.
+// Writes the instance's mean and spread to statsArrays at its tensor index n * C + c.
 fn exportStats(instance: u32, s: Stats) {
   let index = params.firstInstance + instance;
-  statsOut[index] = s.pivot + s.meanOffset;
-  statsOut[params.exportedSpreadOffset + index] = select(s.invStd, 1.0 / s.invStd, params.exportStd == 1u);
+  statsArrays[index] = s.pivot + s.meanOffset;
+  statsArrays[params.exportedSpreadOffset + index] = select(s.invStd, 1.0 / s.invStd, params.exportStd == 1u);
 }
 
 // Statistics from the running mean and variance of the instance's channel (eval mode).
 fn runningStats(instance: u32) -> Stats {
   let c = instanceChannel(instance);
-  let variance = running[params.tensorChannels + c];
-  return Stats(running[c], 0.0, guardedInverseStd(variance + params.epsilon), variance);
+  let variance = channelValues[params.tensorChannels + c];
+  return Stats(channelValues[c], 0.0, guardedInverseStd(variance + params.epsilon), variance);
+}
+
+// One lane of a Value, and a Value from four lanes: a kernel instance has one lane here.
+fn laneOf(v: Value, lane: u32) -> f32 {
+  return v;
+}
+
+fn fromLanes(lanes: vec4f) -> Value {
+  return lanes.x;
 }

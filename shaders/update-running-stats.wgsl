@@ -34,6 +34,6 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   }
   let decay = select(1.0, params.runningDecay, holdsImage0);
   let variance = params.tensorChannels + channel;
-  running[channel] = running[channel] * decay + params.runningWeight * meanSum;
-  running[variance] = running[variance] * decay + params.runningWeight * params.unbiasFactor * varianceSum;
+  channelValues[channel] = channelValues[channel] * decay + params.runningWeight * meanSum;
+  channelValues[variance] = channelValues[variance] * decay + params.runningWeight * params.unbiasFactor * varianceSum;
 }

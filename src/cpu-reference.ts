@@ -1,3 +1,4 @@
+import { type BackwardOptions, type BackwardResult, validateBackward } from './backward-options';
 import { type CpuEpilogue, cpuEpilogue } from './cpu-epilogue';
 import { InstanceNormError } from './errors';
 import { fromFloat16Bits, toFloat16Bits } from './float16';
@@ -5,6 +6,7 @@ import { canonicalOptions } from './option-names';
 import type { AdainOptions, InstanceNormOptions, InstanceStats } from './options';
 import { arrayTypeName, type TensorGeometry } from './tensor-geometry';
 import {
+  type CheckedCall,
   type CheckedRunning,
   describeKind,
   type TensorArray,
@@ -13,6 +15,7 @@ import {
   validateCall,
   validateInputArray,
   validateResidualArray,
+  validateSavedStats,
 } from './validation';
 
 /** What follows the statistics: scale and bias (length C or N × C) and the fused epilogue. */
@@ -412,4 +415,72 @@ function normalizeChannelsLast(
       }
     }
   }
+}
+
+/**
+ * The backward pass on the CPU, in float64: with x̂ the normalized input and g = dy · scale, per
+ * instance `dx = (g - mean(g) - x̂ · mean(g · x̂)) / sqrt(var + eps)`; in eval mode (running
+ * statistics) the affine map's `dx = g / sqrt(running var + eps)`. With scale, bias or
+ * `affine: true` also `gradScale = Σ dy · x̂` and `gradBias = Σ dy`, summed over N (per instance
+ * for a per-instance scale).
+ *
+ * @example
+ * const { gradInput, gradScale, gradBias } = instanceNormBackwardCpu(dy, x, [2, 64, 32, 32], { scale: gamma });
+ */
+export function instanceNormBackwardCpu(
+  gradOutput: Float32Array,
+  input: Float32Array,
+  shape: readonly number[],
+  options?: BackwardOptions,
+): BackwardResult {
+  const { call, affine, evalMode } = validateBackward(shape, options);
+  const g = call.geometry;
+  validateInputArray(gradOutput, g, 'gradOutput');
+  validateInputArray(input, g);
+  const opts = canonicalOptions(options as InstanceNormOptions);
+  const scale = cpuAffine('scale', opts?.scale, g);
+  const biasLength = opts?.bias instanceof Float32Array ? opts.bias.length : g.channels;
+  const statistics = backwardStatistics(input, g, call, options?.savedStats);
+  const C = g.channels;
+  const S = g.spatialSize;
+  const stride = g.layout === 'nhwc' ? C : 1;
+  const gradInput = new Float32Array(g.elementCount);
+  const gradScale = new Float64Array(scale?.length ?? C);
+  const gradBias = new Float64Array(biasLength);
+  for (let instance = 0; instance < g.instanceCount; instance++) {
+    const n = Math.floor(instance / C);
+    const c = instance % C;
+    const first = g.layout === 'nhwc' ? n * S * C + c : instance * S;
+    const mean = statistics.mean[instance];
+    const invStd = statistics.invStd[instance];
+    let sumDy = 0;
+    let sumDyXhat = 0;
+    for (let k = 0, i = first; k < S; k++, i += stride) {
+      sumDy += gradOutput[i];
+      sumDyXhat += gradOutput[i] * (input[i] - mean) * invStd;
+    }
+    const factor = affineAt(scale, 1, n, c, C) * invStd;
+    const meanDy = evalMode ? 0 : sumDy / S;
+    const meanDyXhat = evalMode ? 0 : sumDyXhat / S;
+    for (let k = 0, i = first; k < S; k++, i += stride) {
+      gradInput[i] = factor * (gradOutput[i] - meanDy - (input[i] - mean) * invStd * meanDyXhat);
+    }
+    gradScale[gradScale.length === C ? c : instance] += sumDyXhat;
+    gradBias[gradBias.length === C ? c : instance] += sumDy;
+  }
+  if (!affine) return { gradInput };
+  return { gradInput, gradScale: new Float32Array(gradScale), gradBias: new Float32Array(gradBias) };
+}
+
+/** Each instance's mean and 1 / sqrt(var + eps) for the backward: saved, running (eval) or computed in float64. */
+function backwardStatistics(
+  input: Float32Array,
+  g: TensorGeometry,
+  call: CheckedCall,
+  saved: InstanceStats | GPUBuffer | undefined,
+): { mean: ArrayLike<number>; invStd: ArrayLike<number> } {
+  if (call.running?.use === 'normalize-with') return runningStatistics(g, call.epsilon, call.running.stats.cpuValues());
+  if (saved !== undefined) return validateSavedStats(saved, g);
+  const { mean, variance } = instanceMoments(input, g);
+  return { mean, invStd: variance.map((v) => 1 / Math.sqrt(v + call.epsilon)) };
 }

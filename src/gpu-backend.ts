@@ -5,9 +5,11 @@ import { BINDINGS, deviceKernels, type EpilogueVariant, kernelPipeline, NO_EPILO
 import {
   type InstanceNormPlan,
   type KernelDispatch,
+  planBackward,
   planGroupNorm,
   planInstanceNorm,
   planInstanceStats,
+  planSavingStats,
   planWithRunningStats,
   type RunningStatsUse,
   type Strategy,
@@ -36,6 +38,34 @@ export interface GpuCall {
   readonly running?: CheckedRunning;
   /** GroupNorm: channels per group; 1 (or absent) for instance norm. */
   readonly groupChannels?: number;
+  /** Receives each instance's mean and 1 / sqrt(var + eps) as [N, C] arrays, for the backward. */
+  readonly saveStats?: GPUBuffer;
+}
+
+/** A checked backward call on GPU buffers: what GpuBackend.encodeBackward records. */
+export interface GpuBackwardCall {
+  readonly geometry: TensorGeometry;
+  readonly epsilon: number;
+  readonly input: GPUBuffer;
+  readonly gradOutput: GPUBuffer;
+  readonly gradInput: GPUBuffer;
+  readonly scale?: AffineSource;
+  readonly scalePerInstance?: boolean;
+  readonly biasPerInstance?: boolean;
+  /** Receives the scale gradient, then the bias gradient (C or N × C values each). */
+  readonly gradAffine?: GPUBuffer;
+  /** The forward's statistics, as saveStats wrote them; reduced again where absent. */
+  readonly savedStats?: GPUBuffer;
+  /** Eval mode: the forward normalized with these running statistics. */
+  readonly running?: CheckedRunning;
+}
+
+/** What a window binds beyond a call's own buffers. */
+interface WindowBindings {
+  readonly output?: GPUBuffer;
+  readonly instanceStats?: StatsSpread & { readonly target: GPUBuffer };
+  readonly channelValues?: GPUBuffer;
+  readonly batchStatistics?: boolean;
 }
 
 /** scale or bias: an array (uploaded once, cached), a whole buffer, or a range of one. */
@@ -77,12 +107,13 @@ export class GpuBackend {
    * The plan for a shape: the forced strategy, else the one tune() measured fastest, else the
    * planner's; with running statistics, the plan that updates or uses them.
    */
-  plan(geometry: TensorGeometry, running?: RunningStatsUse, groupChannels = 1): InstanceNormPlan {
-    const key = `${geometryKey(geometry)}|${running ?? ''}|${groupChannels}`;
+  plan(geometry: TensorGeometry, running?: RunningStatsUse, groupChannels = 1, saveStats = false): InstanceNormPlan {
+    const key = `${geometryKey(geometry)}|${running ?? ''}|${groupChannels}|${+saveStats}`;
     let plan = this.plans.get(key);
     if (!plan) {
       const strategy = this.strategy ?? tunedStrategy(this.profile.adapterName, geometry);
-      if (running) plan = planWithRunningStats(geometry, this.profile, running);
+      if (saveStats) plan = planSavingStats(geometry, this.profile, running === 'update' ? running : undefined);
+      else if (running) plan = planWithRunningStats(geometry, this.profile, running);
       else if (groupChannels > 1) plan = planGroupNorm(geometry, this.profile, groupChannels);
       else plan = planInstanceNorm(geometry, this.profile, strategy);
       if (this.plans.size >= 256) this.plans.clear();
@@ -103,7 +134,7 @@ export class GpuBackend {
   encode(
     encoder: GPUCommandEncoder,
     call: GpuCall,
-    plan: InstanceNormPlan = this.plan(call.geometry, call.running?.use, call.groupChannels),
+    plan: InstanceNormPlan = this.plan(call.geometry, call.running?.use, call.groupChannels, call.saveStats !== undefined),
     timestampWrites?: GPUComputePassTimestampWrites,
   ): InstanceNormPlan {
     const pass = encoder.beginComputePass({ label: `InstanceNorm.${plan.strategy}.pass`, timestampWrites });
@@ -112,7 +143,8 @@ export class GpuBackend {
       residual: call.residual ? call.epilogue.residualPosition : 'none',
     };
     plan.windows.forEach((window, windowIndex) => {
-      pass.setBindGroup(0, this.windowBindGroup(call, plan, windowIndex, call.output));
+      const instanceStats = call.saveStats && { target: call.saveStats, offset: call.geometry.instanceCount, std: false };
+      pass.setBindGroup(0, this.windowBindGroup(call, plan, windowIndex, { output: call.output, instanceStats }));
       this.dispatch(pass, plan, window.dispatches, epilogue);
     });
     pass.end();
@@ -134,10 +166,8 @@ export class GpuBackend {
     const plan = planInstanceStats(call.geometry, this.profile, call.groupChannels);
     const pass = encoder.beginComputePass({ label: 'InstanceNorm.stats.pass' });
     plan.windows.forEach((window, windowIndex) => {
-      pass.setBindGroup(
-        0,
-        this.windowBindGroup({ ...call, running: undefined }, plan, windowIndex, undefined, { target, ...spread }),
-      );
+      const bound = { instanceStats: { target, ...spread } };
+      pass.setBindGroup(0, this.windowBindGroup({ ...call, running: undefined }, plan, windowIndex, bound));
       this.dispatch(pass, plan, window.dispatches, NO_EPILOGUE);
     });
     pass.end();
@@ -165,14 +195,51 @@ export class GpuBackend {
     });
   }
 
-  /** The bind group of one window of a plan; `output` undefined binds a placeholder (statistics only). */
-  private windowBindGroup(
-    call: StatsCall,
-    plan: InstanceNormPlan,
-    windowIndex: number,
-    output: GPUBuffer | undefined,
-    statsOut?: StatsSpread & { readonly target: GPUBuffer },
-  ): GPUBindGroup {
+  /**
+   * Records the backward pass: the input gradient into gradInput and, with gradAffine, the
+   * gradients of scale and bias (planBackward).
+   */
+  encodeBackward(encoder: GPUCommandEncoder, call: GpuBackwardCall): InstanceNormPlan {
+    const source = call.running ? 'running' : call.savedStats ? 'saved' : 'recompute';
+    const plan = planBackward(call.geometry, this.profile, source);
+    const pass = encoder.beginComputePass({ label: 'InstanceNorm.backward.pass' });
+    const forward: StatsCall = {
+      geometry: call.geometry,
+      epsilon: call.epsilon,
+      input: call.input,
+      scale: call.scale,
+      scalePerInstance: call.scalePerInstance,
+      biasPerInstance: call.biasPerInstance,
+      residual: call.gradOutput, // dy is read where the residual is
+      running: call.running && { ...call.running, use: 'normalize-with' },
+    };
+    const bound: WindowBindings = {
+      output: call.gradInput,
+      instanceStats: call.savedStats && { target: call.savedStats, offset: call.geometry.instanceCount, std: false },
+      channelValues: call.gradAffine,
+      batchStatistics: call.running === undefined,
+    };
+    plan.windows.forEach((window, windowIndex) => {
+      let dispatches = window.dispatches.filter((d) => d.kernel !== 'backward-affine' || call.gradAffine);
+      if (call.running) {
+        // load-running-stats reads the running statistics where backward-affine writes gradients: binding 8 of its own.
+        pass.setBindGroup(0, this.windowBindGroup(forward, plan, windowIndex, { ...bound, channelValues: undefined }));
+        this.dispatch(pass, plan, dispatches.slice(0, 1), NO_EPILOGUE);
+        dispatches = dispatches.slice(1);
+      }
+      pass.setBindGroup(0, this.windowBindGroup(forward, plan, windowIndex, bound));
+      this.dispatch(pass, plan, dispatches, NO_EPILOGUE);
+    });
+    pass.end();
+    return plan;
+  }
+
+  /**
+   * The bind group of one window of a plan. `bound` names what the call binds beyond its own
+   * buffers; whatever is absent is a placeholder.
+   */
+  private windowBindGroup(call: StatsCall, plan: InstanceNormPlan, windowIndex: number, bound: WindowBindings): GPUBindGroup {
+    const { output, instanceStats, channelValues } = bound;
     const window = plan.windows[windowIndex];
     const params: CallParams = {
       epsilon: call.epsilon,
@@ -181,13 +248,16 @@ export class GpuBackend {
       scalePerInstance: call.scalePerInstance === true,
       biasPerInstance: call.biasPerInstance === true,
       activationAlpha: call.epilogue?.activationAlpha ?? 0,
-      exportedSpreadOffset: statsOut?.offset ?? 0,
-      exportStd: statsOut?.std === true,
+      exportedSpreadOffset: instanceStats?.offset ?? 0,
+      exportStd: instanceStats?.std === true,
       ...runningUpdate(call.running, call.geometry.batch),
       groupChannels: call.groupChannels ?? 1,
+      batchStatistics: bound.batchStatistics ?? true,
     };
-    // The plan (by shape and strategy), the call's values and the window determine the Params block.
-    const paramsKey = `${geometryKey(call.geometry)}|${plan.strategy}|${callParamsKey(params)}|${windowIndex}`;
+    // The shape, the plan's chunks and scratch layout, the call's values and the window
+    // determine the Params block.
+    const planKey = `${plan.strategy}:${plan.chunkSize}:${plan.partialsBytes}`;
+    const paramsKey = `${geometryKey(call.geometry)}|${planKey}|${callParamsKey(params)}|${windowIndex}`;
     const bindings: GPUBufferBinding[] = [];
     bindings[BINDINGS.params] = {
       buffer: this.uniforms.getDetermined(paramsKey, () => packParams(call.geometry, plan, window, params)),
@@ -202,8 +272,10 @@ export class GpuBackend {
     bindings[BINDINGS.residual] = call.residual
       ? { buffer: call.residual, offset: window.byteOffset, size: window.byteLength }
       : { buffer: this.scratch.placeholder };
-    bindings[BINDINGS.statsOut] = { buffer: statsOut?.target ?? this.scratch.statsOutPlaceholder };
-    bindings[BINDINGS.running] = { buffer: call.running?.stats.gpuBufferOn(this.device) ?? this.scratch.runningPlaceholder };
+    bindings[BINDINGS.statsArrays] = { buffer: instanceStats?.target ?? this.scratch.statsArraysPlaceholder };
+    bindings[BINDINGS.channelValues] = {
+      buffer: channelValues ?? call.running?.stats.gpuBufferOn(this.device) ?? this.scratch.channelValuesPlaceholder,
+    };
     return this.bindGroups.get(bindings, () =>
       this.device.createBindGroup({
         label: 'InstanceNorm.bindGroup',

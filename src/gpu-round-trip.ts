@@ -3,12 +3,12 @@ import { InstanceNormError } from './errors';
 import type { TensorArray } from './validation';
 
 /** Records a call's work into `encoder`: `inputs` hold the uploaded arrays in order. */
-export type RecordRoundTrip = (encoder: GPUCommandEncoder, inputs: readonly GPUBuffer[], output: GPUBuffer) => void;
+export type RecordRoundTrip = (encoder: GPUCommandEncoder, inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[]) => void;
 
 /**
  * One typed-array call on the GPU (run(), stats(), adain()): uploads `uploads` into new storage
- * buffers, lets `record` encode into an output buffer of `outputBytes`, submits and returns a
- * copy of the output's bytes; every buffer made here is destroyed. WebGPU validation and
+ * buffers, lets `record` encode into output buffers of `outputBytes` each, submits and returns
+ * copies of the outputs' bytes; every buffer made here is destroyed. WebGPU validation and
  * out-of-memory errors, and a device lost in flight, reject with InstanceNormError.
  */
 export async function gpuRoundTrip(
@@ -16,10 +16,10 @@ export async function gpuRoundTrip(
   profile: DeviceProfile,
   method: string,
   uploads: readonly TensorArray[],
-  outputBytes: number,
+  outputBytes: readonly number[],
   record: RecordRoundTrip,
-): Promise<ArrayBuffer> {
-  for (const bytes of [...uploads.map((u) => u.byteLength), outputBytes]) {
+): Promise<ArrayBuffer[]> {
+  for (const bytes of [...uploads.map((u) => u.byteLength), ...outputBytes]) {
     if (bytes > profile.maxBufferSize) {
       throw new InstanceNormError(
         `${method}(): needs a buffer of ${bytes} bytes, more than this device's maxBufferSize of ${profile.maxBufferSize}; ` +
@@ -46,11 +46,21 @@ export async function gpuRoundTrip(
       b.unmap();
       return b;
     });
-    const output = buffer('output', outputBytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
-    const readback = buffer('readback', outputBytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    const outputs = outputBytes.map((bytes, index) =>
+      buffer(`output${index}`, bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC),
+    );
+    // One readback for all outputs, each at its own whole-word offset.
+    const offsets = outputs.map((_, index) => outputs.slice(0, index).reduce((sum, b) => sum + b.size, 0));
+    const readback = buffer(
+      'readback',
+      outputs.reduce((sum, b) => sum + b.size, 0),
+      GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    );
     const encoder = device.createCommandEncoder({ label: `InstanceNorm.${method}.encoder` });
-    record(encoder, inputs, output);
-    encoder.copyBufferToBuffer(output, 0, readback, 0, readback.size);
+    record(encoder, inputs, outputs);
+    outputs.forEach((output, index) => {
+      encoder.copyBufferToBuffer(output, 0, readback, offsets[index], output.size);
+    });
     device.queue.submit([encoder.finish()]);
     const validation = device.popErrorScope();
     const memory = device.popErrorScope();
@@ -69,7 +79,8 @@ export async function gpuRoundTrip(
     }
     const error = (await validation) ?? (await memory);
     if (error) throw new InstanceNormError(`WebGPU error in InstanceNorm.${method}: ${error.message}`);
-    return readback.getMappedRange().slice(0, outputBytes);
+    const mapped = readback.getMappedRange();
+    return outputBytes.map((bytes, index) => mapped.slice(offsets[index], offsets[index] + bytes));
   } finally {
     // A throw while recording leaves the scopes open: close them, or they would swallow the app's errors.
     for (; openScopes > 0; openScopes--) device.popErrorScope().catch(() => {});

@@ -1,7 +1,8 @@
-export { adainCpu, instanceNormCpu, instanceStatsCpu } from './cpu-reference';
+export type { BackwardOptions, BackwardResult } from './backward-options';
+export { adainCpu, instanceNormBackwardCpu, instanceNormCpu, instanceStatsCpu } from './cpu-reference';
 export { InstanceNormError } from './errors';
 export { fromFloat16Bits, toFloat16Bits } from './float16';
-export { InstanceNorm, type InstanceNormCreateOptions } from './instance-norm';
+export { type BackwardBuffers, InstanceNorm, type InstanceNormCreateOptions } from './instance-norm';
 export {
   type Activation,
   type AdainOptions,

@@ -1,4 +1,5 @@
-import { adainCpu, instanceNormCpu, instanceStatsCpu } from './cpu-reference';
+import { type BackwardOptions, type BackwardResult, validateBackward } from './backward-options';
+import { adainCpu, instanceNormBackwardCpu, instanceNormCpu, instanceStatsCpu } from './cpu-reference';
 import { InstanceNormError } from './errors';
 import { GpuBackend, type GpuCall } from './gpu-backend';
 import { gpuRoundTrip } from './gpu-round-trip';
@@ -11,6 +12,7 @@ import { type TensorGeometry, tensorBytes } from './tensor-geometry';
 import { type RecordCall, type TuneResult, timeStrategies } from './tuner';
 import { recordWinner } from './tuning-table';
 import {
+  type CheckedCall,
   describe,
   describeKind,
   isGpuBuffer,
@@ -21,8 +23,21 @@ import {
   validateCall,
   validateInputArray,
   validateResidualArray,
+  validateSavedStats,
   validateStorageBuffer,
 } from './validation';
+
+/** The GPU buffers of {@link InstanceNorm.encodeBackward}, each with STORAGE usage. */
+export interface BackwardBuffers {
+  /** dL/dy: the gradient of the forward's output, of the input's shape. */
+  readonly gradOutput: GPUBuffer;
+  /** The forward's input x. */
+  readonly input: GPUBuffer;
+  /** Receives dL/dx. */
+  readonly gradInput: GPUBuffer;
+  /** Receives dL/dscale then dL/dbias (C values each; N × C for per-instance ones). Optional. */
+  readonly gradAffine?: GPUBuffer;
+}
 
 /** Options of {@link InstanceNorm.create}. */
 export interface InstanceNormCreateOptions {
@@ -130,17 +145,25 @@ export class InstanceNorm {
     const residual = options?.residual;
     const residualArray = isTensorArray(residual) ? validateResidualArray(residual, call.geometry) : undefined;
     const residualBuffer = residual === undefined || residualArray ? undefined : gpuResidual(call.geometry, residual, undefined);
+    const saveStats = gpuSaveStats(call, options?.saveStats, [input, residual]);
     const result = await gpuRoundTrip(
       gpu.device,
       gpu.profile,
       'run',
       residualArray ? [input, residualArray] : [input],
-      input.byteLength,
-      (encoder, [inputBuffer, uploadedResidual], output) => {
-        gpu.encode(encoder, { ...call, ...affine, residual: uploadedResidual ?? residualBuffer, input: inputBuffer, output });
+      [input.byteLength],
+      (encoder, [inputBuffer, uploadedResidual], [output]) => {
+        gpu.encode(encoder, {
+          ...call,
+          ...affine,
+          residual: uploadedResidual ?? residualBuffer,
+          saveStats,
+          input: inputBuffer,
+          output,
+        });
       },
     );
-    return tensorArray(result, call.geometry);
+    return tensorArray(result[0], call.geometry);
   }
 
   /**
@@ -164,7 +187,8 @@ export class InstanceNorm {
     checkInputOutput(input, output, call.geometry, 'input');
     const affine = gpuAffine(call.geometry, options);
     const residual = options?.residual === undefined ? undefined : gpuResidual(call.geometry, options.residual, output);
-    this.recordChecked(gpu, 'encode', () => gpu.encode(encoder, { ...call, ...affine, residual, input, output }));
+    const saveStats = gpuSaveStats(call, options?.saveStats, [input, output, residual]);
+    this.recordChecked(gpu, 'encode', () => gpu.encode(encoder, { ...call, ...affine, residual, saveStats, input, output }));
   }
 
   /**
@@ -188,11 +212,11 @@ export class InstanceNorm {
       gpu.profile,
       'stats',
       [input],
-      2 * count * 4,
-      (encoder, [inputBuffer], output) => {
+      [2 * count * 4],
+      (encoder, [inputBuffer], [output]) => {
         gpu.encodeStats(encoder, { ...call, input: inputBuffer }, output);
       },
-    ).then((bytes) => new Float32Array(bytes));
+    ).then(([bytes]) => new Float32Array(bytes));
     return { mean: exported.subarray(0, count), invStd: exported.subarray(count) };
   }
 
@@ -271,8 +295,8 @@ export class InstanceNorm {
       gpu.profile,
       'adain',
       uploads,
-      content.byteLength,
-      (encoder, [c, s, r], output) => {
+      [content.byteLength],
+      (encoder, [c, s, r], [output]) => {
         gpu.encodeAdain(
           encoder,
           { ...call, input: c, output, residual: r ?? residualBuffer },
@@ -280,7 +304,7 @@ export class InstanceNorm {
         );
       },
     );
-    return tensorArray(result, call.geometry);
+    return tensorArray(result[0], call.geometry);
   }
 
   /**
@@ -307,6 +331,123 @@ export class InstanceNorm {
     const residual = options?.residual === undefined ? undefined : gpuResidual(call.geometry, options.residual, output);
     this.recordChecked(gpu, 'encodeAdain', () =>
       gpu.encodeAdain(encoder, { ...call, input: content, output, residual }, { geometry: styleGeometry, input: style }),
+    );
+  }
+
+  /**
+   * The backward pass of a normalization: the gradient of the input, and with scale, bias or
+   * `affine: true` those of scale and bias, from the gradient of the output. Options are the
+   * forward call's (layout, epsilon, scale, running statistics in eval mode) and its saved
+   * statistics (`savedStats`, from stats()); without them the statistics are computed again.
+   * On the CPU backend it runs {@link instanceNormBackwardCpu}.
+   *
+   * @example
+   * const { gradInput, gradScale, gradBias } = await norm.backward(dy, x, [8, 64, 32, 32], { scale: gamma });
+   */
+  async backward(
+    gradOutput: Float32Array,
+    input: Float32Array,
+    shape: readonly number[],
+    options?: BackwardOptions,
+  ): Promise<BackwardResult> {
+    this.assertUsable('backward');
+    const checked = validateBackward(shape, options);
+    const g = checked.call.geometry;
+    validateInputArray(gradOutput, g, 'gradOutput');
+    validateInputArray(input, g);
+    if (this.backend === 'cpu') return instanceNormBackwardCpu(gradOutput, input, shape, options);
+    if (this.lost && this.ownsDevice) this.attach(await requestDevice(), true);
+    const gpu = this.liveGpu('backward');
+    const affine = gpuAffine(g, canonicalOptions(options as InstanceNormOptions));
+    const saved = options?.savedStats;
+    const savedBuffer = isGpuBuffer(saved) ? gpuSavedStats(g, saved, [gradOutput, input]) : undefined;
+    const savedArray = saved !== undefined && !savedBuffer ? concatStats(validateSavedStats(saved, g)) : undefined;
+    const scaleLength = affine.scalePerInstance ? g.instanceCount : g.channels;
+    const biasLength = affine.biasPerInstance ? g.instanceCount : g.channels;
+    const uploads = savedArray ? [gradOutput, input, savedArray] : [gradOutput, input];
+    const outputs = checked.affine ? [input.byteLength, (scaleLength + biasLength) * 4] : [input.byteLength];
+    const [gradInput, gradAffine] = await gpuRoundTrip(
+      gpu.device,
+      gpu.profile,
+      'backward',
+      uploads,
+      outputs,
+      (encoder, inputs, results) => {
+        gpu.encodeBackward(encoder, {
+          ...checked.call,
+          ...affine,
+          gradOutput: inputs[0],
+          input: inputs[1],
+          savedStats: inputs[2] ?? savedBuffer,
+          gradInput: results[0],
+          gradAffine: results[1],
+          running: checked.evalMode ? checked.call.running : undefined,
+        });
+      },
+    );
+    if (!gradAffine) return { gradInput: new Float32Array(gradInput) };
+    const values = new Float32Array(gradAffine);
+    return {
+      gradInput: new Float32Array(gradInput),
+      gradScale: values.slice(0, scaleLength),
+      gradBias: values.slice(scaleLength),
+    };
+  }
+
+  /**
+   * Records the backward pass on GPU buffers (STORAGE usage): `gradInput` receives the input
+   * gradient; `gradAffine`, where given, the gradient of scale then that of bias (C values each,
+   * N × C for per-instance ones). `savedStats` in the options is the buffer the forward's
+   * `saveStats` filled. Errors are reported as for {@link encode}.
+   *
+   * @example
+   * norm.encode(encoder, x, y, shape, { scale: gamma, saveStats: statsBuffer });
+   * norm.encodeBackward(encoder, { gradOutput: dy, input: x, gradInput: dx, gradAffine }, shape, { scale: gamma, savedStats: statsBuffer });
+   */
+  encodeBackward(
+    encoder: GPUCommandEncoder,
+    buffers: BackwardBuffers,
+    shape: readonly number[],
+    options?: BackwardOptions,
+  ): void {
+    this.assertUsable('encodeBackward');
+    const gpu = this.liveEncoder('encodeBackward');
+    const checked = validateBackward(shape, options);
+    const g = checked.call.geometry;
+    if (buffers === null || typeof buffers !== 'object') {
+      throw new InstanceNormError(`buffers must be { gradOutput, input, gradInput, gradAffine? }, got ${describe(buffers)}`);
+    }
+    const { gradOutput, input, gradInput, gradAffine } = buffers;
+    checkInputOutput(input, gradInput, g, 'input');
+    checkedBuffer('gradOutput', gradOutput, tensorBytes(g), tensorDetail(g));
+    if (gradOutput === gradInput)
+      throw new InstanceNormError('gradOutput and gradInput are the same buffer: gradOutput is read while gradInput is written');
+    const affine = gpuAffine(g, canonicalOptions(options as InstanceNormOptions));
+    if (gradAffine !== undefined) {
+      const length =
+        (affine.scalePerInstance ? g.instanceCount : g.channels) + (affine.biasPerInstance ? g.instanceCount : g.channels);
+      checkedBuffer('gradAffine', gradAffine, length * 4, `${length} float32 values: the scale gradient, then the bias gradient`);
+      if ([gradOutput, input, gradInput].includes(gradAffine))
+        throw new InstanceNormError('gradAffine is one of the tensor buffers; give it a buffer of its own');
+    }
+    const saved = options?.savedStats;
+    if (saved !== undefined && !isGpuBuffer(saved)) {
+      throw new InstanceNormError(
+        `savedStats must be a GPUBuffer for encodeBackward() (backward() also takes stats() arrays), got ${describeKind(saved)}`,
+      );
+    }
+    const savedStats = saved && gpuSavedStats(g, saved, [gradOutput, input, gradInput, gradAffine]);
+    this.recordChecked(gpu, 'encodeBackward', () =>
+      gpu.encodeBackward(encoder, {
+        ...checked.call,
+        ...affine,
+        gradOutput,
+        input,
+        gradInput,
+        gradAffine,
+        savedStats,
+        running: checked.evalMode ? checked.call.running : undefined,
+      }),
     );
   }
 
@@ -589,6 +730,49 @@ function checkInputOutput(input: unknown, output: unknown, g: TensorGeometry, in
   if (input === output) {
     throw new InstanceNormError(`${inputName} and output are the same buffer: in-place normalization is not supported`);
   }
+}
+
+/** [means; invStds] of saved statistics, as the forward's saveStats buffer holds them. */
+function concatStats(stats: InstanceStats): Float32Array {
+  const out = new Float32Array(2 * stats.mean.length);
+  out.set(stats.mean);
+  out.set(stats.invStd, stats.mean.length);
+  return out;
+}
+
+/** A savedStats buffer for the backward: 2 × N × C floats, not one of the call's tensors. */
+function gpuSavedStats(g: TensorGeometry, value: GPUBuffer, tensors: readonly unknown[]): GPUBuffer {
+  const count = g.instanceCount;
+  const buffer = checkedBuffer(
+    'savedStats',
+    value,
+    2 * count * 4,
+    `2 × N × C = ${2 * count} float32 values: means, then 1 / sqrt(var + epsilon)`,
+  );
+  if (tensors.includes(buffer)) throw new InstanceNormError('savedStats is one of the tensor buffers of the call');
+  return buffer;
+}
+
+/** The forward's saveStats buffer: 2 × N × C floats, distinct from the tensors, and a forward that has batch statistics. */
+function gpuSaveStats(call: CheckedCall, value: unknown, tensors: readonly unknown[]): GPUBuffer | undefined {
+  if (value === undefined) return undefined;
+  if (call.groupChannels > 1)
+    throw new InstanceNormError('saveStats and groups cannot be combined: GroupNorm has no backward yet');
+  if (call.running?.use === 'normalize-with') {
+    throw new InstanceNormError(
+      'saveStats in eval mode: the forward uses the running statistics, which the backward reads itself',
+    );
+  }
+  const count = call.geometry.instanceCount;
+  const buffer = checkedBuffer(
+    'saveStats',
+    value,
+    2 * count * 4,
+    `2 × N × C = ${2 * count} float32 values: means, then 1 / sqrt(var + epsilon)`,
+  );
+  if (tensors.includes(buffer))
+    throw new InstanceNormError('saveStats is one of the tensor buffers of the call; give it a buffer of its own');
+  return buffer;
 }
 
 /** A residual for encode(): a GPUBuffer of the input's size, not the output (read while it is written). */

@@ -70,6 +70,12 @@ export interface InstanceNormOptions {
    * Not with `runningStats` (PyTorch's GroupNorm has none).
    */
   groups?: number;
+  /**
+   * A GPU buffer (STORAGE, 2 × N × C float32) that receives each instance's mean, then its
+   * 1 / sqrt(var + epsilon), as the forward computes them: pass it to the backward as
+   * `savedStats`. The forward then takes the split plan. Not with `groups` or in eval mode.
+   */
+  saveStats?: GPUBuffer;
 
   // PyTorch's names for the same things (InstanceNorm2d); one name of each pair at a time.
   /** PyTorch's name for `epsilon`. */
@@ -108,6 +114,7 @@ export type AdainOptions = Omit<
   | 'momentum'
   | 'trackRunningStats'
   | 'groups'
+  | 'saveStats'
 >;
 
 /** Default epsilon, as in PyTorch, ONNX and WebNN. */

@@ -41,8 +41,8 @@ export const BINDINGS = {
   bias: 4,
   scratch: 5,
   residual: 6,
-  statsOut: 7,
-  running: 8,
+  statsArrays: 7,
+  channelValues: 8,
 } as const;
 
 export function deviceKernels(device: GPUDevice): DeviceKernels {
@@ -63,8 +63,8 @@ export function deviceKernels(device: GPUDevice): DeviceKernels {
         storage(BINDINGS.bias, 'read-only-storage'),
         storage(BINDINGS.scratch, 'storage'),
         storage(BINDINGS.residual, 'read-only-storage'),
-        storage(BINDINGS.statsOut, 'storage'),
-        storage(BINDINGS.running, 'storage'),
+        storage(BINDINGS.statsArrays, 'storage'),
+        storage(BINDINGS.channelValues, 'storage'),
       ],
     });
     kernels = {

@@ -23,7 +23,12 @@ export type KernelName =
   | 'export-stats'
   | 'load-running-stats'
   | 'update-running-stats'
-  | 'combine-group-moments';
+  | 'combine-group-moments'
+  | 'load-saved-stats'
+  | 'backward-partials'
+  | 'backward-combine'
+  | 'backward-apply'
+  | 'backward-affine';
 
 /** One dispatch of a plan. */
 export interface KernelDispatch {
@@ -256,6 +261,53 @@ export function planWithRunningStats(geometry: TensorGeometry, profile: DevicePr
     return { ...w, dispatches };
   });
   return { ...split, windows, partialsBytes: use === 'normalize-with' ? 0 : split.partialsBytes };
+}
+
+/** Where the backward takes each instance's statistics from. */
+export type BackwardStatsSource = 'recompute' | 'saved' | 'running';
+
+/**
+ * The backward pass, from the split plan's chunks: the statistics (reduced again, loaded from
+ * the forward's saved ones, or from the running ones in eval mode), then backward-partials
+ * (sums of dy and dy · x̂ per chunk), backward-combine (their means per instance),
+ * backward-apply (the input gradient) and backward-affine (scale and bias gradients, one
+ * invocation per channel). Scratch: partials, statistics entries, then as many gradient entries.
+ */
+export function planBackward(geometry: TensorGeometry, profile: DeviceProfile, source: BackwardStatsSource): InstanceNormPlan {
+  const split = planInstanceNorm(geometry, profile, 'split');
+  const { lanes } = ELEMENT_KINDS[split.elements];
+  const grid = (count: number) => workgroupGrid(Math.ceil(count / PER_THREAD_WORKGROUP_SIZE), profile.maxWorkgroupsPerDimension);
+  const windows = split.windows.map((w) => {
+    const [partials, combine, normalize] = w.dispatches;
+    const statistics: KernelDispatch[] =
+      source === 'recompute'
+        ? [partials, combine]
+        : [{ ...combine, kernel: source === 'saved' ? 'load-saved-stats' : 'load-running-stats' }];
+    const dispatches: KernelDispatch[] = [
+      ...statistics,
+      { ...partials, kernel: 'backward-partials' },
+      { kernel: 'backward-combine', workgroupSize: PER_THREAD_WORKGROUP_SIZE, workgroups: grid(w.instanceCount * lanes) },
+      { ...normalize, kernel: 'backward-apply' },
+      { kernel: 'backward-affine', workgroupSize: PER_THREAD_WORKGROUP_SIZE, workgroups: grid(geometry.channels) },
+    ];
+    return { ...w, dispatches };
+  });
+  return { ...split, windows, statsBytes: 2 * split.statsBytes };
+}
+
+/** The forward plan that also saves each instance's statistics (export-stats after combine-moments). */
+export function planSavingStats(geometry: TensorGeometry, profile: DeviceProfile, running?: 'update'): InstanceNormPlan {
+  const base = running ? planWithRunningStats(geometry, profile, running) : planInstanceNorm(geometry, profile, 'split');
+  const windows = base.windows.map((w) => {
+    const exportStats: KernelDispatch = {
+      kernel: 'export-stats',
+      workgroupSize: PER_THREAD_WORKGROUP_SIZE,
+      workgroups: workgroupGrid(Math.ceil(w.instanceCount / PER_THREAD_WORKGROUP_SIZE), profile.maxWorkgroupsPerDimension),
+    };
+    const normalizeAt = w.dispatches.findIndex((d) => d.kernel === 'normalize');
+    return { ...w, dispatches: [...w.dispatches.slice(0, normalizeAt), exportStats, ...w.dispatches.slice(normalizeAt)] };
+  });
+  return { ...base, windows };
 }
 
 function windowDispatches(

@@ -8,11 +8,11 @@
  */
 export class ScratchBuffers {
   readonly placeholder: GPUBuffer;
-  // Bound as the writable output, statsOut or running: buffers of their own, as one buffer may not be
+  // Bound as the writable output, instanceStats or channelValues: buffers of their own, as one buffer may not be
   // both read-only and writable in a dispatch.
   readonly outputPlaceholder: GPUBuffer;
-  readonly statsOutPlaceholder: GPUBuffer;
-  readonly runningPlaceholder: GPUBuffer;
+  readonly statsArraysPlaceholder: GPUBuffer;
+  readonly channelValuesPlaceholder: GPUBuffer;
   private moments: GPUBuffer;
   private styleStats: GPUBuffer;
   // Outgrown buffers, kept until destroy(): an encoder not yet submitted may still use them.
@@ -22,8 +22,8 @@ export class ScratchBuffers {
   constructor(private readonly device: GPUDevice) {
     this.placeholder = this.create('InstanceNorm.placeholder', 16);
     this.outputPlaceholder = this.create('InstanceNorm.outputPlaceholder', 16);
-    this.statsOutPlaceholder = this.create('InstanceNorm.statsOutPlaceholder', 16);
-    this.runningPlaceholder = this.create('InstanceNorm.runningPlaceholder', 16);
+    this.statsArraysPlaceholder = this.create('InstanceNorm.statsArraysPlaceholder', 16);
+    this.channelValuesPlaceholder = this.create('InstanceNorm.channelValuesPlaceholder', 16);
     this.styleStats = this.create('InstanceNorm.styleStats', 16);
     this.moments = this.create('InstanceNorm.moments', 16);
   }
@@ -49,8 +49,8 @@ export class ScratchBuffers {
   destroy(): void {
     this.placeholder.destroy();
     this.outputPlaceholder.destroy();
-    this.statsOutPlaceholder.destroy();
-    this.runningPlaceholder.destroy();
+    this.statsArraysPlaceholder.destroy();
+    this.channelValuesPlaceholder.destroy();
     this.styleStats.destroy();
     this.moments.destroy();
     for (const buffer of this.outgrown) buffer.destroy();

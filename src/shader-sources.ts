@@ -1,3 +1,8 @@
+import backwardAffine from '../shaders/backward-affine.wgsl?raw';
+import backwardApply from '../shaders/backward-apply.wgsl?raw';
+import backwardCombine from '../shaders/backward-combine.wgsl?raw';
+import backwardPartials from '../shaders/backward-partials.wgsl?raw';
+import backwardSums from '../shaders/backward-sums.wgsl?raw';
 import combineGroupMoments from '../shaders/combine-group-moments.wgsl?raw';
 import combineMoments from '../shaders/combine-moments.wgsl?raw';
 import epilogue from '../shaders/epilogue.wgsl?raw';
@@ -13,6 +18,7 @@ import half4Elements from '../shaders/half4-elements.wgsl?raw';
 import instanceParams from '../shaders/instance-params.wgsl?raw';
 import laneValues from '../shaders/lane-values.wgsl?raw';
 import loadRunningStats from '../shaders/load-running-stats.wgsl?raw';
+import loadSavedStats from '../shaders/load-saved-stats.wgsl?raw';
 import maskedChannelElements from '../shaders/masked-channel-elements.wgsl?raw';
 import moments from '../shaders/moments.wgsl?raw';
 import normalize from '../shaders/normalize.wgsl?raw';
@@ -25,6 +31,7 @@ import valueElements from '../shaders/value-elements.wgsl?raw';
 import vec4ChannelElements from '../shaders/vec4-channel-elements.wgsl?raw';
 import vec4PositionElements from '../shaders/vec4-position-elements.wgsl?raw';
 import workgroupMoments from '../shaders/workgroup-moments.wgsl?raw';
+import workgroupSums from '../shaders/workgroup-sums.wgsl?raw';
 import type { ElementKind, KernelName } from './planner';
 
 // WGSL has no #include: each kernel's module is the files below concatenated, the shared
@@ -37,6 +44,11 @@ const KERNEL_FILES: Record<KernelName, readonly string[]> = {
   'partial-moments': [workgroupMoments, partialMoments],
   'combine-moments': [combineMoments],
   'combine-group-moments': [combineGroupMoments],
+  'load-saved-stats': [loadSavedStats],
+  'backward-partials': [backwardSums, workgroupSums, backwardPartials],
+  'backward-combine': [backwardSums, backwardCombine],
+  'backward-apply': [backwardSums, backwardApply],
+  'backward-affine': [backwardSums, backwardAffine],
   normalize: [normalizeRange, epilogue, normalize],
   'export-stats': [exportStats],
   'load-running-stats': [loadRunningStats],

@@ -1,9 +1,9 @@
 import { ELEMENT_KINDS, type InstanceNormPlan, type PlanWindow } from './planner';
 import type { TensorGeometry } from './tensor-geometry';
 
-// Mirrors `struct Params` in shaders/instance-params.wgsl: twenty-five 4-byte fields in
-// order, 25 * 4 = 100 bytes.
-export const PARAMS_BYTES = 100;
+// Mirrors `struct Params` in shaders/instance-params.wgsl: twenty-seven 4-byte fields in
+// order, 27 * 4 = 108 bytes.
+export const PARAMS_BYTES = 108;
 
 /** The values of a call that reach the kernels through Params, beside the plan's sizes. */
 export interface CallParams {
@@ -14,7 +14,7 @@ export interface CallParams {
   readonly scalePerInstance: boolean;
   readonly biasPerInstance: boolean;
   readonly activationAlpha: number;
-  /** export-stats: where the spread goes in statsOut, in floats, and whether it is sqrt(var + eps). */
+  /** export-stats: where the spread goes in instanceStats, in floats, and whether it is sqrt(var + eps). */
   readonly exportedSpreadOffset: number;
   readonly exportStd: boolean;
   /** update-running-stats: running = runningDecay * running + runningWeight * (sum over the batch). */
@@ -22,11 +22,13 @@ export interface CallParams {
   readonly runningWeight: number;
   /** GroupNorm: channels per group; 1 for instance norm. */
   readonly groupChannels: number;
+  /** Backward: the forward normalized with the batch's statistics (not running ones). */
+  readonly batchStatistics: boolean;
 }
 
 /** A key for the Params of a call, beside its plan and window. */
 export function callParamsKey(p: CallParams): string {
-  return `${p.epsilon}|${+p.hasScale}${+p.hasBias}${+p.scalePerInstance}${+p.biasPerInstance}|${p.activationAlpha}|${p.exportedSpreadOffset}${+p.exportStd}|${p.runningDecay},${p.runningWeight}|${p.groupChannels}`;
+  return `${p.epsilon}|${+p.hasScale}${+p.hasBias}${+p.scalePerInstance}${+p.biasPerInstance}|${p.activationAlpha}|${p.exportedSpreadOffset}${+p.exportStd}|${p.runningDecay},${p.runningWeight}|${p.groupChannels}|${+p.batchStatistics}`;
 }
 
 /** The Params block of one window of a plan: sizes, strides and offsets in the plan's Elements. */
@@ -65,5 +67,7 @@ export function packParams(g: TensorGeometry, plan: InstanceNormPlan, window: Pl
   f32[22] = g.spatialSize > 1 ? g.spatialSize / (g.spatialSize - 1) : 0;
   u32[23] = plan.partialsBytes / 16; // statsBase: the statistics follow the partials in scratch
   u32[24] = call.groupChannels;
+  u32[25] = call.batchStatistics ? 1 : 0;
+  u32[26] = g.spatialSize; // instanceValues
   return u32;
 }

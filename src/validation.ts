@@ -7,6 +7,7 @@ import {
   DEFAULT_ACTIVATION_ALPHA,
   DEFAULT_EPSILON,
   type InstanceNormOptions,
+  type InstanceStats,
   type Layout,
   type ResidualPosition,
 } from './options';
@@ -184,6 +185,18 @@ function checkArrayType(value: unknown, geometry: TensorGeometry, name: string):
   return value as TensorArray;
 }
 
+/** Saved statistics for a typed-array backward: InstanceStats of N × C values each. */
+export function validateSavedStats(value: unknown, geometry: TensorGeometry): InstanceStats {
+  const stats = value as Partial<InstanceStats> | null;
+  const ok = (a: unknown) => a instanceof Float32Array && a.length === geometry.instanceCount;
+  if (stats === null || typeof stats !== 'object' || !ok(stats.mean) || !ok(stats.invStd)) {
+    throw new InstanceNormError(
+      `savedStats must be { mean, invStd } of Float32Array(N × C = ${geometry.instanceCount}) each, as stats() returns, got ${describe(value)}`,
+    );
+  }
+  return stats as InstanceStats;
+}
+
 export function isTensorArray(value: unknown): value is TensorArray {
   return value instanceof Float32Array || value instanceof Uint16Array;
 }
@@ -208,7 +221,7 @@ export function validateAdain(
   options: unknown,
 ): { content: CheckedCall; style: TensorGeometry } {
   const content = validateCall(contentShape, options);
-  for (const name of ['scale', 'weight', 'bias', 'perInstanceAffine', 'runningStats', 'groups'] as const) {
+  for (const name of ['scale', 'weight', 'bias', 'perInstanceAffine', 'runningStats', 'groups', 'saveStats'] as const) {
     if ((options as Record<string, unknown> | undefined)?.[name] !== undefined) {
       throw new InstanceNormError(`adain takes no ${name} option: the style's statistics are the scale and bias`);
     }

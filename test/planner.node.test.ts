@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   bindingWindows,
   type InstanceNormPlan,
+  planBackward,
   planInstanceNorm,
   planInstanceStats,
+  planSavingStats,
   planWithRunningStats,
   STRATEGIES,
   workgroupGrid,
@@ -159,5 +161,42 @@ describe('plans derived from the split plan', () => {
     expect(kernels(plan)).toEqual(['load-running-stats', 'normalize']);
     expect(plan.partialsBytes).toBe(0);
     expect(plan.statsBytes).toBe(2 * 2 * 4 * 16); // 2 images × 2 channel groups × 4 lanes
+  });
+});
+
+describe('the backward plan', () => {
+  const geometry = tensorGeometry([2, 6, 10, 10], 'nchw');
+  const kernels = (plan: InstanceNormPlan) => plan.windows[0].dispatches.map((d) => d.kernel);
+  const backward = ['backward-partials', 'backward-combine', 'backward-apply', 'backward-affine'];
+
+  it('reduces the statistics again, loads the saved ones, or the running ones (eval)', () => {
+    expect(kernels(planBackward(geometry, GPU_PROFILE, 'recompute'))).toEqual([
+      'partial-moments',
+      'combine-moments',
+      ...backward,
+    ]);
+    expect(kernels(planBackward(geometry, GPU_PROFILE, 'saved'))).toEqual(['load-saved-stats', ...backward]);
+    expect(kernels(planBackward(geometry, GPU_PROFILE, 'running'))).toEqual(['load-running-stats', ...backward]);
+  });
+
+  it('keeps gradient sums after the statistics entries: twice the statistics scratch', () => {
+    const split = planInstanceNorm(geometry, GPU_PROFILE, 'split');
+    expect(planBackward(geometry, GPU_PROFILE, 'saved').statsBytes).toBe(2 * split.statsBytes);
+  });
+
+  it('a forward saving its statistics exports them before it normalizes', () => {
+    expect(kernels(planSavingStats(geometry, GPU_PROFILE))).toEqual([
+      'partial-moments',
+      'combine-moments',
+      'export-stats',
+      'normalize',
+    ]);
+    expect(kernels(planSavingStats(geometry, GPU_PROFILE, 'update'))).toEqual([
+      'partial-moments',
+      'combine-moments',
+      'update-running-stats',
+      'export-stats',
+      'normalize',
+    ]);
   });
 });

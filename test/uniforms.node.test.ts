@@ -21,6 +21,7 @@ const PLAIN: CallParams = {
   runningDecay: 0.9,
   runningWeight: 0.05,
   groupChannels: 1,
+  batchStatistics: true,
 };
 
 describe('the Params uniform mirrors struct Params in instance-params.wgsl', () => {

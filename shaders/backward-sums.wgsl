@@ -1,0 +1,50 @@
+// The backward pass's scratch, after the statistics entries: per statistics entry
+// vec4(mean of dy, mean of dy · x̂, 0, 0) over the instance, where x̂ = (x - mean) / sqrt(var + eps)
+// is the normalized input and dy the gradient of the output (binding 6, read as the residual).
+// The per-chunk partial sums share the partials region of the moments, which are used up by then.
+
+struct GradientSums {
+  dy: Value,       // sum of dy
+  dyXhat: Value,   // sum of dy · x̂
+}
+
+// Sums of dy and dy · x̂ over positions first, first + step, ... < end of one instance, in
+// blocks whose partial sums are added, so that no single f32 sum grows long.
+fn rangeGradientSums(instance: u32, s: Stats, first: u32, end: u32, step: u32) -> GradientSums {
+  enterInstance(instance);
+  let indexStep = step * params.spatialStride;
+  var total = GradientSums(Value(0.0), Value(0.0));
+  var position = first;
+  var index = elementIndex(instance, first);
+  while (position < end) {
+    let blockEnd = min(end, position + MOMENTS_BLOCK * step);
+    var block = GradientSums(Value(0.0), Value(0.0));
+    for (; position < blockEnd; position += step) {
+      let dy = loadResidual(index);
+      let xhat = ((loadElement(index) - s.pivot) - s.meanOffset) * s.invStd;
+      block.dy += elementSum(dy);
+      block.dyXhat += elementSum(dy * xhat);
+      index += indexStep;
+    }
+    total.dy += block.dy;
+    total.dyXhat += block.dyXhat;
+  }
+  return total;
+}
+
+// Index in scratch of the backward sums of statistics entry `entry` of the window.
+fn gradientEntry(entry: u32) -> u32 {
+  return params.statsBase + params.instanceCount * LANES + entry;
+}
+
+// The means of dy and dy · x̂ of a kernel instance, per lane.
+fn loadGradientMeans(instance: u32) -> GradientSums {
+  var dy = vec4f(0.0);
+  var dyXhat = vec4f(0.0);
+  for (var lane = 0u; lane < LANES; lane++) {
+    let g = scratch[gradientEntry(instance * LANES + lane)];
+    dy[lane] = g.x;
+    dyXhat[lane] = g.y;
+  }
+  return GradientSums(fromLanes(dy), fromLanes(dyXhat));
+}

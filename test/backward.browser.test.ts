@@ -1,0 +1,200 @@
+import { describe, expect, it } from 'vitest';
+import { type BackwardOptions, instanceNormBackwardCpu, instanceNormCpu, type Layout, RunningStats } from '../src';
+import { deviceProfile } from '../src/device-profile';
+import { GpuBackend } from '../src/gpu-backend';
+import { validateCall } from '../src/validation';
+import { expectClose } from './helpers/compare';
+import { readBuffer, storageBuffer } from './helpers/gpu';
+import { useGpuInstances } from './helpers/gpu-instance';
+import { randomNormal, randomUniform } from './helpers/random';
+import { describeCase, elementCount, shapeOf, type TensorCase } from './helpers/shapes';
+
+// The GPU backward against the CPU backward (float64), with every output poisoned with NaN.
+const gpu = useGpuInstances();
+
+const SHAPES: TensorCase[] = [
+  { batch: 2, channels: 3, spatial: [5, 7] }, // scalar / masked channel groups
+  { batch: 3, channels: 8, spatial: [4, 4] }, // vec4 positions / vec4 channel groups
+  { batch: 1, channels: 5, spatial: [9] }, // 1-D
+  { batch: 2, channels: 2, spatial: [3, 4, 5] }, // 3-D
+  { batch: 1, channels: 4, spatial: [150, 151] }, // several chunks per instance
+];
+
+type Variant = 'recomputed statistics' | 'saved statistics' | 'per-instance scale' | 'eval mode';
+const VARIANTS: Variant[] = ['recomputed statistics', 'saved statistics', 'per-instance scale', 'eval mode'];
+
+async function expectBackwardMatches(t: TensorCase, layout: Layout, variant: Variant) {
+  const device = gpu.device();
+  const norm = gpu.norm();
+  const shape = shapeOf(t, layout);
+  const count = elementCount(t);
+  const x = randomNormal(count, 111, 200, 3); // mean far from zero
+  const dy = randomNormal(count, 112, 0.5, 2);
+  const affineLength = variant === 'per-instance scale' ? t.batch * t.channels : t.channels;
+  const scale = randomUniform(affineLength, 113, -2, 2);
+  const bias = randomUniform(affineLength, 114, -1, 1);
+  const options: BackwardOptions = { layout, scale, bias };
+  const buffers = { x: storageBuffer(device, x), dy: storageBuffer(device, dy) };
+  const gradInput = storageBuffer(device, new Float32Array(count).fill(Number.NaN));
+  const gradAffine = storageBuffer(device, new Float32Array(2 * affineLength).fill(Number.NaN));
+  const encoder = device.createCommandEncoder();
+  let cpuOptions: BackwardOptions = options;
+  let savedStats: GPUBuffer | undefined;
+  let running: RunningStats | undefined;
+  if (variant === 'saved statistics') {
+    savedStats = storageBuffer(device, new Float32Array(2 * t.batch * t.channels).fill(Number.NaN));
+    const y = storageBuffer(device, new Float32Array(count));
+    norm.encode(encoder, buffers.x, y, shape, { ...options, saveStats: savedStats });
+  }
+  if (variant === 'eval mode') {
+    const mean = randomUniform(t.channels, 115, 190, 210);
+    const variance = randomUniform(t.channels, 116, 4, 16);
+    running = norm.createRunningStats(t.channels);
+    running.set({ mean, variance });
+    const onCpu = new RunningStats(t.channels);
+    onCpu.set({ mean, variance });
+    cpuOptions = { ...options, runningStats: onCpu, training: false };
+  }
+  norm.encodeBackward(encoder, { gradOutput: buffers.dy, input: buffers.x, gradInput, gradAffine }, shape, {
+    ...options,
+    savedStats,
+    ...(running ? { runningStats: running, training: false } : {}),
+  });
+  device.queue.submit([encoder.finish()]);
+  const actualInput = await readBuffer(device, gradInput, count);
+  const actualAffine = await readBuffer(device, gradAffine, 2 * affineLength);
+  await norm.checkErrors();
+  const expected = instanceNormBackwardCpu(dy, x, shape, cpuOptions);
+  expectClose(actualInput, expected.gradInput, 1e-4, 1e-4);
+  // Sums over up to 22650 values of order 2: f32 rounding of order 1e-3 relative to their spread.
+  const sumTolerance = 1e-4 * Math.sqrt(count) * 4;
+  expectClose(actualAffine.slice(0, affineLength), expected.gradScale as Float32Array, sumTolerance, 1e-4);
+  expectClose(actualAffine.slice(affineLength), expected.gradBias as Float32Array, sumTolerance, 1e-4);
+  for (const b of [buffers.x, buffers.dy, gradInput, gradAffine, savedStats]) b?.destroy();
+  running?.destroy();
+}
+
+describe.each(['nchw', 'nhwc'] as const)('GPU backward, layout %s, matches the CPU backward', (layout) => {
+  describe.each(SHAPES.map((t) => [describeCase(t), t] as const))('%s', (_name, t) => {
+    it.each(VARIANTS)('%s', async (variant) => {
+      await expectBackwardMatches(t, layout, variant);
+    });
+  });
+});
+
+describe('backward details on the GPU', () => {
+  const shape = [2, 6, 9, 7];
+  const x = randomNormal(2 * 6 * 63, 121, -4, 2);
+  const dy = randomNormal(2 * 6 * 63, 122);
+
+  it('backward() on typed arrays, with stats() as the saved statistics, and without affine', async () => {
+    const norm = gpu.norm();
+    const scale = randomUniform(6, 123, 0.5, 2);
+    const savedStats = await norm.stats(x, shape);
+    const actual = await norm.backward(dy, x, shape, { scale, savedStats });
+    const expected = instanceNormBackwardCpu(dy, x, shape, { scale, savedStats });
+    expectClose(actual.gradInput, expected.gradInput, 1e-4, 1e-4);
+    expectClose(actual.gradScale as Float32Array, expected.gradScale as Float32Array, 1e-3, 1e-4);
+    expectClose(actual.gradBias as Float32Array, expected.gradBias as Float32Array, 1e-3, 1e-4);
+    const plain = await norm.backward(dy, x, shape);
+    expect(plain.gradScale).toBeUndefined();
+    expectClose(plain.gradInput, instanceNormBackwardCpu(dy, x, shape).gradInput, 1e-4, 1e-4);
+  });
+
+  it('windows of a tensor larger than one storage binding: each channel summed once', async () => {
+    const device = gpu.device();
+    for (const [s, layout] of [
+      [[5, 3, 7, 11], 'nchw'],
+      [[6, 9, 10, 3], 'nhwc'],
+    ] as const) {
+      const backend = new GpuBackend(device, undefined, { ...deviceProfile(device), maxStorageBufferBindingSize: 2048 });
+      const n = s.reduce((a: number, b: number) => a * b, 1);
+      const data = randomNormal(n, 124, 9, 2);
+      const grad = randomNormal(n, 125);
+      const channels = layout === 'nchw' ? s[1] : s[3];
+      const scale = randomUniform(channels, 126, 0.5, 2);
+      const call = validateCall(s, { layout });
+      expect(backend.plan(call.geometry).windows.length).toBeGreaterThan(2);
+      const input = storageBuffer(device, data);
+      const gradOutput = storageBuffer(device, grad);
+      const gradInput = storageBuffer(device, new Float32Array(n).fill(Number.NaN));
+      const gradAffine = storageBuffer(device, new Float32Array(2 * channels).fill(Number.NaN));
+      device.pushErrorScope('validation');
+      const encoder = device.createCommandEncoder();
+      backend.encodeBackward(encoder, { ...call, input, gradOutput, gradInput, gradAffine, scale });
+      device.queue.submit([encoder.finish()]);
+      expect(await device.popErrorScope()).toBeNull();
+      const expected = instanceNormBackwardCpu(grad, data, s, { layout, scale });
+      expectClose(await readBuffer(device, gradInput, n), expected.gradInput, 1e-4, 1e-4);
+      const affine = await readBuffer(device, gradAffine, 2 * channels);
+      expectClose(affine.slice(0, channels), expected.gradScale as Float32Array, 1e-3, 1e-4);
+      expectClose(affine.slice(channels), expected.gradBias as Float32Array, 1e-3, 1e-4);
+      for (const b of [input, gradOutput, gradInput, gradAffine]) b.destroy();
+      backend.destroy();
+    }
+  });
+
+  it('rejects a gradAffine buffer too small, and the forward epilogue options', () => {
+    const device = gpu.device();
+    const b = (bytes: number) => device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE });
+    const buffers = { gradOutput: b(96), input: b(96), gradInput: b(96), gradAffine: b(20) };
+    expect(() =>
+      gpu.norm().encodeBackward(device.createCommandEncoder(), buffers, [2, 3, 4], { scale: new Float32Array(3) }),
+    ).toThrow(
+      /gradAffine buffer has 20 bytes, expected at least 24 \(6 float32 values: the scale gradient, then the bias gradient\)/,
+    );
+    expect(() =>
+      gpu.norm().encodeBackward(device.createCommandEncoder(), buffers, [2, 3, 4], { activation: 'silu' } as object),
+    ).toThrow(/takes no activation option/);
+  });
+});
+
+describe('training on the GPU', () => {
+  it('fits scale and bias of one InstanceNorm by gradient descent: the loss falls', async () => {
+    const norm = gpu.norm();
+    const device = gpu.device();
+    const shape = [4, 8, 12, 12];
+    const count = 4 * 8 * 144;
+    const x = randomNormal(count, 131, 3, 2);
+    // The target: the same layer with scale and bias that training must find.
+    const targetScale = randomUniform(8, 132, -2, 2);
+    const targetBias = randomUniform(8, 133, -1, 1);
+    const target = instanceNormCpu(x, shape, { scale: targetScale, bias: targetBias });
+    const scale = new Float32Array(8).fill(1);
+    const bias = new Float32Array(8);
+    const input = storageBuffer(device, x);
+    const output = storageBuffer(device, new Float32Array(count));
+    const savedStats = storageBuffer(device, new Float32Array(2 * 32));
+    const gradOutput = storageBuffer(device, new Float32Array(count));
+    const gradInput = storageBuffer(device, new Float32Array(count));
+    const gradAffine = storageBuffer(device, new Float32Array(16));
+    const losses: number[] = [];
+    for (let step = 0; step < 40; step++) {
+      let encoder = device.createCommandEncoder();
+      norm.encode(encoder, input, output, shape, { scale, bias, saveStats: savedStats });
+      device.queue.submit([encoder.finish()]);
+      const y = await readBuffer(device, output, count);
+      // L = mean((y - t)²), dL/dy = 2 (y - t) / count
+      const dy = y.map((v, i) => (2 * (v - target[i])) / count);
+      losses.push(y.reduce((sum, v, i) => sum + (v - target[i]) ** 2, 0) / count);
+      device.queue.writeBuffer(gradOutput, 0, dy);
+      encoder = device.createCommandEncoder();
+      norm.encodeBackward(encoder, { gradOutput, input, gradInput, gradAffine }, shape, { scale, bias, savedStats });
+      device.queue.submit([encoder.finish()]);
+      const grads = await readBuffer(device, gradAffine, 16);
+      for (let c = 0; c < 8; c++) {
+        scale[c] -= 0.5 * grads[c];
+        bias[c] -= 0.5 * grads[8 + c];
+      }
+    }
+    await norm.checkErrors();
+    console.log(
+      `training loss: ${losses[0].toFixed(4)} → ${losses[losses.length - 1].toExponential(2)} in ${losses.length} steps`,
+    );
+    expect(losses[losses.length - 1]).toBeLessThan(losses[0] * 1e-3);
+    for (let i = 1; i < losses.length; i++) expect(losses[i]).toBeLessThanOrEqual(losses[i - 1] * 1.0001);
+    expectClose(scale, targetScale, 1e-2);
+    expectClose(bias, targetBias, 1e-2);
+    for (const b of [input, output, savedStats, gradOutput, gradInput, gradAffine]) b.destroy();
+  });
+});

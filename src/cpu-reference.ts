@@ -330,8 +330,8 @@ function normalizeChannelsFirst(
 // The C instances of an image interleave with stride C. Four adjacent channels per pass, kept
 // in locals, read 16 contiguous bytes per position: as fast as nchw, where one channel at a
 // time would read a cache line per value. Past the last multiple of 4, a final block of four
-// overlaps channels already done (and writes the same values again); only C = 2 or 3 takes
-// one channel at a time.
+// overlaps channels already done (and writes the same values again); C = 2 or 3 have a loop of
+// their own.
 function normalizeChannelsLast(
   input: Float32Array,
   output: Float32Array | Float64Array,
@@ -401,18 +401,64 @@ function normalizeChannelsLast(
         }
       }
     }
-    for (let c = 0; c < (C < 4 ? C : 0); c++) {
-      let sum = 0;
-      for (let i = start + c; i < end; i += C) sum += input[i];
-      const mean = sum / size;
-      let squares = 0;
-      for (let i = start + c; i < end; i += C) squares += (input[i] - mean) ** 2;
-      const factor = factorOf(c, squares);
-      const offset = offsetOf(c);
-      for (let i = start + c; i < end; i += C) {
-        const v = (input[i] - mean) * factor + offset;
-        output[i] = finish ? finish(v, i) : v;
-      }
+    if (C === 2 || C === 3) normalizeFewChannels(input, output, start, end, C, size, factorOf, offsetOf, finish);
+  }
+}
+
+// C = 2 or 3 channels of one nhwc image in one pass over the positions, as the blocks of four do
+// (one channel per pass reads the image C times): a lane of value per channel, the missing
+// third read as the second again when C = 2 (its results are written first and overwritten).
+function normalizeFewChannels(
+  input: Float32Array,
+  output: Float32Array | Float64Array,
+  start: number,
+  end: number,
+  C: 2 | 3,
+  size: number,
+  factorOf: (c: number, squares: number) => number,
+  offsetOf: (c: number) => number,
+  finish: CpuEpilogue | undefined,
+): void {
+  const last = C - 1; // channel of the third lane: 2, or 1 again when C = 2
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0;
+  for (let i = start; i < end; i += C) {
+    s0 += input[i];
+    s1 += input[i + 1];
+    s2 += input[i + last];
+  }
+  const m0 = s0 / size,
+    m1 = s1 / size,
+    m2 = s2 / size;
+  let q0 = 0,
+    q1 = 0,
+    q2 = 0;
+  for (let i = start; i < end; i += C) {
+    const d0 = input[i] - m0,
+      d1 = input[i + 1] - m1,
+      d2 = input[i + last] - m2;
+    q0 += d0 * d0;
+    q1 += d1 * d1;
+    q2 += d2 * d2;
+  }
+  const f0 = factorOf(0, q0),
+    f1 = factorOf(1, q1),
+    f2 = factorOf(last, q2);
+  const o0 = offsetOf(0),
+    o1 = offsetOf(1),
+    o2 = offsetOf(last);
+  if (finish) {
+    for (let i = start; i < end; i += C) {
+      output[i + last] = finish((input[i + last] - m2) * f2 + o2, i + last);
+      output[i] = finish((input[i] - m0) * f0 + o0, i);
+      output[i + 1] = finish((input[i + 1] - m1) * f1 + o1, i + 1);
+    }
+  } else {
+    for (let i = start; i < end; i += C) {
+      output[i + last] = (input[i + last] - m2) * f2 + o2;
+      output[i] = (input[i] - m0) * f0 + o0;
+      output[i + 1] = (input[i + 1] - m1) * f1 + o1;
     }
   }
 }

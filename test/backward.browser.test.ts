@@ -119,17 +119,25 @@ describe('backward details on the GPU', () => {
       const gradOutput = storageBuffer(device, grad);
       const gradInput = storageBuffer(device, new Float32Array(n).fill(Number.NaN));
       const gradAffine = storageBuffer(device, new Float32Array(2 * channels).fill(Number.NaN));
-      device.pushErrorScope('validation');
-      const encoder = device.createCommandEncoder();
-      backend.encodeBackward(encoder, { ...call, input, gradOutput, gradInput, gradAffine, scale });
-      device.queue.submit([encoder.finish()]);
-      expect(await device.popErrorScope()).toBeNull();
       const expected = instanceNormBackwardCpu(grad, data, s, { layout, scale });
-      expectClose(await readBuffer(device, gradInput, n), expected.gradInput, 1e-4, 1e-4);
-      const affine = await readBuffer(device, gradAffine, 2 * channels);
-      expectClose(affine.slice(0, channels), expected.gradScale as Float32Array, 1e-3, 1e-4);
-      expectClose(affine.slice(channels), expected.gradBias as Float32Array, 1e-3, 1e-4);
-      for (const b of [input, gradOutput, gradInput, gradAffine]) b.destroy();
+      // Statistics recomputed, then saved by a forward in windows too.
+      const savedStats = storageBuffer(device, new Float32Array(2 * (n / (layout === 'nchw' ? s[2] * s[3] : s[1] * s[2]))));
+      const output = storageBuffer(device, new Float32Array(n));
+      for (const saved of [undefined, savedStats]) {
+        device.queue.writeBuffer(gradInput, 0, new Float32Array(n).fill(Number.NaN));
+        device.queue.writeBuffer(gradAffine, 0, new Float32Array(2 * channels).fill(Number.NaN));
+        device.pushErrorScope('validation');
+        const encoder = device.createCommandEncoder();
+        if (saved) backend.encode(encoder, { ...call, input, output, scale, saveStats: saved });
+        backend.encodeBackward(encoder, { ...call, input, gradOutput, gradInput, gradAffine, scale, savedStats: saved });
+        device.queue.submit([encoder.finish()]);
+        expect(await device.popErrorScope()).toBeNull();
+        expectClose(await readBuffer(device, gradInput, n), expected.gradInput, 1e-4, 1e-4);
+        const affine = await readBuffer(device, gradAffine, 2 * channels);
+        expectClose(affine.slice(0, channels), expected.gradScale as Float32Array, 1e-3, 1e-4);
+        expectClose(affine.slice(channels), expected.gradBias as Float32Array, 1e-3, 1e-4);
+      }
+      for (const b of [input, gradOutput, gradInput, gradAffine, savedStats, output]) b.destroy();
       backend.destroy();
     }
   });

@@ -12,5 +12,8 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   }
   let pivot = instancePivot(instance);
   let s = instanceStats(pivot, rangeMoments(instance, pivot, 0u, params.spatialSize, 1u));
+  if (SAVE_STATS) {
+    exportStats(instance, s);
+  }
   normalizeRange(instance, s, 0u, params.spatialSize, 1u);
 }

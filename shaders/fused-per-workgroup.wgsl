@@ -14,5 +14,8 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   let pivot = instancePivot(instance);
   let local = rangeMoments(instance, pivot, localIndex, params.spatialSize, WORKGROUP_SIZE);
   let s = instanceStats(pivot, workgroupMoments(local, localIndex));
+  if (SAVE_STATS && localIndex == 0u) {
+    exportStats(instance, s);
+  }
   normalizeRange(instance, s, localIndex, params.spatialSize, WORKGROUP_SIZE);
 }

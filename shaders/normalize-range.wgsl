@@ -2,6 +2,10 @@
 // the affine map of the statistics and scale and bias, then the epilogue (epilogue.wgsl),
 // in the same pass over memory.
 
+// Fused kernels only: also write each instance's statistics to statsArrays (export-stats.wgsl's
+// format), for the backward, so that saving them needs neither the split plan nor another pass.
+override SAVE_STATS: bool = false;
+
 // Writes output = epilogue((x - mean) * factor + offset) for positions first, first + step,
 // ... < end of one instance.
 fn normalizeRange(instance: u32, s: Stats, first: u32, end: u32, step: u32) {

@@ -105,21 +105,31 @@ export class GpuBackend {
 
   /**
    * The plan for a shape: the forced strategy, else the one tune() measured fastest, else the
-   * planner's; with running statistics, the plan that updates or uses them.
+   * planner's; with running statistics, the plan that updates or uses them; for GroupNorm the
+   * group plan. Saving statistics keeps a fused plan (its kernels save them) and adds
+   * export-stats to a split one.
    */
   plan(geometry: TensorGeometry, running?: RunningStatsUse, groupChannels = 1, saveStats = false): InstanceNormPlan {
     const key = `${geometryKey(geometry)}|${running ?? ''}|${groupChannels}|${+saveStats}`;
     let plan = this.plans.get(key);
     if (!plan) {
-      const strategy = this.strategy ?? tunedStrategy(this.profile.adapterName, geometry);
-      if (saveStats) plan = planSavingStats(geometry, this.profile, running === 'update' ? running : undefined);
-      else if (running) plan = planWithRunningStats(geometry, this.profile, running);
-      else if (groupChannels > 1) plan = planGroupNorm(geometry, this.profile, groupChannels);
-      else plan = planInstanceNorm(geometry, this.profile, strategy);
+      plan = this.freshPlan(geometry, running, groupChannels, saveStats);
       if (this.plans.size >= 256) this.plans.clear();
       this.plans.set(key, plan);
     }
     return plan;
+  }
+
+  private freshPlan(geometry: TensorGeometry, running: RunningStatsUse | undefined, groupChannels: number, saveStats: boolean) {
+    if (running) {
+      return saveStats && running === 'update'
+        ? planSavingStats(geometry, this.profile, running)
+        : planWithRunningStats(geometry, this.profile, running);
+    }
+    if (groupChannels > 1) return planGroupNorm(geometry, this.profile, groupChannels);
+    const strategy = this.strategy ?? tunedStrategy(this.profile.adapterName, geometry);
+    const plan = planInstanceNorm(geometry, this.profile, strategy);
+    return saveStats && plan.strategy === 'split' ? planSavingStats(geometry, this.profile) : plan;
   }
 
   /** Forgets cached plans, after tune() found a faster strategy. */
@@ -141,6 +151,8 @@ export class GpuBackend {
     const epilogue: EpilogueVariant = {
       activation: call.epilogue.activation,
       residual: call.residual ? call.epilogue.residualPosition : 'none',
+      // Fused plans save statistics in their kernels; split ones have an export-stats dispatch.
+      saveStats: call.saveStats !== undefined && plan.strategy !== 'split',
     };
     plan.windows.forEach((window, windowIndex) => {
       const instanceStats = call.saveStats && { target: call.saveStats, offset: call.geometry.instanceCount, std: false };

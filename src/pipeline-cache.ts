@@ -2,13 +2,18 @@ import type { Activation, ResidualPosition } from './options';
 import type { ElementKind, KernelName } from './planner';
 import { kernelSource, writesOutput } from './shader-sources';
 
-/** The compiled variant of the fused epilogue (shaders/epilogue.wgsl): its override constants. */
+/**
+ * The compiled variant of what the normalizing kernels do besides normalizing: the epilogue's
+ * override constants (shaders/epilogue.wgsl), and SAVE_STATS of the fused kernels
+ * (shaders/normalize-range.wgsl).
+ */
 export interface EpilogueVariant {
   readonly activation: Activation;
   readonly residual: ResidualPosition | 'none';
+  readonly saveStats: boolean;
 }
 
-export const NO_EPILOGUE: EpilogueVariant = { activation: 'none', residual: 'none' };
+export const NO_EPILOGUE: EpilogueVariant = { activation: 'none', residual: 'none', saveStats: false };
 
 // Values of the ACTIVATION and RESIDUAL overrides.
 const ACTIVATION_CODES: Record<Activation, number> = { none: 0, relu: 1, leakyRelu: 2, silu: 3, gelu: 4 };
@@ -79,7 +84,7 @@ export function deviceKernels(device: GPUDevice): DeviceKernels {
 }
 
 /**
- * Cache key of a pipeline: `<kernel>/<elements>@<workgroupSize>/<activation>/<residual>`, all
+ * Cache key of a pipeline: `<kernel>/<elements>@<workgroupSize>/<activation>/<residual>[/save]`, all
  * that changes the compiled code; the module's key is the part before '@'. Kernels that write
  * no output have one variant whatever the epilogue.
  */
@@ -90,7 +95,7 @@ export function pipelineKey(
   epilogue: EpilogueVariant = NO_EPILOGUE,
 ): string {
   const variant = writesOutput(kernel) ? epilogue : NO_EPILOGUE;
-  return `${kernel}/${elements}@${workgroupSize}/${variant.activation}/${variant.residual}`;
+  return `${kernel}/${elements}@${workgroupSize}/${variant.activation}/${variant.residual}${variant.saveStats ? '/save' : ''}`;
 }
 
 /** The pipeline of a kernel variant, compiled on its first use on this device only. */
@@ -110,6 +115,7 @@ export function kernelPipeline(
     if (writesOutput(kernel)) {
       constants.ACTIVATION = ACTIVATION_CODES[epilogue.activation];
       constants.RESIDUAL = RESIDUAL_CODES[epilogue.residual];
+      constants.SAVE_STATS = epilogue.saveStats ? 1 : 0;
     }
     let module = kernels.modules.get(moduleKey);
     if (!module) {

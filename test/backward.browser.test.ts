@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { type BackwardOptions, instanceNormBackwardCpu, instanceNormCpu, type Layout, RunningStats } from '../src';
+import {
+  type BackwardOptions,
+  instanceNormBackwardCpu,
+  instanceNormCpu,
+  instanceStatsCpu,
+  type Layout,
+  RunningStats,
+} from '../src';
 import { deviceProfile } from '../src/device-profile';
 import { GpuBackend } from '../src/gpu-backend';
 import { validateCall } from '../src/validation';
 import { expectClose } from './helpers/compare';
 import { readBuffer, storageBuffer } from './helpers/gpu';
-import { useGpuInstances } from './helpers/gpu-instance';
+import { STRATEGY_CHOICES, useGpuInstances } from './helpers/gpu-instance';
 import { randomNormal, randomUniform } from './helpers/random';
 import { describeCase, elementCount, shapeOf, type TensorCase } from './helpers/shapes';
 
@@ -79,6 +86,34 @@ describe.each(['nchw', 'nhwc'] as const)('GPU backward, layout %s, matches the C
     it.each(VARIANTS)('%s', async (variant) => {
       await expectBackwardMatches(t, layout, variant);
     });
+  });
+});
+
+describe('the forward saves its statistics with every strategy', () => {
+  it.each(STRATEGY_CHOICES)('strategy %s', async (strategy) => {
+    const device = gpu.device();
+    for (const [shape, layout] of [
+      [[2, 5, 7, 9], 'nchw'],
+      [[2, 6, 5, 7], 'nhwc'],
+      [[3, 4, 4, 8], 'nhwc'],
+    ] as const) {
+      const count = shape.reduce((a: number, b: number) => a * b, 1);
+      const instances = shape[0] * (layout === 'nchw' ? shape[1] : shape[3]);
+      const x = randomNormal(count, 141, 50, 3);
+      const input = storageBuffer(device, x);
+      const output = storageBuffer(device, new Float32Array(count).fill(Number.NaN));
+      const saved = storageBuffer(device, new Float32Array(2 * instances).fill(Number.NaN));
+      const encoder = device.createCommandEncoder();
+      gpu.norm(strategy).encode(encoder, input, output, shape, { layout, saveStats: saved });
+      device.queue.submit([encoder.finish()]);
+      const stats = await readBuffer(device, saved, 2 * instances);
+      await gpu.norm(strategy).checkErrors();
+      const expected = instanceStatsCpu(x, shape, { layout });
+      expectClose(stats.slice(0, instances), expected.mean, 1e-3);
+      expectClose(stats.slice(instances), expected.invStd, 0, 1e-5);
+      expectClose(await readBuffer(device, output, count), instanceNormCpu(x, shape, { layout }), 1e-4);
+      for (const b of [input, output, saved]) b.destroy();
+    }
   });
 });
 

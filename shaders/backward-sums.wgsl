@@ -48,3 +48,27 @@ fn loadGradientMeans(instance: u32) -> GradientSums {
   }
   return GradientSums(fromLanes(dy), fromLanes(dyXhat));
 }
+
+fn storeGradientMeans(instance: u32, means: GradientSums) {
+  for (var lane = 0u; lane < LANES; lane++) {
+    scratch[gradientEntry(instance * LANES + lane)] = vec4f(laneOf(means.dy, lane), laneOf(means.dyXhat, lane), 0.0, 0.0);
+  }
+}
+
+// Writes the input gradient for positions first, first + step, ... < end of one instance:
+//   dx = scale · invStd · (dy - mean(dy) - x̂ · mean(dy · x̂))   with the batch's statistics,
+//   dx = scale · invStd · dy                                   in eval mode (an affine map).
+fn applyGradient(instance: u32, s: Stats, means: GradientSums, first: u32, end: u32, step: u32) {
+  enterInstance(instance);
+  let batch = params.batchStatistics == 1u;
+  let meanDy = select(Value(0.0), means.dy, batch);
+  let meanDyXhat = select(Value(0.0), means.dyXhat, batch);
+  let factor = select(s.invStd, s.invStd * scaleValues(instance), params.hasScale == 1u);
+  let indexStep = step * params.spatialStride;
+  var index = elementIndex(instance, first);
+  for (var position = first; position < end; position += step) {
+    let xhat = ((loadElement(index) - s.pivot) - s.meanOffset) * s.invStd;
+    storeElement(index, (loadResidual(index) - meanDy - xhat * meanDyXhat) * factor);
+    index += indexStep;
+  }
+}

@@ -49,6 +49,7 @@ struct Params {
   groupChannels: u32,     // GroupNorm: channels per group (combine-group-moments)
   batchStatistics: u32,   // backward-apply: 1 where the forward used the batch's statistics, 0 in eval mode
   instanceValues: u32,    // S: values of one instance (backward means)
+  recomputeStats: u32,    // backward-per-thread: 1 reduces the input for its statistics
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

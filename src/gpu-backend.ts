@@ -66,6 +66,7 @@ interface WindowBindings {
   readonly instanceStats?: StatsSpread & { readonly target: GPUBuffer };
   readonly channelValues?: GPUBuffer;
   readonly batchStatistics?: boolean;
+  readonly recomputeStats?: boolean;
 }
 
 /** scale or bias: an array (uploaded once, cached), a whole buffer, or a range of one. */
@@ -213,7 +214,13 @@ export class GpuBackend {
    */
   encodeBackward(encoder: GPUCommandEncoder, call: GpuBackwardCall): InstanceNormPlan {
     const source = call.running ? 'running' : call.savedStats ? 'saved' : 'recompute';
-    const plan = planBackward(call.geometry, this.profile, source);
+    // As the forward: one invocation per instance where the forward plan takes that.
+    const plan = planBackward(
+      call.geometry,
+      this.profile,
+      source,
+      this.strategy ?? tunedStrategy(this.profile.adapterName, call.geometry),
+    );
     const pass = encoder.beginComputePass({ label: 'InstanceNorm.backward.pass' });
     const forward: StatsCall = {
       geometry: call.geometry,
@@ -230,6 +237,7 @@ export class GpuBackend {
       instanceStats: call.savedStats && { target: call.savedStats, offset: call.geometry.instanceCount, std: false },
       channelValues: call.gradAffine,
       batchStatistics: call.running === undefined,
+      recomputeStats: source === 'recompute',
     };
     plan.windows.forEach((window, windowIndex) => {
       let dispatches = window.dispatches.filter((d) => d.kernel !== 'backward-affine' || call.gradAffine);
@@ -265,6 +273,7 @@ export class GpuBackend {
       ...runningUpdate(call.running, call.geometry.batch),
       groupChannels: call.groupChannels ?? 1,
       batchStatistics: bound.batchStatistics ?? true,
+      recomputeStats: bound.recomputeStats ?? false,
     };
     // The shape, the plan's chunks and scratch layout, the call's values and the window
     // determine the Params block.

@@ -28,7 +28,8 @@ export type KernelName =
   | 'backward-partials'
   | 'backward-combine'
   | 'backward-apply'
-  | 'backward-affine';
+  | 'backward-affine'
+  | 'backward-per-thread';
 
 /** One dispatch of a plan. */
 export interface KernelDispatch {
@@ -273,7 +274,14 @@ export type BackwardStatsSource = 'recompute' | 'saved' | 'running';
  * backward-apply (the input gradient) and backward-affine (scale and bias gradients, one
  * invocation per channel). Scratch: partials, statistics entries, then as many gradient entries.
  */
-export function planBackward(geometry: TensorGeometry, profile: DeviceProfile, source: BackwardStatsSource): InstanceNormPlan {
+export function planBackward(
+  geometry: TensorGeometry,
+  profile: DeviceProfile,
+  source: BackwardStatsSource,
+  strategy?: Strategy,
+): InstanceNormPlan {
+  const forward = planInstanceNorm(geometry, profile, strategy);
+  if (forward.strategy === 'fused-per-thread') return planBackwardPerThread(geometry, profile, source);
   const split = planInstanceNorm(geometry, profile, 'split');
   const { lanes } = ELEMENT_KINDS[split.elements];
   const grid = (count: number) => workgroupGrid(Math.ceil(count / PER_THREAD_WORKGROUP_SIZE), profile.maxWorkgroupsPerDimension);
@@ -293,6 +301,28 @@ export function planBackward(geometry: TensorGeometry, profile: DeviceProfile, s
     return { ...w, dispatches };
   });
   return { ...split, windows, statsBytes: 2 * split.statsBytes };
+}
+
+/**
+ * The backward where the forward takes one invocation per instance: the same, with
+ * backward-per-thread (statistics, sums, input gradient) in place of the chunked passes.
+ */
+function planBackwardPerThread(geometry: TensorGeometry, profile: DeviceProfile, source: BackwardStatsSource): InstanceNormPlan {
+  const perThread = planInstanceNorm(geometry, profile, 'fused-per-thread');
+  const { lanes } = ELEMENT_KINDS[perThread.elements];
+  const windows = perThread.windows.map((w) => {
+    const [fused] = w.dispatches;
+    const load: KernelDispatch[] =
+      source === 'recompute' ? [] : [{ ...fused, kernel: source === 'saved' ? 'load-saved-stats' : 'load-running-stats' }];
+    const affine: KernelDispatch = {
+      kernel: 'backward-affine',
+      workgroupSize: PER_THREAD_WORKGROUP_SIZE,
+      workgroups: workgroupGrid(Math.ceil(geometry.channels / PER_THREAD_WORKGROUP_SIZE), profile.maxWorkgroupsPerDimension),
+    };
+    return { ...w, dispatches: [...load, { ...fused, kernel: 'backward-per-thread' as const }, affine] };
+  });
+  const entriesBytes = Math.max(...windows.map((w) => w.instanceCount)) * lanes * 16;
+  return { ...perThread, windows, partialsBytes: 0, statsBytes: 2 * entriesBytes };
 }
 
 /** The forward plan that also saves each instance's statistics (export-stats after combine-moments). */

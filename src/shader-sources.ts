@@ -2,6 +2,7 @@ import backwardAffine from '../shaders/backward-affine.wgsl?raw';
 import backwardApply from '../shaders/backward-apply.wgsl?raw';
 import backwardCombine from '../shaders/backward-combine.wgsl?raw';
 import backwardPartials from '../shaders/backward-partials.wgsl?raw';
+import backwardPerThread from '../shaders/backward-per-thread.wgsl?raw';
 import backwardSums from '../shaders/backward-sums.wgsl?raw';
 import combineGroupMoments from '../shaders/combine-group-moments.wgsl?raw';
 import combineMoments from '../shaders/combine-moments.wgsl?raw';
@@ -49,6 +50,7 @@ const KERNEL_FILES: Record<KernelName, readonly string[]> = {
   'backward-combine': [backwardSums, backwardCombine],
   'backward-apply': [backwardSums, backwardApply],
   'backward-affine': [backwardSums, backwardAffine],
+  'backward-per-thread': [backwardSums, backwardPerThread],
   normalize: [normalizeRange, epilogue, normalize],
   'export-stats': [exportStats],
   'load-running-stats': [loadRunningStats],

@@ -1,9 +1,9 @@
 import { ELEMENT_KINDS, type InstanceNormPlan, type PlanWindow } from './planner';
 import type { TensorGeometry } from './tensor-geometry';
 
-// Mirrors `struct Params` in shaders/instance-params.wgsl: twenty-seven 4-byte fields in
-// order, 27 * 4 = 108 bytes.
-export const PARAMS_BYTES = 108;
+// Mirrors `struct Params` in shaders/instance-params.wgsl: twenty-eight 4-byte fields in
+// order, 28 * 4 = 112 bytes.
+export const PARAMS_BYTES = 112;
 
 /** The values of a call that reach the kernels through Params, beside the plan's sizes. */
 export interface CallParams {
@@ -24,11 +24,13 @@ export interface CallParams {
   readonly groupChannels: number;
   /** Backward: the forward normalized with the batch's statistics (not running ones). */
   readonly batchStatistics: boolean;
+  /** backward-per-thread: reduce the input for the statistics (none were saved). */
+  readonly recomputeStats: boolean;
 }
 
 /** A key for the Params of a call, beside its plan and window. */
 export function callParamsKey(p: CallParams): string {
-  return `${p.epsilon}|${+p.hasScale}${+p.hasBias}${+p.scalePerInstance}${+p.biasPerInstance}|${p.activationAlpha}|${p.exportedSpreadOffset}${+p.exportStd}|${p.runningDecay},${p.runningWeight}|${p.groupChannels}|${+p.batchStatistics}`;
+  return `${p.epsilon}|${+p.hasScale}${+p.hasBias}${+p.scalePerInstance}${+p.biasPerInstance}|${p.activationAlpha}|${p.exportedSpreadOffset}${+p.exportStd}|${p.runningDecay},${p.runningWeight}|${p.groupChannels}|${+p.batchStatistics}${+p.recomputeStats}`;
 }
 
 /** The Params block of one window of a plan: sizes, strides and offsets in the plan's Elements. */
@@ -69,5 +71,6 @@ export function packParams(g: TensorGeometry, plan: InstanceNormPlan, window: Pl
   u32[24] = call.groupChannels;
   u32[25] = call.batchStatistics ? 1 : 0;
   u32[26] = g.spatialSize; // instanceValues
+  u32[27] = call.recomputeStats ? 1 : 0;
   return u32;
 }

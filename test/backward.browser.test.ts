@@ -12,7 +12,7 @@ import { GpuBackend } from '../src/gpu-backend';
 import { validateCall } from '../src/validation';
 import { expectClose } from './helpers/compare';
 import { readBuffer, storageBuffer } from './helpers/gpu';
-import { STRATEGY_CHOICES, useGpuInstances } from './helpers/gpu-instance';
+import { STRATEGY_CHOICES, type StrategyChoice, useGpuInstances } from './helpers/gpu-instance';
 import { randomNormal, randomUniform } from './helpers/random';
 import { describeCase, elementCount, shapeOf, type TensorCase } from './helpers/shapes';
 
@@ -30,9 +30,9 @@ const SHAPES: TensorCase[] = [
 type Variant = 'recomputed statistics' | 'saved statistics' | 'per-instance scale' | 'eval mode';
 const VARIANTS: Variant[] = ['recomputed statistics', 'saved statistics', 'per-instance scale', 'eval mode'];
 
-async function expectBackwardMatches(t: TensorCase, layout: Layout, variant: Variant) {
+async function expectBackwardMatches(t: TensorCase, layout: Layout, variant: Variant, strategy: StrategyChoice) {
   const device = gpu.device();
-  const norm = gpu.norm();
+  const norm = gpu.norm(strategy);
   const shape = shapeOf(t, layout);
   const count = elementCount(t);
   const x = randomNormal(count, 111, 200, 3); // mean far from zero
@@ -81,10 +81,13 @@ async function expectBackwardMatches(t: TensorCase, layout: Layout, variant: Var
   running?.destroy();
 }
 
-describe.each(['nchw', 'nhwc'] as const)('GPU backward, layout %s, matches the CPU backward', (layout) => {
-  describe.each(SHAPES.map((t) => [describeCase(t), t] as const))('%s', (_name, t) => {
-    it.each(VARIANTS)('%s', async (variant) => {
-      await expectBackwardMatches(t, layout, variant);
+// 'split' takes the chunked backward, 'fused-per-thread' one invocation per instance.
+describe.each(['split', 'fused-per-thread'] as const)('GPU backward, strategy %s', (strategy) => {
+  describe.each(['nchw', 'nhwc'] as const)('layout %s, matches the CPU backward', (layout) => {
+    describe.each(SHAPES.map((t) => [describeCase(t), t] as const))('%s', (_name, t) => {
+      it.each(VARIANTS)('%s', async (variant) => {
+        await expectBackwardMatches(t, layout, variant, strategy);
+      });
     });
   });
 });

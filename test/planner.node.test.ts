@@ -200,3 +200,14 @@ describe('the backward plan', () => {
     ]);
   });
 });
+
+describe('the backward plan for many small instances', () => {
+  it('takes one invocation per instance where the forward does', () => {
+    const geometry = tensorGeometry([16, 64, 8, 8], 'nchw');
+    expect(planInstanceNorm(geometry, GPU_PROFILE).strategy).toBe('fused-per-thread');
+    const kernels = (source: 'recompute' | 'saved') =>
+      planBackward(geometry, GPU_PROFILE, source).windows[0].dispatches.map((d) => d.kernel);
+    expect(kernels('recompute')).toEqual(['backward-per-thread', 'backward-affine']);
+    expect(kernels('saved')).toEqual(['load-saved-stats', 'backward-per-thread', 'backward-affine']);
+  });
+});

@@ -22,6 +22,7 @@ const PLAIN: CallParams = {
   runningWeight: 0.05,
   groupChannels: 1,
   batchStatistics: true,
+  recomputeStats: false,
 };
 
 describe('the Params uniform mirrors struct Params in instance-params.wgsl', () => {

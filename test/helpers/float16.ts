@@ -1,13 +1,6 @@
 import { expect } from 'vitest';
 import type { InstanceNorm, InstanceNormOptions } from '../../src';
-import { halfValue } from '../../src/float16';
-
-/** The spacing of halves at |v|: 2^-24 below 2^-14, 32 at the top binade and beyond. */
-export function halfUlp(v: number): number {
-  const a = Math.abs(v);
-  if (!(a >= 2 ** -14)) return 2 ** -24;
-  return 2 ** (Math.min(15, Math.floor(Math.log2(a))) - 10);
-}
+import { halfUlp, halfValue } from '../../src/float16';
 
 // Below this an output is the cancellation of f32 operands of order 1 (x near the mean, a
 // residual near minus the activation): f32's own rounding, not the half storage, bounds it.

@@ -14,19 +14,15 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   }
   let C = params.tensorChannels;
   let scaleLength = select(C, params.imageCount * C, params.scaleImageStride != 0u);
-  let kernelChannel = channel / LANES;
-  let lane = channel % LANES;
   let count = f32(params.instanceValues);
   var dScale = 0.0;
   var dBias = 0.0;
   var found = false;
-  var holdsImage0 = false;
   for (var n = 0u; n < params.imageCount; n++) {
-    let instance = n * params.channels + kernelChannel;
-    if (instance >= params.firstInstance && instance < params.firstInstance + params.instanceCount) {
-      let g = scratch[gradientEntry((instance - params.firstInstance) * LANES + lane)];
+    let entry = channelEntry(n, channel);
+    if (entry != NO_ENTRY) {
+      let g = scratch[gradientEntry(entry)];
       found = true;
-      holdsImage0 = holdsImage0 || n == 0u;
       if (params.scaleImageStride != 0u) {
         channelValues[n * C + channel] = count * g.y;
       } else {
@@ -42,6 +38,7 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   if (!found) {
     return;
   }
+  let holdsImage0 = channelEntry(0u, channel) != NO_ENTRY;
   if (params.scaleImageStride == 0u) {
     channelValues[channel] = select(channelValues[channel], 0.0, holdsImage0) + dScale;
   }

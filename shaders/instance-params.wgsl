@@ -3,12 +3,13 @@
 // elements of one instance lie in memory for either layout.
 //
 // Each kernel's module is this file, moments.wgsl, one values file (how many instances one
-// invocation follows at once), one elements file (how their data is loaded), and the
-// kernel's own files (shader-sources.ts):
-//   scalar-values + scalar-elements         one f32 of one instance per load
-//   scalar-values + vec4-position-elements  four consecutive positions of one nchw instance
-//   lane-values + vec4-channel-elements     four adjacent channels of one nhwc position (C % 4 = 0)
-//   lane-values + masked-channel-elements   up to four adjacent nhwc channels by scalar loads
+// invocation follows at once), the arithmetic and storage files of one element kind (how
+// their data is loaded), and the kernel's own files (shader-sources.ts):
+//   scalar-values + value-elements + scalar-elements          one f32 of one instance per load
+//   scalar-values + four-position-elements + vec4-elements    four consecutive positions of one nchw instance
+//   lane-values + value-elements + vec4-elements              four adjacent channels of one nhwc position (C % 4 = 0)
+//   lane-values + value-elements + masked-channel-elements    up to four adjacent nhwc channels by scalar loads
+// and the same four over halves (half-packing, half4-elements, half-elements and its users).
 // In lane mode an "instance" of the kernels is a group of four channels of one image.
 //
 // Statistics are kept relative to a per-instance pivot (the instance's first value): x - pivot
@@ -106,6 +107,20 @@ fn workgroupChunk(chunkIndex: u32) -> Chunk {
   let chunk = chunkIndex % params.chunksPerInstance;
   let start = chunk * params.chunkSize;
   return Chunk(chunkIndex / params.chunksPerInstance, chunk, start, min(start + params.chunkSize, params.spatialSize));
+}
+
+// The per-channel passes (update-running-stats, backward-affine) visit one tensor channel's
+// instances, one per image; a tensor in several windows holds each of them in exactly one.
+const NO_ENTRY = 0xffffffffu;
+
+// The window's statistics entry of image n's instance of tensor channel `channel`, or NO_ENTRY
+// where this window does not hold it.
+fn channelEntry(n: u32, channel: u32) -> u32 {
+  let instance = n * params.channels + channel / LANES;
+  if (instance < params.firstInstance || instance >= params.firstInstance + params.instanceCount) {
+    return NO_ENTRY;
+  }
+  return (instance - params.firstInstance) * LANES + channel % LANES;
 }
 
 // Linear workgroup index of a 1-D or 2-D dispatch grid (2-D where the count exceeds

@@ -13,26 +13,22 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   if (channel >= params.tensorChannels) {
     return;
   }
-  let kernelChannel = channel / LANES; // the kernel instance of the channel within an image
-  let lane = channel % LANES;
   var meanSum = 0.0;
   var varianceSum = 0.0;
   var found = false;
-  var holdsImage0 = false;
   for (var n = 0u; n < params.imageCount; n++) {
-    let instance = n * params.channels + kernelChannel;
-    if (instance >= params.firstInstance && instance < params.firstInstance + params.instanceCount) {
-      let s = scratch[params.statsBase + (instance - params.firstInstance) * LANES + lane];
+    let entry = channelEntry(n, channel);
+    if (entry != NO_ENTRY) {
+      let s = scratch[params.statsBase + entry];
       meanSum += s.x + s.y;
       varianceSum += s.w;
       found = true;
-      holdsImage0 = holdsImage0 || n == 0u;
     }
   }
   if (!found) {
     return;
   }
-  let decay = select(1.0, params.runningDecay, holdsImage0);
+  let decay = select(1.0, params.runningDecay, channelEntry(0u, channel) != NO_ENTRY);
   let variance = params.tensorChannels + channel;
   channelValues[channel] = channelValues[channel] * decay + params.runningWeight * meanSum;
   channelValues[variance] = channelValues[variance] * decay + params.runningWeight * params.unbiasFactor * varianceSum;

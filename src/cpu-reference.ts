@@ -147,7 +147,7 @@ function runningStatistics(
  * all values of the group's channels, combined exactly from the per-channel ones (equal counts:
  * the variance is the mean variance plus the variance of the means).
  */
-export function groupMoments(
+function groupMoments(
   input: Float32Array,
   g: TensorGeometry,
   groupChannels: number,
@@ -184,7 +184,7 @@ export function instanceStatsCpu(input: TensorArray, shape: readonly number[], o
 }
 
 /** Mean and biased variance of every instance (n, c), index n * C + c: float64, two passes. */
-export function instanceMoments(input: Float32Array, g: TensorGeometry): { mean: Float64Array; variance: Float64Array } {
+function instanceMoments(input: Float32Array, g: TensorGeometry): { mean: Float64Array; variance: Float64Array } {
   const mean = new Float64Array(g.instanceCount);
   const variance = new Float64Array(g.instanceCount);
   // Instance (n, c) starts at `first` and steps by `stride`, in either layout.

@@ -29,8 +29,7 @@ import scalarElements from '../shaders/scalar-elements.wgsl?raw';
 import scalarValues from '../shaders/scalar-values.wgsl?raw';
 import updateRunningStats from '../shaders/update-running-stats.wgsl?raw';
 import valueElements from '../shaders/value-elements.wgsl?raw';
-import vec4ChannelElements from '../shaders/vec4-channel-elements.wgsl?raw';
-import vec4PositionElements from '../shaders/vec4-position-elements.wgsl?raw';
+import vec4Elements from '../shaders/vec4-elements.wgsl?raw';
 import workgroupMoments from '../shaders/workgroup-moments.wgsl?raw';
 import workgroupSums from '../shaders/workgroup-sums.wgsl?raw';
 import type { ElementKind, KernelName } from './planner';
@@ -66,8 +65,8 @@ export function writesOutput(kernel: KernelName): boolean {
 // one Element, and its storage (f32, or halves packed in u32 words).
 const ELEMENT_FILES: Record<ElementKind, readonly string[]> = {
   scalar: [scalarValues, valueElements, scalarElements],
-  'vec4-position': [scalarValues, fourPositionElements, vec4PositionElements],
-  'vec4-channel': [laneValues, valueElements, vec4ChannelElements],
+  'vec4-position': [scalarValues, fourPositionElements, vec4Elements],
+  'vec4-channel': [laneValues, valueElements, vec4Elements],
   'masked-channel': [laneValues, valueElements, maskedChannelElements],
   'half-scalar': [scalarValues, valueElements, halfPacking, halfElements, halfScalarElements],
   'half4-position': [scalarValues, fourPositionElements, halfPacking, half4Elements],

@@ -63,7 +63,7 @@ export function validateCall(shape: unknown, options: unknown): CheckedCall {
 }
 
 /** Channels per group from the `groups` option: C / groups, 1 where it is absent. */
-export function validateGroups(opts: InstanceNormOptions, geometry: TensorGeometry): number {
+function validateGroups(opts: InstanceNormOptions, geometry: TensorGeometry): number {
   const groups = opts.groups;
   if (groups === undefined) return 1;
   if (typeof groups !== 'number' || !Number.isInteger(groups) || groups < 1 || geometry.channels % groups !== 0) {
@@ -76,7 +76,7 @@ export function validateGroups(opts: InstanceNormOptions, geometry: TensorGeomet
 }
 
 /** runningStats, training and momentum: undefined where the call has no running statistics. */
-export function validateRunning(opts: InstanceNormOptions, geometry: TensorGeometry): CheckedRunning | undefined {
+function validateRunning(opts: InstanceNormOptions, geometry: TensorGeometry): CheckedRunning | undefined {
   const training = opts.training ?? true;
   if (typeof training !== 'boolean') throw new InstanceNormError(`training must be a boolean, got ${describe(training)}`);
   const momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
@@ -120,7 +120,7 @@ export function validateEpilogue(opts: InstanceNormOptions): CheckedEpilogue {
   return { activation, activationAlpha, residualPosition };
 }
 
-export function validateDataType(dataType: unknown): DataType {
+function validateDataType(dataType: unknown): DataType {
   if (dataType === undefined) return 'float32';
   if (dataType !== 'float32' && dataType !== 'float16') {
     throw new InstanceNormError(`dataType must be 'float32' or 'float16', got ${describe(dataType)}`);

@@ -1,6 +1,7 @@
-// Elements of four consecutive positions of one nchw instance, loaded as one vec4f, with
-// scalar-values.wgsl: a quarter of the loads and loop steps. Used where the instance size is
-// a multiple of 4, so that every instance starts on a 16-byte boundary.
+// Elements of four f32 values, one vec4f (16 bytes): four consecutive positions of one nchw
+// instance (with four-position-elements.wgsl: a quarter of the loads and loop steps), or four
+// adjacent nhwc channels (with value-elements.wgsl). Used where every instance or channel group
+// starts on a 16-byte boundary: nchw sizes or nhwc C a multiple of 4.
 
 alias Element = vec4f;
 

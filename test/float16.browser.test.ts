@@ -39,7 +39,7 @@ describe.each(STRATEGY_CHOICES)('float16, strategy %s', (strategy) => {
       };
       const expected = instanceNormCpu(input, shape, { ...options, dataType: 'float16', residual }) as Uint16Array;
       const actual = await normalizeHalvesOnGpu(gpu.norm(strategy), input, shape, { ...options, residualHalves: residual });
-      expectWithinHalfUlps(actual, expected, 2);
+      expectWithinHalfUlps(actual, expected, 2, residual);
     });
   });
 });

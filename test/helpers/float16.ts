@@ -2,26 +2,29 @@ import { expect } from 'vitest';
 import type { InstanceNorm, InstanceNormOptions } from '../../src';
 import { halfUlp, halfValue } from '../../src/float16';
 
-// Below this an output is the cancellation of f32 operands of order 1 (x near the mean, a
-// residual near minus the activation): f32's own rounding, not the half storage, bounds it.
+// Below this times the operands' magnitude an output is the cancellation of f32 operands (x near
+// the mean, a residual near minus the activation): f32's own rounding, not the half storage,
+// bounds it. 2^-20 is 16 f32 ulps of an operand of 1.
 const CANCELLATION_FLOOR = 2 ** -20;
 
 /**
  * Expects each half of `actual` within `ulps` half ulps of the half in `expected` (the float64
- * reference rounded to half), or within 2^-20 absolute of it; NaN only where NaN is expected,
- * infinities exactly.
+ * reference rounded to half), or within 2^-20 × max(1, |residual|) absolute of it, the residual
+ * being the operand an output near zero cancelled against (a real GPU's fused multiply-adds and
+ * exp round it differently); NaN only where NaN is expected, infinities exactly.
  */
-export function expectWithinHalfUlps(actual: Uint16Array, expected: Uint16Array, ulps: number): void {
+export function expectWithinHalfUlps(actual: Uint16Array, expected: Uint16Array, ulps: number, residual?: Uint16Array): void {
   expect(actual.length, 'length').toBe(expected.length);
   const bad: string[] = [];
   let badCount = 0;
   for (let i = 0; i < expected.length; i++) {
     const a = halfValue(actual[i]);
     const e = halfValue(expected[i]);
+    const floor = CANCELLATION_FLOOR * Math.max(1, residual ? Math.abs(halfValue(residual[i])) : 1);
     const ok = Number.isNaN(e)
       ? Number.isNaN(a)
       : Number.isFinite(e)
-        ? Math.abs(a - e) <= Math.max(ulps * halfUlp(e), CANCELLATION_FLOOR)
+        ? Math.abs(a - e) <= Math.max(ulps * halfUlp(e), floor)
         : a === e;
     if (!ok) {
       badCount++;

@@ -3,6 +3,7 @@ import { instanceNormModel } from '../examples/one-node-onnx-model';
 import { InstanceNorm, instanceNormCpu } from '../src';
 import { STRATEGIES } from '../src/planner';
 import copyWGSL from './copy.wgsl?raw';
+import { elementwiseKernel, gpuBuffer, medianMs, randomData } from './gpu-timing';
 import separateEpilogueWGSL from './separate-epilogue.wgsl?raw';
 import { BENCH_SHAPES, layoutShape } from './shapes';
 
@@ -46,73 +47,6 @@ export interface BenchReport {
 }
 
 const EPSILON = 1e-5;
-
-async function medianMs(run: () => unknown, after: () => Promise<unknown>, warmup: number, reps: number) {
-  for (let i = 0; i < warmup; i++) {
-    await run();
-    await after();
-  }
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const started = performance.now();
-    await run();
-    await after();
-    times.push(performance.now() - started);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
-
-function randomData(length: number): Float32Array {
-  const data = new Float32Array(length);
-  let state = 12345;
-  for (let i = 0; i < length; i++) {
-    state = (state * 1103515245 + 12345) >>> 0;
-    data[i] = (state / 2 ** 32) * 4 - 2 + 0.5;
-  }
-  return data;
-}
-
-function gpuBuffer(device: GPUDevice, data: Float32Array): GPUBuffer {
-  const buffer = device.createBuffer({
-    size: Math.ceil(data.byteLength / 16) * 16,
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-    mappedAtCreation: true,
-  });
-  new Float32Array(buffer.getMappedRange(), 0, data.length).set(data);
-  buffer.unmap();
-  return buffer;
-}
-
-/**
- * An elementwise kernel of two bindings over vec4s, one per invocation: records its dispatch
- * in an encoder (a new one, submitted, when none is given).
- */
-function elementwiseKernel(device: GPUDevice, code: string) {
-  const pipeline = device.createComputePipeline({
-    layout: 'auto',
-    compute: { module: device.createShaderModule({ code }), entryPoint: 'main' },
-  });
-  return (first: GPUBuffer, second: GPUBuffer, into?: GPUCommandEncoder) => {
-    const vectors = first.size / 16;
-    const workgroups = Math.ceil(vectors / 256);
-    const x = Math.min(workgroups, device.limits.maxComputeWorkgroupsPerDimension);
-    const bindGroup = device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: { buffer: first } },
-        { binding: 1, resource: { buffer: second } },
-      ],
-    });
-    const encoder = into ?? device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(x, Math.ceil(workgroups / x));
-    pass.end();
-    if (!into) device.queue.submit([encoder.finish()]);
-  };
-}
 
 async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
   ort.env.wasm.numThreads = 1;

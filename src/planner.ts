@@ -120,21 +120,26 @@ interface PlannerTuning {
   readonly perThreadMaxSpatial: number;
   /** ...given at least this many instances (else too few invocations keep the device busy). */
   readonly perThreadMinInstances: number;
-  /** Largest instance normalized by one workgroup when there are too few instances to fill the device. */
-  readonly perWorkgroupMaxSpatial: number;
+  /** Largest instance, in values (positions × channels of a group), normalized by one workgroup when there are too few instances to fill the device. */
+  readonly perWorkgroupMaxValues: number;
   /** Instances enough to keep every core busy with one workgroup each. */
   readonly instancesToFillDevice: number;
   readonly reductionWorkgroupSize: number;
   readonly elementsPerReductionThread: number;
+  /** Smallest workgroup of 'fused-per-workgroup': a small instance gets one of about one element per invocation, down to this. */
+  readonly minPerWorkgroupSize: number;
 }
 
+// Measured on an H100 through Dawn (BENCHMARKS.md, step 12): one workgroup per instance wins up to
+// 16384 values an instance even with 16-64 instances, splitting beyond.
 const GPU_TUNING: PlannerTuning = {
   perThreadMaxSpatial: 64,
   perThreadMinInstances: 0,
-  perWorkgroupMaxSpatial: 16384,
+  perWorkgroupMaxValues: 16384,
   instancesToFillDevice: 256,
   reductionWorkgroupSize: 256,
   elementsPerReductionThread: 16,
+  minPerWorkgroupSize: 32,
 };
 
 // Measured on SwiftShader (BENCHMARKS.md): a workgroup of one SIMD group (4 invocations) makes
@@ -144,10 +149,11 @@ const GPU_TUNING: PlannerTuning = {
 const CPU_ADAPTER_TUNING: PlannerTuning = {
   perThreadMaxSpatial: 4096,
   perThreadMinInstances: 128,
-  perWorkgroupMaxSpatial: 16384,
+  perWorkgroupMaxValues: 16384,
   instancesToFillDevice: 4,
   reductionWorkgroupSize: 4,
   elementsPerReductionThread: 4096,
+  minPerWorkgroupSize: 4,
 };
 
 const PER_THREAD_WORKGROUP_SIZE = 64;
@@ -168,13 +174,19 @@ export function planInstanceNorm(
   const elements = elementKind(geometry);
   const { values, lanes } = ELEMENT_KINDS[elements];
   const instancesPerImage = Math.ceil(geometry.channels / lanes);
-  const chosen = strategy ?? defaultStrategy(geometry.spatialSize, geometry.batch * instancesPerImage, tuning);
+  const chosen = strategy ?? defaultStrategy(geometry.spatialSize, lanes, geometry.batch * instancesPerImage, tuning);
   if (!STRATEGIES.includes(chosen)) {
     throw new InstanceNormError(`strategy must be one of ${STRATEGIES.map((s) => `'${s}'`).join(', ')}, got '${String(chosen)}'`);
   }
-  const reductionSize = Math.min(tuning.reductionWorkgroupSize, largestPowerOfTwoAtMost(profile.maxInvocationsPerWorkgroup));
   // An nhwc Element holds channels of one position: a channel group has one per position.
   const instanceElements = geometry.layout === 'nhwc' ? geometry.spatialSize : geometry.spatialSize / values;
+  const largestReduction = Math.min(tuning.reductionWorkgroupSize, largestPowerOfTwoAtMost(profile.maxInvocationsPerWorkgroup));
+  // One workgroup per instance: about one element per invocation for a small instance (fewer
+  // idle invocations and barriers); the full reduction workgroup otherwise.
+  const reductionSize =
+    chosen === 'fused-per-workgroup'
+      ? Math.min(largestReduction, Math.max(tuning.minPerWorkgroupSize, largestPowerOfTwoAtMost(instanceElements)))
+      : largestReduction;
   const chunkSize = chosen === 'split' ? reductionSize * tuning.elementsPerReductionThread : instanceElements;
   const chunksPerInstance = Math.ceil(instanceElements / chunkSize);
   const windows = bindingWindows(geometry, profile, instancesPerImage, groupChannels).map((w) => ({
@@ -433,9 +445,9 @@ export function elementKind(g: TensorGeometry): ElementKind {
 }
 
 /** The strategy for kernel instances of `spatialSize` positions, `instances` of them. */
-function defaultStrategy(spatialSize: number, instances: number, tuning: PlannerTuning): Strategy {
+function defaultStrategy(spatialSize: number, lanes: number, instances: number, tuning: PlannerTuning): Strategy {
   if (spatialSize <= tuning.perThreadMaxSpatial && instances >= tuning.perThreadMinInstances) return 'fused-per-thread';
-  if (spatialSize <= tuning.perWorkgroupMaxSpatial || instances >= tuning.instancesToFillDevice) {
+  if (spatialSize * lanes <= tuning.perWorkgroupMaxValues || instances >= tuning.instancesToFillDevice) {
     return 'fused-per-workgroup';
   }
   return 'split';

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { InstanceNorm, instanceNormCpu, type Layout } from '../src';
+import { deviceProfile } from '../src/device-profile';
 import { expectClose } from './helpers/compare';
 import { readBuffer, storageBuffer } from './helpers/gpu';
 import { randomNormal, seededRandom } from './helpers/random';
@@ -88,7 +89,10 @@ it('10,000 calls of mixed shapes keep live buffers and pipelines bounded; destro
   // Per instance: at most 256 uniform and 256 affine buffers, placeholder, partials, stats and a few outgrown.
   for (const live of liveAt) expect(live).toBeLessThanOrEqual(2 * (256 + 256 + 3 + 32));
   expect(liveAt[3]).toBeLessThanOrEqual(liveAt[1] + 8); // not growing with the call count
-  expect(pipelines.count).toBeLessThanOrEqual(20); // 5 kernels × 4 element kinds, one workgroup size each here
+  // 5 kernels × 4 element kinds, one workgroup size each; on a GPU 'fused-per-workgroup' in 4
+  // (32 to 256 invocations, by instance size).
+  const perWorkgroupSizes = deviceProfile(device).isCpuAdapter ? 1 : 4;
+  expect(pipelines.count).toBeLessThanOrEqual(4 * (4 + perWorkgroupSizes));
 
   for (const norm of instances) norm.destroy();
   expect(buffers.live.size).toBe(0);

@@ -43,6 +43,24 @@ describe('planInstanceNorm', () => {
     expect(plan.statsBytes).toBe(3 * 16);
   });
 
+  it('gives a small instance a workgroup of about one element per invocation on a GPU, 32 at the least', () => {
+    const size = (shape: number[]) =>
+      planInstanceNorm(tensorGeometry(shape, 'nchw'), gpu, 'fused-per-workgroup').windows[0].dispatches[0].workgroupSize;
+    expect(size([16, 256, 16, 16])).toBe(64); // 64 vec4s an instance
+    expect(size([2, 3, 10, 10])).toBe(32); // 25 vec4s
+    expect(size([1, 2, 100, 100])).toBe(256); // 2500 vec4s: the full reduction workgroup
+    expect(
+      planInstanceNorm(tensorGeometry([16, 256, 16, 16], 'nchw'), swiftShader, 'fused-per-workgroup').windows[0].dispatches[0]
+        .workgroupSize,
+    ).toBe(4);
+  });
+
+  it('splits an instance of more than 16384 values when too few instances fill a GPU, counting the channels of an nhwc group', () => {
+    expect(planInstanceNorm(tensorGeometry([1, 64, 128, 128], 'nchw'), gpu).strategy).toBe('fused-per-workgroup');
+    expect(planInstanceNorm(tensorGeometry([1, 128, 128, 64], 'nhwc'), gpu).strategy).toBe('split'); // 16 groups of 4 × 16384
+    expect(planInstanceNorm(tensorGeometry([16, 16, 16, 64], 'nhwc'), gpu).strategy).toBe('fused-per-workgroup'); // 256 groups
+  });
+
   it('prefers fewer barriers on a CPU adapter: per-thread for larger instances, smaller workgroups', () => {
     const shape = tensorGeometry([1, 256, 16, 16], 'nchw');
     expect(planInstanceNorm(shape, gpu).strategy).toBe('fused-per-workgroup');

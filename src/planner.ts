@@ -19,6 +19,7 @@ export type KernelName =
   | 'fused-per-workgroup'
   | 'partial-moments'
   | 'combine-moments'
+  | 'combine-moments-per-workgroup'
   | 'normalize'
   | 'export-stats'
   | 'load-running-stats'
@@ -27,6 +28,7 @@ export type KernelName =
   | 'load-saved-stats'
   | 'backward-partials'
   | 'backward-combine'
+  | 'backward-combine-per-workgroup'
   | 'backward-apply'
   | 'backward-affine'
   | 'backward-per-thread';
@@ -128,18 +130,23 @@ interface PlannerTuning {
   readonly elementsPerReductionThread: number;
   /** Smallest workgroup of 'fused-per-workgroup': a small instance gets one of about one element per invocation, down to this. */
   readonly minPerWorkgroupSize: number;
+  /** Chunks per instance from which the split plan merges them by a workgroup per instance, not one invocation. */
+  readonly workgroupCombineMinChunks: number;
 }
 
-// Measured on an H100 through Dawn (BENCHMARKS.md, step 12): one workgroup per instance wins up to
-// 16384 values an instance even with 16-64 instances, splitting beyond.
+// Measured on an H100 through Dawn (BENCHMARKS.md, steps 12-13): one workgroup per instance wins up
+// to 16384 values an instance even with 16-64 instances, splitting beyond; split chunks of 2048
+// elements (8 an invocation) keep more workgroups in flight than 4096, once a workgroup per
+// instance merges the chunks.
 const GPU_TUNING: PlannerTuning = {
   perThreadMaxSpatial: 64,
   perThreadMinInstances: 0,
   perWorkgroupMaxValues: 16384,
   instancesToFillDevice: 256,
   reductionWorkgroupSize: 256,
-  elementsPerReductionThread: 16,
+  elementsPerReductionThread: 8,
   minPerWorkgroupSize: 32,
+  workgroupCombineMinChunks: 16,
 };
 
 // Measured on SwiftShader (BENCHMARKS.md): a workgroup of one SIMD group (4 invocations) makes
@@ -154,6 +161,7 @@ const CPU_ADAPTER_TUNING: PlannerTuning = {
   reductionWorkgroupSize: 4,
   elementsPerReductionThread: 4096,
   minPerWorkgroupSize: 4,
+  workgroupCombineMinChunks: Number.POSITIVE_INFINITY,
 };
 
 const PER_THREAD_WORKGROUP_SIZE = 64;
@@ -189,9 +197,14 @@ export function planInstanceNorm(
       : largestReduction;
   const chunkSize = chosen === 'split' ? reductionSize * tuning.elementsPerReductionThread : instanceElements;
   const chunksPerInstance = Math.ceil(instanceElements / chunkSize);
+  // Many chunks: a workgroup per instance merges them, about one chunk per invocation.
+  const combineSize =
+    chunksPerInstance >= tuning.workgroupCombineMinChunks
+      ? Math.min(largestReduction, Math.max(tuning.minPerWorkgroupSize, largestPowerOfTwoAtMost(chunksPerInstance)))
+      : 0;
   const windows = bindingWindows(geometry, profile, instancesPerImage, groupChannels).map((w) => ({
     ...w,
-    dispatches: windowDispatches(chosen, w.instanceCount, chunksPerInstance, reductionSize, profile),
+    dispatches: windowDispatches(chosen, w.instanceCount, chunksPerInstance, reductionSize, combineSize, profile),
   }));
   const largest = Math.max(...windows.map((w) => w.instanceCount));
   return {
@@ -221,7 +234,7 @@ export function planGroupNorm(geometry: TensorGeometry, profile: DeviceProfile, 
     );
     const dispatches = w.dispatches.map(
       (d): KernelDispatch =>
-        d.kernel === 'combine-moments' ? { ...d, kernel: 'combine-group-moments', workgroups: entries } : d,
+        isCombine(d) ? { kernel: 'combine-group-moments', workgroupSize: PER_THREAD_WORKGROUP_SIZE, workgroups: entries } : d,
     );
     return { ...w, dispatches };
   });
@@ -264,10 +277,10 @@ export function planWithRunningStats(geometry: TensorGeometry, profile: DevicePr
   const channelGrid = workgroupGrid(Math.ceil(geometry.channels / PER_THREAD_WORKGROUP_SIZE), profile.maxWorkgroupsPerDimension);
   const windows = split.windows.map((w) => {
     const dispatches = w.dispatches.flatMap((d): KernelDispatch[] => {
-      if (use === 'update' && d.kernel === 'combine-moments') {
+      if (use === 'update' && isCombine(d)) {
         return [d, { kernel: 'update-running-stats', workgroupSize: PER_THREAD_WORKGROUP_SIZE, workgroups: channelGrid }];
       }
-      if (use === 'normalize-with' && d.kernel === 'combine-moments') return [{ ...d, kernel: 'load-running-stats' }];
+      if (use === 'normalize-with' && isCombine(d)) return [perInstanceDispatch('load-running-stats', w.instanceCount, profile)];
       if (use === 'normalize-with' && d.kernel === 'partial-moments') return [];
       return [d];
     });
@@ -302,11 +315,14 @@ export function planBackward(
     const statistics: KernelDispatch[] =
       source === 'recompute'
         ? [partials, combine]
-        : [{ ...combine, kernel: source === 'saved' ? 'load-saved-stats' : 'load-running-stats' }];
+        : [perInstanceDispatch(source === 'saved' ? 'load-saved-stats' : 'load-running-stats', w.instanceCount, profile)];
     const dispatches: KernelDispatch[] = [
       ...statistics,
       { ...partials, kernel: 'backward-partials' },
-      { kernel: 'backward-combine', workgroupSize: PER_THREAD_WORKGROUP_SIZE, workgroups: grid(w.instanceCount * lanes) },
+      // The chunk sums merged as the forward's split plan merges its moments.
+      combine.kernel === 'combine-moments-per-workgroup'
+        ? { ...combine, kernel: 'backward-combine-per-workgroup' }
+        : { kernel: 'backward-combine', workgroupSize: PER_THREAD_WORKGROUP_SIZE, workgroups: grid(w.instanceCount * lanes) },
       { ...normalize, kernel: 'backward-apply' },
       { kernel: 'backward-affine', workgroupSize: PER_THREAD_WORKGROUP_SIZE, workgroups: grid(geometry.channels) },
     ];
@@ -352,27 +368,44 @@ export function planSavingStats(geometry: TensorGeometry, profile: DeviceProfile
   return { ...base, windows };
 }
 
+/** `combineSize`: invocations of a workgroup per instance merging the chunks, 0 for one invocation per instance. */
 function windowDispatches(
   strategy: Strategy,
   instanceCount: number,
   chunksPerInstance: number,
   reductionSize: number,
+  combineSize: number,
   profile: DeviceProfile,
 ): KernelDispatch[] {
   const grid = (count: number) => workgroupGrid(count, profile.maxWorkgroupsPerDimension);
-  const perThreadGrid = grid(Math.ceil(instanceCount / PER_THREAD_WORKGROUP_SIZE));
   switch (strategy) {
     case 'fused-per-thread':
-      return [{ kernel: 'fused-per-thread', workgroupSize: PER_THREAD_WORKGROUP_SIZE, workgroups: perThreadGrid }];
+      return [perInstanceDispatch('fused-per-thread', instanceCount, profile)];
     case 'fused-per-workgroup':
       return [{ kernel: 'fused-per-workgroup', workgroupSize: reductionSize, workgroups: grid(instanceCount) }];
     case 'split':
       return [
         { kernel: 'partial-moments', workgroupSize: reductionSize, workgroups: grid(instanceCount * chunksPerInstance) },
-        { kernel: 'combine-moments', workgroupSize: PER_THREAD_WORKGROUP_SIZE, workgroups: perThreadGrid },
+        combineSize > 0
+          ? { kernel: 'combine-moments-per-workgroup', workgroupSize: combineSize, workgroups: grid(instanceCount) }
+          : perInstanceDispatch('combine-moments', instanceCount, profile),
         { kernel: 'normalize', workgroupSize: NORMALIZE_WORKGROUP_SIZE, workgroups: grid(instanceCount * chunksPerInstance) },
       ];
   }
+}
+
+/** A kernel of one invocation per instance (or per statistics entry). */
+function perInstanceDispatch(kernel: KernelName, count: number, profile: DeviceProfile): KernelDispatch {
+  return {
+    kernel,
+    workgroupSize: PER_THREAD_WORKGROUP_SIZE,
+    workgroups: workgroupGrid(Math.ceil(count / PER_THREAD_WORKGROUP_SIZE), profile.maxWorkgroupsPerDimension),
+  };
+}
+
+/** The split plan's pass that merges the chunks' moments into each instance's statistics. */
+function isCombine(d: KernelDispatch): boolean {
+  return d.kernel === 'combine-moments' || d.kernel === 'combine-moments-per-workgroup';
 }
 
 /**

@@ -1,11 +1,13 @@
 import backwardAffine from '../shaders/backward-affine.wgsl?raw';
 import backwardApply from '../shaders/backward-apply.wgsl?raw';
 import backwardCombine from '../shaders/backward-combine.wgsl?raw';
+import backwardCombinePerWorkgroup from '../shaders/backward-combine-per-workgroup.wgsl?raw';
 import backwardPartials from '../shaders/backward-partials.wgsl?raw';
 import backwardPerThread from '../shaders/backward-per-thread.wgsl?raw';
 import backwardSums from '../shaders/backward-sums.wgsl?raw';
 import combineGroupMoments from '../shaders/combine-group-moments.wgsl?raw';
 import combineMoments from '../shaders/combine-moments.wgsl?raw';
+import combineMomentsPerWorkgroup from '../shaders/combine-moments-per-workgroup.wgsl?raw';
 import epilogue from '../shaders/epilogue.wgsl?raw';
 import exportStats from '../shaders/export-stats.wgsl?raw';
 import fourPositionElements from '../shaders/four-position-elements.wgsl?raw';
@@ -43,10 +45,12 @@ const KERNEL_FILES: Record<KernelName, readonly string[]> = {
   'fused-per-workgroup': [normalizeRange, epilogue, workgroupMoments, fusedPerWorkgroup],
   'partial-moments': [workgroupMoments, partialMoments],
   'combine-moments': [combineMoments],
+  'combine-moments-per-workgroup': [workgroupMoments, combineMomentsPerWorkgroup],
   'combine-group-moments': [combineGroupMoments],
   'load-saved-stats': [loadSavedStats],
   'backward-partials': [backwardSums, workgroupSums, backwardPartials],
   'backward-combine': [backwardSums, backwardCombine],
+  'backward-combine-per-workgroup': [backwardSums, workgroupSums, backwardCombinePerWorkgroup],
   'backward-apply': [backwardSums, backwardApply],
   'backward-affine': [backwardSums, backwardAffine],
   'backward-per-thread': [backwardSums, backwardPerThread],

@@ -7,8 +7,10 @@ import {
   type Layout,
   RunningStats,
 } from '../src';
-import { deviceProfile } from '../src/device-profile';
+import { type DeviceProfile, deviceProfile } from '../src/device-profile';
 import { GpuBackend } from '../src/gpu-backend';
+import { planBackward } from '../src/planner';
+import { tensorGeometry } from '../src/tensor-geometry';
 import { validateCall } from '../src/validation';
 import { expectClose } from './helpers/compare';
 import { readBuffer, storageBuffer } from './helpers/gpu';
@@ -139,44 +141,64 @@ describe('backward details on the GPU', () => {
     expectClose(plain.gradInput, instanceNormBackwardCpu(dy, x, shape).gradInput, 1e-4, 1e-4);
   });
 
-  it('windows of a tensor larger than one storage binding: each channel summed once', async () => {
+  /** The backward of a backend with another device profile against the CPU, statistics recomputed and saved. */
+  async function expectBackendBackwardMatches(profile: Partial<DeviceProfile>, s: readonly number[], layout: Layout) {
     const device = gpu.device();
+    const backend = new GpuBackend(device, undefined, { ...deviceProfile(device), ...profile });
+    const n = s.reduce((a: number, b: number) => a * b, 1);
+    const data = randomNormal(n, 124, 9, 2);
+    const grad = randomNormal(n, 125);
+    const channels = layout === 'nchw' ? s[1] : s[s.length - 1];
+    const scale = randomUniform(channels, 126, 0.5, 2);
+    const call = validateCall(s, { layout });
+    const input = storageBuffer(device, data);
+    const gradOutput = storageBuffer(device, grad);
+    const gradInput = storageBuffer(device, new Float32Array(n).fill(Number.NaN));
+    const gradAffine = storageBuffer(device, new Float32Array(2 * channels).fill(Number.NaN));
+    const expected = instanceNormBackwardCpu(grad, data, s, { layout, scale });
+    // Statistics recomputed, then saved by a forward with the same profile.
+    const savedStats = storageBuffer(device, new Float32Array(2 * call.geometry.instanceCount));
+    const output = storageBuffer(device, new Float32Array(n));
+    for (const saved of [undefined, savedStats]) {
+      device.queue.writeBuffer(gradInput, 0, new Float32Array(n).fill(Number.NaN));
+      device.queue.writeBuffer(gradAffine, 0, new Float32Array(2 * channels).fill(Number.NaN));
+      device.pushErrorScope('validation');
+      const encoder = device.createCommandEncoder();
+      if (saved) backend.encode(encoder, { ...call, input, output, scale, saveStats: saved });
+      backend.encodeBackward(encoder, { ...call, input, gradOutput, gradInput, gradAffine, scale, savedStats: saved });
+      device.queue.submit([encoder.finish()]);
+      expect(await device.popErrorScope()).toBeNull();
+      expectClose(await readBuffer(device, gradInput, n), expected.gradInput, 1e-4, 1e-4);
+      const affine = await readBuffer(device, gradAffine, 2 * channels);
+      expectClose(affine.slice(0, channels), expected.gradScale as Float32Array, 1e-3, 1e-4);
+      expectClose(affine.slice(channels), expected.gradBias as Float32Array, 1e-3, 1e-4);
+    }
+    for (const b of [input, gradOutput, gradInput, gradAffine, savedStats, output]) b.destroy();
+    const plan = backend.plan(call.geometry);
+    backend.destroy();
+    return plan;
+  }
+
+  it('windows of a tensor larger than one storage binding: each channel summed once', async () => {
     for (const [s, layout] of [
       [[5, 3, 7, 11], 'nchw'],
       [[6, 9, 10, 3], 'nhwc'],
     ] as const) {
-      const backend = new GpuBackend(device, undefined, { ...deviceProfile(device), maxStorageBufferBindingSize: 2048 });
-      const n = s.reduce((a: number, b: number) => a * b, 1);
-      const data = randomNormal(n, 124, 9, 2);
-      const grad = randomNormal(n, 125);
-      const channels = layout === 'nchw' ? s[1] : s[3];
-      const scale = randomUniform(channels, 126, 0.5, 2);
-      const call = validateCall(s, { layout });
-      expect(backend.plan(call.geometry).windows.length).toBeGreaterThan(2);
-      const input = storageBuffer(device, data);
-      const gradOutput = storageBuffer(device, grad);
-      const gradInput = storageBuffer(device, new Float32Array(n).fill(Number.NaN));
-      const gradAffine = storageBuffer(device, new Float32Array(2 * channels).fill(Number.NaN));
-      const expected = instanceNormBackwardCpu(grad, data, s, { layout, scale });
-      // Statistics recomputed, then saved by a forward in windows too.
-      const savedStats = storageBuffer(device, new Float32Array(2 * (n / (layout === 'nchw' ? s[2] * s[3] : s[1] * s[2]))));
-      const output = storageBuffer(device, new Float32Array(n));
-      for (const saved of [undefined, savedStats]) {
-        device.queue.writeBuffer(gradInput, 0, new Float32Array(n).fill(Number.NaN));
-        device.queue.writeBuffer(gradAffine, 0, new Float32Array(2 * channels).fill(Number.NaN));
-        device.pushErrorScope('validation');
-        const encoder = device.createCommandEncoder();
-        if (saved) backend.encode(encoder, { ...call, input, output, scale, saveStats: saved });
-        backend.encodeBackward(encoder, { ...call, input, gradOutput, gradInput, gradAffine, scale, savedStats: saved });
-        device.queue.submit([encoder.finish()]);
-        expect(await device.popErrorScope()).toBeNull();
-        expectClose(await readBuffer(device, gradInput, n), expected.gradInput, 1e-4, 1e-4);
-        const affine = await readBuffer(device, gradAffine, 2 * channels);
-        expectClose(affine.slice(0, channels), expected.gradScale as Float32Array, 1e-3, 1e-4);
-        expectClose(affine.slice(channels), expected.gradBias as Float32Array, 1e-3, 1e-4);
-      }
-      for (const b of [input, gradOutput, gradInput, gradAffine, savedStats, output]) b.destroy();
-      backend.destroy();
+      const plan = await expectBackendBackwardMatches({ maxStorageBufferBindingSize: 2048 }, s, layout);
+      expect(plan.windows.length).toBeGreaterThan(2);
+    }
+  });
+
+  it('as planned for a real GPU: many chunks an instance, their sums merged by a workgroup per instance', async () => {
+    const device = gpu.device();
+    for (const [s, layout] of [
+      [[1, 2, 512, 512], 'nchw'], // 32 chunks of 2048 vec4s
+      [[1, 300, 300, 3], 'nhwc'], // 44 chunks of masked channel groups: two for some of the 32 invocations
+    ] as const) {
+      await expectBackendBackwardMatches({ isCpuAdapter: false }, s, layout);
+      const profile = { ...deviceProfile(device), isCpuAdapter: false };
+      const kernels = planBackward(tensorGeometry(s, layout), profile, 'saved').windows[0].dispatches.map((d) => d.kernel);
+      expect(kernels).toContain('backward-combine-per-workgroup');
     }
   });
 

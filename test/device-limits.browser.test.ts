@@ -73,3 +73,21 @@ describe.each(STRATEGIES)('strategy %s on a tensor larger than one storage bindi
     expect(plan.windows.some((w) => w.elementOffset > 0)).toBe(true);
   });
 });
+
+// The plans a real GPU gets (workgroups of 32 to 256 invocations, chunks merged by a workgroup
+// per instance), carried out on this device: a profile that says it is no CPU adapter.
+describe.each(STRATEGIES)('strategy %s as planned for a real GPU', (strategy) => {
+  it.each([
+    [[3, 5, 4, 4], 'nchw'], // 4 vec4s an instance: a workgroup of 32
+    [[2, 3, 17, 15], 'nchw'], // 255 scalars: 128
+    [[1, 2, 40, 40], 'nchw'], // 400 vec4s: 256
+    [[1, 2, 512, 512], 'nchw'], // split: 32 chunks an instance, merged by a workgroup of 32
+    [[1, 1, 601, 601], 'nchw'], // split: 177 chunks of scalars, a workgroup of 128, the last chunk partial
+    [[1, 300, 300, 3], 'nhwc'], // split: 44 chunks of masked channel groups, two for some of 32 invocations
+  ] as const)('shape %o %s, with scale and bias, matches the CPU reference', async (shape, layout) => {
+    const channels = layout === 'nchw' ? shape[1] : shape[shape.length - 1];
+    const options = { scale: randomUniform(channels, 6, -2, 2), bias: randomUniform(channels, 7, -1, 1) };
+    const plan = await normalizeWithProfile(strategy, { isCpuAdapter: false }, shape, layout, options);
+    expect(plan.windows[0].dispatches.some((d) => d.workgroupSize > 4)).toBe(true);
+  });
+});

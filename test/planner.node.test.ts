@@ -3,6 +3,7 @@ import {
   bindingWindows,
   type InstanceNormPlan,
   planBackward,
+  planGroupNorm,
   planInstanceNorm,
   planInstanceStats,
   planSavingStats,
@@ -33,13 +34,23 @@ describe('planInstanceNorm', () => {
   it('splits a few megapixel instances over many workgroups in three passes', () => {
     const plan = planInstanceNorm(tensorGeometry([1, 3, 1024, 1024], 'nchw'), gpu);
     expect(plan.strategy).toBe('split');
-    expect(plan.windows[0].dispatches.map((d) => d.kernel)).toEqual(['partial-moments', 'combine-moments', 'normalize']);
+    // 128 chunks an instance: a workgroup of 128 merges them (an invocation per instance would read them in sequence)
+    expect(plan.windows[0].dispatches.map((d) => d.kernel)).toEqual([
+      'partial-moments',
+      'combine-moments-per-workgroup',
+      'normalize',
+    ]);
+    expect(plan.windows[0].dispatches[1]).toEqual({
+      kernel: 'combine-moments-per-workgroup',
+      workgroupSize: 128,
+      workgroups: [3, 1],
+    });
     expect(plan.elements).toBe('vec4-position'); // nchw, 1024² a multiple of 4: vec4 loads
-    expect(plan.chunkSize).toBe(4096); // vec4 Elements: 16384 values
-    expect(plan.chunksPerInstance).toBe(64);
-    expect(plan.windows[0].dispatches[0].workgroups).toEqual([3 * 64, 1]);
-    expect(plan.windows[0].dispatches[2]).toEqual({ kernel: 'normalize', workgroupSize: 256, workgroups: [3 * 64, 1] });
-    expect(plan.partialsBytes).toBe(3 * 64 * 16);
+    expect(plan.chunkSize).toBe(2048); // vec4 Elements: 8192 values
+    expect(plan.chunksPerInstance).toBe(128);
+    expect(plan.windows[0].dispatches[0].workgroups).toEqual([3 * 128, 1]);
+    expect(plan.windows[0].dispatches[2]).toEqual({ kernel: 'normalize', workgroupSize: 256, workgroups: [3 * 128, 1] });
+    expect(plan.partialsBytes).toBe(3 * 128 * 16);
     expect(plan.statsBytes).toBe(3 * 16);
   });
 
@@ -76,14 +87,14 @@ describe('planInstanceNorm', () => {
   });
 
   it('uses a 2-D grid beyond maxComputeWorkgroupsPerDimension', () => {
-    // 1024 chunks of 4096 vec4 Elements
+    // 2048 chunks of 2048 vec4 Elements
     const plan = planInstanceNorm(
       tensorGeometry([1, 1, 4096, 4096], 'nchw'),
       { ...gpu, maxWorkgroupsPerDimension: 1000, maxStorageBufferBindingSize: 2 ** 30 },
       'split',
     );
     const normalize = plan.windows[0].dispatches[2];
-    expect(normalize.workgroups).toEqual([1000, 2]);
+    expect(normalize.workgroups).toEqual([1000, 3]);
   });
 
   it('loads vec4 where aligned, and follows nhwc channel groups', () => {
@@ -157,6 +168,48 @@ describe('bindingWindows', () => {
     expect(() => bindingWindows(tensorGeometry([2, 20, 20, 3], 'nhwc'), small, 1)).toThrow(
       /one image \(the 3 interleaved instances of nhwc\) alone needs 4800 bytes/,
     );
+  });
+});
+
+describe('the split plan merges its chunks', () => {
+  const combine = (shape: number[], profile = gpu) =>
+    planInstanceNorm(tensorGeometry(shape, 'nchw'), profile, 'split').windows[0].dispatches[1];
+
+  it('by one invocation per instance below 16 chunks an instance', () => {
+    expect(combine([8, 2, 200, 200])).toEqual({ kernel: 'combine-moments', workgroupSize: 64, workgroups: [1, 1] }); // 5 chunks
+  });
+
+  it('by a workgroup per instance from 16 chunks, about one chunk an invocation, at most 256', () => {
+    expect(combine([1, 2, 256, 512]).workgroupSize).toBe(32); // 16 chunks of 2048 vec4s: 32 at the least
+    expect(combine([1, 1, 2048, 2048])).toEqual({
+      kernel: 'combine-moments-per-workgroup',
+      workgroupSize: 256,
+      workgroups: [1, 1],
+    });
+  });
+
+  it('always by one invocation per instance on a CPU adapter', () => {
+    expect(combine([1, 1, 2048, 2048], swiftShader).kernel).toBe('combine-moments');
+  });
+
+  it('and the plans derived from it keep that, or replace it by one invocation per instance', () => {
+    const geometry = tensorGeometry([1, 2, 512, 512], 'nchw'); // 32 chunks an instance
+    const kernels = (plan: InstanceNormPlan) => plan.windows[0].dispatches.map((d) => `${d.kernel}@${d.workgroupSize}`);
+    expect(kernels(planWithRunningStats(geometry, gpu, 'update'))).toEqual([
+      'partial-moments@256',
+      'combine-moments-per-workgroup@32',
+      'update-running-stats@64',
+      'normalize@256',
+    ]);
+    expect(kernels(planWithRunningStats(geometry, gpu, 'normalize-with'))).toEqual(['load-running-stats@64', 'normalize@256']);
+    expect(kernels(planBackward(geometry, gpu, 'saved'))).toEqual([
+      'load-saved-stats@64',
+      'backward-partials@256',
+      'backward-combine-per-workgroup@32', // the gradient sums merged as the moments were
+      'backward-apply@256',
+      'backward-affine@64',
+    ]);
+    expect(kernels(planGroupNorm(geometry, gpu, 2))[1]).toBe('combine-group-moments@64');
   });
 });
 

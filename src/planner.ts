@@ -21,6 +21,7 @@ export type KernelName =
   | 'combine-moments'
   | 'combine-moments-per-workgroup'
   | 'normalize'
+  | 'combine-and-normalize'
   | 'export-stats'
   | 'load-running-stats'
   | 'update-running-stats'
@@ -132,6 +133,8 @@ interface PlannerTuning {
   readonly minPerWorkgroupSize: number;
   /** Chunks per instance from which the split plan merges them by a workgroup per instance, not one invocation. */
   readonly workgroupCombineMinChunks: number;
+  /** Whether the plain split plan merges the chunks in each normalizing workgroup, saving a dispatch. */
+  readonly combineInNormalize: boolean;
 }
 
 // Measured on an H100 through Dawn (BENCHMARKS.md, steps 12-13): one workgroup per instance wins up
@@ -147,6 +150,7 @@ const GPU_TUNING: PlannerTuning = {
   elementsPerReductionThread: 8,
   minPerWorkgroupSize: 32,
   workgroupCombineMinChunks: 16,
+  combineInNormalize: true,
 };
 
 // Measured on SwiftShader (BENCHMARKS.md): a workgroup of one SIMD group (4 invocations) makes
@@ -162,6 +166,7 @@ const CPU_ADAPTER_TUNING: PlannerTuning = {
   elementsPerReductionThread: 4096,
   minPerWorkgroupSize: 4,
   workgroupCombineMinChunks: Number.POSITIVE_INFINITY,
+  combineInNormalize: false,
 };
 
 const PER_THREAD_WORKGROUP_SIZE = 64;
@@ -171,12 +176,16 @@ const NORMALIZE_WORKGROUP_SIZE = 256;
  * Chooses the strategy, windows and dispatch sizes for a tensor on a device. `strategy` forces
  * one (tests run every strategy over the same shapes; the choice never changes a result beyond
  * rounding). `groupChannels` > 1 keeps each group of that many nchw instances in one window.
+ * `separateCombine` keeps the split plan's three passes where a GPU would fold the merge into
+ * the normalize pass: the plans derived from it read or replace the statistics entries that
+ * the merge pass writes.
  */
 export function planInstanceNorm(
   geometry: TensorGeometry,
   profile: DeviceProfile,
   strategy?: Strategy,
   groupChannels = 1,
+  separateCombine = false,
 ): InstanceNormPlan {
   const tuning = profile.isCpuAdapter ? CPU_ADAPTER_TUNING : GPU_TUNING;
   const elements = elementKind(geometry);
@@ -202,10 +211,12 @@ export function planInstanceNorm(
     chunksPerInstance >= tuning.workgroupCombineMinChunks
       ? Math.min(largestReduction, Math.max(tuning.minPerWorkgroupSize, largestPowerOfTwoAtMost(chunksPerInstance)))
       : 0;
-  const windows = bindingWindows(geometry, profile, instancesPerImage, groupChannels).map((w) => ({
-    ...w,
-    dispatches: windowDispatches(chosen, w.instanceCount, chunksPerInstance, reductionSize, combineSize, profile),
-  }));
+  const windows = bindingWindows(geometry, profile, instancesPerImage, groupChannels).map((w) => {
+    const dispatches = windowDispatches(chosen, w.instanceCount, chunksPerInstance, reductionSize, combineSize, profile);
+    if (chosen !== 'split' || separateCombine || !tuning.combineInNormalize) return { ...w, dispatches };
+    const [partials, , normalize] = dispatches;
+    return { ...w, dispatches: [partials, { ...normalize, kernel: 'combine-and-normalize' as const }] };
+  });
   const largest = Math.max(...windows.map((w) => w.instanceCount));
   return {
     strategy: chosen,
@@ -225,7 +236,7 @@ export function planInstanceNorm(
  * which writes each channel its group's statistics for the unchanged normalize pass.
  */
 export function planGroupNorm(geometry: TensorGeometry, profile: DeviceProfile, groupChannels: number): InstanceNormPlan {
-  const split = planInstanceNorm(geometry, profile, 'split', groupChannels);
+  const split = planInstanceNorm(geometry, profile, 'split', groupChannels, true);
   const { lanes } = ELEMENT_KINDS[split.elements];
   const windows = split.windows.map((w) => {
     const entries = workgroupGrid(
@@ -247,7 +258,7 @@ export function planGroupNorm(geometry: TensorGeometry, profile: DeviceProfile, 
  */
 export function planInstanceStats(geometry: TensorGeometry, profile: DeviceProfile, groupChannels = 1): InstanceNormPlan {
   const split =
-    groupChannels > 1 ? planGroupNorm(geometry, profile, groupChannels) : planInstanceNorm(geometry, profile, 'split');
+    groupChannels > 1 ? planGroupNorm(geometry, profile, groupChannels) : planInstanceNorm(geometry, profile, 'split', 1, true);
   const windows = split.windows.map((w) => {
     const reductions = w.dispatches.filter((d) => d.kernel !== 'normalize');
     const exportStats: KernelDispatch = {
@@ -273,7 +284,7 @@ export type RunningStatsUse = 'update' | 'normalize-with';
  * after combine-moments; 'normalize-with' replaces the reductions with load-running-stats.
  */
 export function planWithRunningStats(geometry: TensorGeometry, profile: DeviceProfile, use: RunningStatsUse): InstanceNormPlan {
-  const split = planInstanceNorm(geometry, profile, 'split');
+  const split = planInstanceNorm(geometry, profile, 'split', 1, true);
   const channelGrid = workgroupGrid(Math.ceil(geometry.channels / PER_THREAD_WORKGROUP_SIZE), profile.maxWorkgroupsPerDimension);
   const windows = split.windows.map((w) => {
     const dispatches = w.dispatches.flatMap((d): KernelDispatch[] => {
@@ -307,7 +318,7 @@ export function planBackward(
 ): InstanceNormPlan {
   const forward = planInstanceNorm(geometry, profile, strategy);
   if (forward.strategy === 'fused-per-thread') return planBackwardPerThread(geometry, profile, source);
-  const split = planInstanceNorm(geometry, profile, 'split');
+  const split = planInstanceNorm(geometry, profile, 'split', 1, true);
   const { lanes } = ELEMENT_KINDS[split.elements];
   const grid = (count: number) => workgroupGrid(Math.ceil(count / PER_THREAD_WORKGROUP_SIZE), profile.maxWorkgroupsPerDimension);
   const windows = split.windows.map((w) => {
@@ -355,7 +366,7 @@ function planBackwardPerThread(geometry: TensorGeometry, profile: DeviceProfile,
 
 /** The forward plan that also saves each instance's statistics (export-stats after combine-moments). */
 export function planSavingStats(geometry: TensorGeometry, profile: DeviceProfile, running?: 'update'): InstanceNormPlan {
-  const base = running ? planWithRunningStats(geometry, profile, running) : planInstanceNorm(geometry, profile, 'split');
+  const base = running ? planWithRunningStats(geometry, profile, running) : planInstanceNorm(geometry, profile, 'split', 1, true);
   const windows = base.windows.map((w) => {
     const exportStats: KernelDispatch = {
       kernel: 'export-stats',

@@ -5,6 +5,7 @@ import backwardCombinePerWorkgroup from '../shaders/backward-combine-per-workgro
 import backwardPartials from '../shaders/backward-partials.wgsl?raw';
 import backwardPerThread from '../shaders/backward-per-thread.wgsl?raw';
 import backwardSums from '../shaders/backward-sums.wgsl?raw';
+import combineAndNormalize from '../shaders/combine-and-normalize.wgsl?raw';
 import combineGroupMoments from '../shaders/combine-group-moments.wgsl?raw';
 import combineMoments from '../shaders/combine-moments.wgsl?raw';
 import combineMomentsPerWorkgroup from '../shaders/combine-moments-per-workgroup.wgsl?raw';
@@ -55,6 +56,7 @@ const KERNEL_FILES: Record<KernelName, readonly string[]> = {
   'backward-affine': [backwardSums, backwardAffine],
   'backward-per-thread': [backwardSums, backwardPerThread],
   normalize: [normalizeRange, epilogue, normalize],
+  'combine-and-normalize': [normalizeRange, epilogue, workgroupMoments, combineAndNormalize],
   'export-stats': [exportStats],
   'load-running-stats': [loadRunningStats],
   'update-running-stats': [updateRunningStats],

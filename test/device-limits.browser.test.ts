@@ -84,10 +84,22 @@ describe.each(STRATEGIES)('strategy %s as planned for a real GPU', (strategy) =>
     [[1, 2, 512, 512], 'nchw'], // split: 32 chunks an instance, merged by a workgroup of 32
     [[1, 1, 601, 601], 'nchw'], // split: 177 chunks of scalars, a workgroup of 128, the last chunk partial
     [[1, 300, 300, 3], 'nhwc'], // split: 44 chunks of masked channel groups, two for some of 32 invocations
+    [[1, 1, 1031, 1031], 'nchw'], // split: 520 chunks, merged in each normalizing workgroup, 2-3 an invocation
   ] as const)('shape %o %s, with scale and bias, matches the CPU reference', async (shape, layout) => {
     const channels = layout === 'nchw' ? shape[1] : shape[shape.length - 1];
     const options = { scale: randomUniform(channels, 6, -2, 2), bias: randomUniform(channels, 7, -1, 1) };
     const plan = await normalizeWithProfile(strategy, { isCpuAdapter: false }, shape, layout, options);
     expect(plan.windows[0].dispatches.some((d) => d.workgroupSize > 4)).toBe(true);
+    if (strategy === 'split') expect(plan.windows[0].dispatches[1].kernel).toBe('combine-and-normalize');
+  });
+
+  it('in windows of a tensor larger than one storage binding', async () => {
+    const plan = await normalizeWithProfile(
+      strategy,
+      { isCpuAdapter: false, maxStorageBufferBindingSize: 2048 },
+      [3, 5, 7, 11],
+      'nchw',
+    );
+    expect(plan.windows.length).toBeGreaterThan(1);
   });
 });

@@ -31,27 +31,32 @@ describe('planInstanceNorm', () => {
     expect(plan.windows[0].dispatches).toEqual([{ kernel: 'fused-per-workgroup', workgroupSize: 256, workgroups: [128, 1] }]);
   });
 
-  it('splits a few megapixel instances over many workgroups in three passes', () => {
-    const plan = planInstanceNorm(tensorGeometry([1, 3, 1024, 1024], 'nchw'), gpu);
+  it('splits a few megapixel instances over many workgroups: partials, then each chunk merges them and normalizes', () => {
+    const geometry = tensorGeometry([1, 3, 1024, 1024], 'nchw');
+    const plan = planInstanceNorm(geometry, gpu);
     expect(plan.strategy).toBe('split');
-    // 128 chunks an instance: a workgroup of 128 merges them (an invocation per instance would read them in sequence)
-    expect(plan.windows[0].dispatches.map((d) => d.kernel)).toEqual([
-      'partial-moments',
-      'combine-moments-per-workgroup',
-      'normalize',
-    ]);
-    expect(plan.windows[0].dispatches[1]).toEqual({
-      kernel: 'combine-moments-per-workgroup',
-      workgroupSize: 128,
-      workgroups: [3, 1],
-    });
     expect(plan.elements).toBe('vec4-position'); // nchw, 1024² a multiple of 4: vec4 loads
     expect(plan.chunkSize).toBe(2048); // vec4 Elements: 8192 values
     expect(plan.chunksPerInstance).toBe(128);
-    expect(plan.windows[0].dispatches[0].workgroups).toEqual([3 * 128, 1]);
-    expect(plan.windows[0].dispatches[2]).toEqual({ kernel: 'normalize', workgroupSize: 256, workgroups: [3 * 128, 1] });
+    // On a GPU the merge of the partials runs in each normalizing workgroup: one dispatch fewer.
+    expect(plan.windows[0].dispatches).toEqual([
+      { kernel: 'partial-moments', workgroupSize: 256, workgroups: [3 * 128, 1] },
+      { kernel: 'combine-and-normalize', workgroupSize: 256, workgroups: [3 * 128, 1] },
+    ]);
     expect(plan.partialsBytes).toBe(3 * 128 * 16);
-    expect(plan.statsBytes).toBe(3 * 16);
+    // Three passes where a derived plan needs the statistics entries: 128 chunks merged by a workgroup of 128.
+    const separate = planInstanceNorm(geometry, gpu, 'split', 1, true);
+    expect(separate.windows[0].dispatches).toEqual([
+      { kernel: 'partial-moments', workgroupSize: 256, workgroups: [3 * 128, 1] },
+      { kernel: 'combine-moments-per-workgroup', workgroupSize: 128, workgroups: [3, 1] },
+      { kernel: 'normalize', workgroupSize: 256, workgroups: [3 * 128, 1] },
+    ]);
+    expect(separate.statsBytes).toBe(3 * 16);
+  });
+
+  it('keeps three passes on a CPU adapter, one invocation per instance merging the chunks', () => {
+    const plan = planInstanceNorm(tensorGeometry([1, 3, 1024, 1024], 'nchw'), swiftShader, 'split');
+    expect(plan.windows[0].dispatches.map((d) => d.kernel)).toEqual(['partial-moments', 'combine-moments', 'normalize']);
   });
 
   it('gives a small instance a workgroup of about one element per invocation on a GPU, 32 at the least', () => {
@@ -93,7 +98,8 @@ describe('planInstanceNorm', () => {
       { ...gpu, maxWorkgroupsPerDimension: 1000, maxStorageBufferBindingSize: 2 ** 30 },
       'split',
     );
-    const normalize = plan.windows[0].dispatches[2];
+    const normalize = plan.windows[0].dispatches[1];
+    expect(normalize.kernel).toBe('combine-and-normalize');
     expect(normalize.workgroups).toEqual([1000, 3]);
   });
 
@@ -173,7 +179,7 @@ describe('bindingWindows', () => {
 
 describe('the split plan merges its chunks', () => {
   const combine = (shape: number[], profile = gpu) =>
-    planInstanceNorm(tensorGeometry(shape, 'nchw'), profile, 'split').windows[0].dispatches[1];
+    planInstanceNorm(tensorGeometry(shape, 'nchw'), profile, 'split', 1, true).windows[0].dispatches[1];
 
   it('by one invocation per instance below 16 chunks an instance', () => {
     expect(combine([8, 2, 200, 200])).toEqual({ kernel: 'combine-moments', workgroupSize: 64, workgroups: [1, 1] }); // 5 chunks

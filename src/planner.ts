@@ -113,7 +113,7 @@ export interface InstanceNormPlan {
   readonly chunksPerInstance: number;
   /** Bytes of (count, meanOffset, variance) partials of the largest window: 16 per chunk, 0 when not split. */
   readonly partialsBytes: number;
-  /** Bytes of per-instance statistics of the largest window: 16 per instance, 0 when fused. */
+  /** Bytes of per-instance statistics of the largest window: 16 per instance, 0 when fused or the merge is folded into normalize. */
   readonly statsBytes: number;
 }
 
@@ -211,9 +211,11 @@ export function planInstanceNorm(
     chunksPerInstance >= tuning.workgroupCombineMinChunks
       ? Math.min(largestReduction, Math.max(tuning.minPerWorkgroupSize, largestPowerOfTwoAtMost(chunksPerInstance)))
       : 0;
+  const foldsCombine = chosen === 'split' && tuning.combineInNormalize && !separateCombine;
   const windows = bindingWindows(geometry, profile, instancesPerImage, groupChannels).map((w) => {
     const dispatches = windowDispatches(chosen, w.instanceCount, chunksPerInstance, reductionSize, combineSize, profile);
-    if (chosen !== 'split' || separateCombine || !tuning.combineInNormalize) return { ...w, dispatches };
+    if (!foldsCombine) return { ...w, dispatches };
+    // The normalizing workgroups merge the partials themselves: no statistics entries.
     const [partials, , normalize] = dispatches;
     return { ...w, dispatches: [partials, { ...normalize, kernel: 'combine-and-normalize' as const }] };
   });
@@ -226,7 +228,7 @@ export function planInstanceNorm(
     chunkSize,
     chunksPerInstance,
     partialsBytes: chosen === 'split' ? largest * lanes * chunksPerInstance * 16 : 0,
-    statsBytes: chosen === 'split' ? largest * lanes * 16 : 0,
+    statsBytes: chosen === 'split' && !foldsCombine ? largest * lanes * 16 : 0,
   };
 }
 

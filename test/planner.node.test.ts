@@ -44,6 +44,7 @@ describe('planInstanceNorm', () => {
       { kernel: 'combine-and-normalize', workgroupSize: 256, workgroups: [3 * 128, 1] },
     ]);
     expect(plan.partialsBytes).toBe(3 * 128 * 16);
+    expect(plan.statsBytes).toBe(0); // no statistics entries written
     // Three passes where a derived plan needs the statistics entries: 128 chunks merged by a workgroup of 128.
     const separate = planInstanceNorm(geometry, gpu, 'split', 1, true);
     expect(separate.windows[0].dispatches).toEqual([
@@ -257,7 +258,7 @@ describe('the backward plan', () => {
   });
 
   it('keeps gradient sums after the statistics entries: twice the statistics scratch', () => {
-    const split = planInstanceNorm(geometry, GPU_PROFILE, 'split');
+    const split = planInstanceNorm(geometry, GPU_PROFILE, 'split', 1, true);
     expect(planBackward(geometry, GPU_PROFILE, 'saved').statsBytes).toBe(2 * split.statsBytes);
   });
 

@@ -49,6 +49,31 @@ export async function runNativeBenchmark(only?: string): Promise<NativeBenchRepo
   const forced = await Promise.all(STRATEGIES.map((strategy) => InstanceNorm.create({ device, strategy })));
   const copy = elementwiseKernel(device, copyWGSL);
   const idle = () => device.queue.onSubmittedWorkDone();
+  // Calls per submit: enough to fill TARGET_SUBMIT_MS, from a probe of one call (some forced
+  // strategies take 10^4 times longer than others on a shape). Recording stays outside the
+  // timer: only the submit and the wait for the GPU count.
+  const submitMs = async (record: (encoder: GPUCommandEncoder) => void, calls: number) => {
+    const encoder = device.createCommandEncoder();
+    for (let i = 0; i < calls; i++) record(encoder);
+    const commands = encoder.finish();
+    const started = performance.now();
+    device.queue.submit([commands]);
+    await idle();
+    return performance.now() - started;
+  };
+  const perCall = async (record: (encoder: GPUCommandEncoder) => void) => {
+    await submitMs(record, 1); // compiles
+    const probe = await submitMs(record, 1);
+    const calls = Math.max(1, Math.min(2000, Math.round(TARGET_SUBMIT_MS / probe)));
+    const times: number[] = [];
+    for (let rep = 0; rep < 14; rep++) {
+      const ms = await submitMs(record, calls);
+      if (rep >= 3) times.push(ms / calls);
+    }
+    times.sort((a, b) => a - b);
+    return times[Math.floor(times.length / 2)];
+  };
+
   const rows: NativeBenchRow[] = [];
   for (const s of NATIVE_SHAPES) {
     const name = `[${s.dims.join(', ')}] ${s.layout}`;
@@ -61,31 +86,6 @@ export async function runNativeBenchmark(only?: string): Promise<NativeBenchRepo
     const scale = gpuBuffer(device, randomData(channels));
     const bias = gpuBuffer(device, randomData(channels));
     const options: InstanceNormOptions = { layout: s.layout, epsilon: EPSILON, scale, bias };
-
-    // Calls per submit: enough to fill TARGET_SUBMIT_MS, from a probe of one call (some forced
-    // strategies take 10^4 times longer than others on a shape). Recording stays outside the
-    // timer: only the submit and the wait for the GPU count.
-    const submitMs = async (record: (encoder: GPUCommandEncoder) => void, calls: number) => {
-      const encoder = device.createCommandEncoder();
-      for (let i = 0; i < calls; i++) record(encoder);
-      const commands = encoder.finish();
-      const started = performance.now();
-      device.queue.submit([commands]);
-      await idle();
-      return performance.now() - started;
-    };
-    const perCall = async (record: (encoder: GPUCommandEncoder) => void) => {
-      await submitMs(record, 1); // compiles
-      const probe = await submitMs(record, 1);
-      const calls = Math.max(1, Math.min(2000, Math.round(TARGET_SUBMIT_MS / probe)));
-      const times: number[] = [];
-      for (let rep = 0; rep < 14; rep++) {
-        const ms = await submitMs(record, calls);
-        if (rep >= 3) times.push(ms / calls);
-      }
-      times.sort((a, b) => a - b);
-      return times[Math.floor(times.length / 2)];
-    };
 
     // The forced strategies first: the first measurement of a shape reads high on a GPU still
     // clocking up after the uploads.

@@ -13,6 +13,11 @@ fn accumulate(m: Moments, e: Element, pivot: Value) -> Moments {
   return mergeMoments(m, Moments(4.0, mean, dot(deviation, deviation) * 0.25));
 }
 
+// The moments step of rangeMoments (moments.wgsl): the Element at `index`.
+fn accumulateAt(m: Moments, index: u32, pivot: Value) -> Moments {
+  return accumulate(m, loadElement(index), pivot);
+}
+
 fn normalizeElement(e: Element, s: Stats, factor: Value, offset: Value) -> Element {
   return ((e - s.pivot) - s.meanOffset) * factor + offset;
 }

@@ -73,7 +73,7 @@ fn rangeMoments(instance: u32, pivot: Value, first: u32, end: u32, step: u32) ->
     let blockEnd = min(end, position + MOMENTS_BLOCK * step);
     var block = emptyMoments();
     for (; position < blockEnd; position += step) {
-      block = accumulate(block, loadElement(index), pivot);
+      block = accumulateAt(block, index, pivot);
       index += indexStep;
     }
     total = mergeMoments(total, block);

@@ -15,7 +15,7 @@ fn normalizeRange(instance: u32, s: Stats, first: u32, end: u32, step: u32) {
   let indexStep = step * params.spatialStride;
   var index = elementIndex(instance, first);
   for (var position = first; position < end; position += step) {
-    storeElement(index, epilogue(normalizeElement(loadElement(index), s, factor, offset), index));
+    normalizeAt(index, s, factor, offset);
     index += indexStep;
   }
 }

@@ -51,6 +51,8 @@ export interface KernelDispatch {
  * - 'vec4-channel': four adjacent channels of one nhwc position (a channel group is a kernel
  *   instance); C a multiple of 4.
  * - 'masked-channel': up to four adjacent nhwc channels by scalar loads; any other C.
+ * - 'rgb-quad': nhwc with C = 3 and S a multiple of 4: four positions as the three vec4s they
+ *   fill, 16-byte loads and stores (forward kernels only: the backward's take a position at a time).
  * - 'half-*': the same four for float16 storage (halves packed two per u32 word), computed in f32;
  *   'half4-*' load 8 bytes, 'half-scalar' and 'half-masked-channel' single halves, stored atomically
  *   since a word may hold values of two invocations.
@@ -60,22 +62,42 @@ export type ElementKind =
   | 'vec4-position'
   | 'vec4-channel'
   | 'masked-channel'
+  | 'rgb-quad'
   | 'half-scalar'
   | 'half4-position'
   | 'half4-channel'
   | 'half-masked-channel';
 
-/** Per element kind: tensor values per Element, and tensor instances per kernel instance. */
-export const ELEMENT_KINDS: Record<ElementKind, { readonly values: number; readonly lanes: number }> = {
-  scalar: { values: 1, lanes: 1 },
-  'vec4-position': { values: 4, lanes: 1 },
-  'vec4-channel': { values: 4, lanes: 4 },
-  'masked-channel': { values: 1, lanes: 4 },
-  'half-scalar': { values: 1, lanes: 1 },
-  'half4-position': { values: 4, lanes: 1 },
-  'half4-channel': { values: 4, lanes: 4 },
-  'half-masked-channel': { values: 1, lanes: 4 },
-};
+/**
+ * Per element kind: tensor values per Element (the unit of element indices), tensor instances
+ * per kernel instance, and spatial positions per step of a kernel over an instance (the unit of
+ * spatialSize and chunkSize).
+ */
+export const ELEMENT_KINDS: Record<ElementKind, { readonly values: number; readonly lanes: number; readonly positions: number }> =
+  {
+    scalar: { values: 1, lanes: 1, positions: 1 },
+    'vec4-position': { values: 4, lanes: 1, positions: 4 },
+    'vec4-channel': { values: 4, lanes: 4, positions: 1 },
+    'masked-channel': { values: 1, lanes: 4, positions: 1 },
+    'rgb-quad': { values: 4, lanes: 4, positions: 4 },
+    'half-scalar': { values: 1, lanes: 1, positions: 1 },
+    'half4-position': { values: 4, lanes: 1, positions: 4 },
+    'half4-channel': { values: 4, lanes: 4, positions: 1 },
+    'half-masked-channel': { values: 1, lanes: 4, positions: 1 },
+  };
+
+/** What a plan is for, beyond the tensor and the device (planInstanceNorm). */
+export interface PlanOptions {
+  /** > 1: GroupNorm, each group of that many nchw instances kept in one window. */
+  readonly groupChannels?: number;
+  /**
+   * Keep the split plan's three passes where a GPU would fold the merge into the normalize
+   * pass: the plans derived from it read or replace the statistics entries the merge writes.
+   */
+  readonly separateCombine?: boolean;
+  /** For the backward's kernels, which take one position at a time: no 'rgb-quad'. */
+  readonly backward?: boolean;
+}
 
 /**
  * A run of whole kernel instances bound as one window of input and output: the whole tensor
@@ -175,28 +197,24 @@ const NORMALIZE_WORKGROUP_SIZE = 256;
 /**
  * Chooses the strategy, windows and dispatch sizes for a tensor on a device. `strategy` forces
  * one (tests run every strategy over the same shapes; the choice never changes a result beyond
- * rounding). `groupChannels` > 1 keeps each group of that many nchw instances in one window.
- * `separateCombine` keeps the split plan's three passes where a GPU would fold the merge into
- * the normalize pass: the plans derived from it read or replace the statistics entries that
- * the merge pass writes.
+ * rounding).
  */
 export function planInstanceNorm(
   geometry: TensorGeometry,
   profile: DeviceProfile,
   strategy?: Strategy,
-  groupChannels = 1,
-  separateCombine = false,
+  { groupChannels = 1, separateCombine = false, backward = false }: PlanOptions = {},
 ): InstanceNormPlan {
   const tuning = profile.isCpuAdapter ? CPU_ADAPTER_TUNING : GPU_TUNING;
-  const elements = elementKind(geometry);
-  const { values, lanes } = ELEMENT_KINDS[elements];
+  const elements = elementKind(geometry, !backward);
+  const { lanes, positions } = ELEMENT_KINDS[elements];
   const instancesPerImage = Math.ceil(geometry.channels / lanes);
   const chosen = strategy ?? defaultStrategy(geometry.spatialSize, lanes, geometry.batch * instancesPerImage, tuning);
   if (!STRATEGIES.includes(chosen)) {
     throw new InstanceNormError(`strategy must be one of ${STRATEGIES.map((s) => `'${s}'`).join(', ')}, got '${String(chosen)}'`);
   }
-  // An nhwc Element holds channels of one position: a channel group has one per position.
-  const instanceElements = geometry.layout === 'nhwc' ? geometry.spatialSize : geometry.spatialSize / values;
+  // Steps of a kernel over one instance (its positions, or groups of four of them).
+  const instanceElements = geometry.spatialSize / positions;
   const largestReduction = Math.min(tuning.reductionWorkgroupSize, largestPowerOfTwoAtMost(profile.maxInvocationsPerWorkgroup));
   // One workgroup per instance: about one element per invocation for a small instance (fewer
   // idle invocations and barriers); the full reduction workgroup otherwise.
@@ -238,7 +256,7 @@ export function planInstanceNorm(
  * which writes each channel its group's statistics for the unchanged normalize pass.
  */
 export function planGroupNorm(geometry: TensorGeometry, profile: DeviceProfile, groupChannels: number): InstanceNormPlan {
-  const split = planInstanceNorm(geometry, profile, 'split', groupChannels, true);
+  const split = planInstanceNorm(geometry, profile, 'split', { groupChannels, separateCombine: true });
   const { lanes } = ELEMENT_KINDS[split.elements];
   const windows = split.windows.map((w) => {
     const entries = workgroupGrid(
@@ -260,7 +278,9 @@ export function planGroupNorm(geometry: TensorGeometry, profile: DeviceProfile, 
  */
 export function planInstanceStats(geometry: TensorGeometry, profile: DeviceProfile, groupChannels = 1): InstanceNormPlan {
   const split =
-    groupChannels > 1 ? planGroupNorm(geometry, profile, groupChannels) : planInstanceNorm(geometry, profile, 'split', 1, true);
+    groupChannels > 1
+      ? planGroupNorm(geometry, profile, groupChannels)
+      : planInstanceNorm(geometry, profile, 'split', { separateCombine: true });
   const windows = split.windows.map((w) => {
     const reductions = w.dispatches.filter((d) => d.kernel !== 'normalize');
     const exportStats: KernelDispatch = {
@@ -286,7 +306,7 @@ export type RunningStatsUse = 'update' | 'normalize-with';
  * after combine-moments; 'normalize-with' replaces the reductions with load-running-stats.
  */
 export function planWithRunningStats(geometry: TensorGeometry, profile: DeviceProfile, use: RunningStatsUse): InstanceNormPlan {
-  const split = planInstanceNorm(geometry, profile, 'split', 1, true);
+  const split = planInstanceNorm(geometry, profile, 'split', { separateCombine: true });
   const channelGrid = workgroupGrid(Math.ceil(geometry.channels / PER_THREAD_WORKGROUP_SIZE), profile.maxWorkgroupsPerDimension);
   const windows = split.windows.map((w) => {
     const dispatches = w.dispatches.flatMap((d): KernelDispatch[] => {
@@ -320,7 +340,7 @@ export function planBackward(
 ): InstanceNormPlan {
   const forward = planInstanceNorm(geometry, profile, strategy);
   if (forward.strategy === 'fused-per-thread') return planBackwardPerThread(geometry, profile, source);
-  const split = planInstanceNorm(geometry, profile, 'split', 1, true);
+  const split = planInstanceNorm(geometry, profile, 'split', { separateCombine: true, backward: true });
   const { lanes } = ELEMENT_KINDS[split.elements];
   const grid = (count: number) => workgroupGrid(Math.ceil(count / PER_THREAD_WORKGROUP_SIZE), profile.maxWorkgroupsPerDimension);
   const windows = split.windows.map((w) => {
@@ -349,7 +369,7 @@ export function planBackward(
  * backward-per-thread (statistics, sums, input gradient) in place of the chunked passes.
  */
 function planBackwardPerThread(geometry: TensorGeometry, profile: DeviceProfile, source: BackwardStatsSource): InstanceNormPlan {
-  const perThread = planInstanceNorm(geometry, profile, 'fused-per-thread');
+  const perThread = planInstanceNorm(geometry, profile, 'fused-per-thread', { backward: true });
   const { lanes } = ELEMENT_KINDS[perThread.elements];
   const windows = perThread.windows.map((w) => {
     const [fused] = w.dispatches;
@@ -368,7 +388,9 @@ function planBackwardPerThread(geometry: TensorGeometry, profile: DeviceProfile,
 
 /** The forward plan that also saves each instance's statistics (export-stats after combine-moments). */
 export function planSavingStats(geometry: TensorGeometry, profile: DeviceProfile, running?: 'update'): InstanceNormPlan {
-  const base = running ? planWithRunningStats(geometry, profile, running) : planInstanceNorm(geometry, profile, 'split', 1, true);
+  const base = running
+    ? planWithRunningStats(geometry, profile, running)
+    : planInstanceNorm(geometry, profile, 'split', { separateCombine: true });
   const windows = base.windows.map((w) => {
     const exportStats: KernelDispatch = {
       kernel: 'export-stats',
@@ -479,11 +501,16 @@ export function bindingWindows(
   return windows;
 }
 
-/** Channel groups for nhwc, so that neighbouring invocations read neighbouring channels; vec4 where aligned. */
-export function elementKind(g: TensorGeometry): ElementKind {
+/**
+ * Channel groups for nhwc, so that neighbouring invocations read neighbouring channels; vec4 where
+ * aligned. `quads` false: no 'rgb-quad' (the backward's kernels take a position at a time).
+ */
+export function elementKind(g: TensorGeometry, quads = true): ElementKind {
   const half = g.dataType === 'float16';
   if (g.layout === 'nhwc') {
     if (g.channels % 4 === 0) return half ? 'half4-channel' : 'vec4-channel';
+    // An RGB image whose images start on 16 bytes (S a multiple of 4): three vec4s per four positions.
+    if (quads && !half && g.channels === 3 && g.spatialSize % 4 === 0) return 'rgb-quad';
     return half ? 'half-masked-channel' : 'masked-channel';
   }
   if (g.spatialSize % 4 === 0) return half ? 'half4-position' : 'vec4-position';

@@ -26,8 +26,11 @@ import loadSavedStats from '../shaders/load-saved-stats.wgsl?raw';
 import maskedChannelElements from '../shaders/masked-channel-elements.wgsl?raw';
 import moments from '../shaders/moments.wgsl?raw';
 import normalize from '../shaders/normalize.wgsl?raw';
+import normalizeElement from '../shaders/normalize-element.wgsl?raw';
 import normalizeRange from '../shaders/normalize-range.wgsl?raw';
 import partialMoments from '../shaders/partial-moments.wgsl?raw';
+import rgbQuadElements from '../shaders/rgb-quad-elements.wgsl?raw';
+import rgbQuadNormalize from '../shaders/rgb-quad-normalize.wgsl?raw';
 import scalarElements from '../shaders/scalar-elements.wgsl?raw';
 import scalarValues from '../shaders/scalar-values.wgsl?raw';
 import updateRunningStats from '../shaders/update-running-stats.wgsl?raw';
@@ -74,12 +77,21 @@ const ELEMENT_FILES: Record<ElementKind, readonly string[]> = {
   'vec4-position': [scalarValues, fourPositionElements, vec4Elements],
   'vec4-channel': [laneValues, valueElements, vec4Elements],
   'masked-channel': [laneValues, valueElements, maskedChannelElements],
+  'rgb-quad': [laneValues, rgbQuadElements],
   'half-scalar': [scalarValues, valueElements, halfPacking, halfElements, halfScalarElements],
   'half4-position': [scalarValues, fourPositionElements, halfPacking, half4Elements],
   'half4-channel': [laneValues, valueElements, halfPacking, half4Elements],
   'half-masked-channel': [laneValues, valueElements, halfPacking, halfElements, halfMaskedChannelElements],
 };
 
+// The kernels that normalize (those with normalize-range.wgsl) also take their element kind's
+// normalize step: one Element at a time, or an rgb-quad's three vec4s.
+function normalizeStep(elements: ElementKind): string {
+  return elements === 'rgb-quad' ? rgbQuadNormalize : normalizeElement;
+}
+
 export function kernelSource(kernel: KernelName, elements: ElementKind): string {
-  return [instanceParams, moments, ...ELEMENT_FILES[elements], ...KERNEL_FILES[kernel]].join('\n');
+  const files = KERNEL_FILES[kernel];
+  const step = files.includes(normalizeRange) ? [normalizeStep(elements)] : [];
+  return [instanceParams, moments, ...ELEMENT_FILES[elements], ...step, ...files].join('\n');
 }

@@ -37,12 +37,12 @@ export function callParamsKey(p: CallParams): string {
 export function packParams(g: TensorGeometry, plan: InstanceNormPlan, window: PlanWindow, call: CallParams): Uint32Array {
   const u32 = new Uint32Array(PARAMS_BYTES / 4);
   const f32 = new Float32Array(u32.buffer);
-  const { values } = ELEMENT_KINDS[plan.elements];
+  const { values, positions } = ELEMENT_KINDS[plan.elements];
   const nhwc = g.layout === 'nhwc';
-  const spatialElements = nhwc ? g.spatialSize : g.spatialSize / values;
-  // nhwc: a position holds C values, C / values Elements; a kernel instance starts every
-  // `lanes` channels, so `lanes / values` Elements apart.
-  const positionElements = g.channels / values;
+  const spatialElements = g.spatialSize / positions;
+  // nhwc: a kernel step covers `positions` positions of C values each, positions * C / values
+  // Elements; a kernel instance starts every `lanes` channels, so `lanes / values` Elements apart.
+  const positionElements = (positions * g.channels) / values;
   u32[0] = window.instanceCount;
   u32[1] = plan.instancesPerImage; // channels
   u32[2] = spatialElements; // spatialSize

@@ -27,6 +27,7 @@ const SHAPES: TensorCase[] = [
   { batch: 1, channels: 5, spatial: [9] }, // 1-D
   { batch: 2, channels: 2, spatial: [3, 4, 5] }, // 3-D
   { batch: 1, channels: 4, spatial: [150, 151] }, // several chunks per instance
+  { batch: 2, channels: 3, spatial: [6, 10] }, // nhwc: the forward's RGB quads, the backward per position
 ];
 
 type Variant = 'recomputed statistics' | 'saved statistics' | 'per-instance scale' | 'eval mode';
@@ -183,6 +184,7 @@ describe('backward details on the GPU', () => {
     for (const [s, layout] of [
       [[5, 3, 7, 11], 'nchw'],
       [[6, 9, 10, 3], 'nhwc'],
+      [[16, 4, 6, 3], 'nhwc'], // the forward saving statistics in RGB quads
     ] as const) {
       const plan = await expectBackendBackwardMatches({ maxStorageBufferBindingSize: 2048 }, s, layout);
       expect(plan.windows.length).toBeGreaterThan(2);

@@ -64,6 +64,7 @@ describe.each(STRATEGIES)('strategy %s on a tensor larger than one storage bindi
     [[2, 7, 130], 'nchw'], // instances of 520 bytes, windows starting mid-image
     [[2, 5, 10, 10], 'nchw'], // vec4 Elements: windows 16 floats past their binding offset
     [[6, 9, 10, 3], 'nhwc'], // images of 1080 bytes: one per window
+    [[16, 4, 6, 3], 'nhwc'], // RGB quads: images of 288 bytes, windows starting 16-byte aligned past their binding offset
     [[4, 5, 6, 8], 'nhwc'], // vec4 channel groups: windows 48 floats past their binding offset
   ] as const)('shape %o %s, with scale and bias per channel, matches the CPU reference', async (shape, layout) => {
     const channels = layout === 'nchw' ? shape[1] : shape[shape.length - 1];

@@ -16,6 +16,7 @@ const SHAPES: TensorCase[] = [
   { batch: 1, channels: 5, spatial: [9] }, // 1-D
   { batch: 2, channels: 2, spatial: [3, 4, 5] }, // 3-D
   { batch: 1, channels: 2, spatial: [150, 151] }, // large instances: split chunks
+  { batch: 2, channels: 3, spatial: [6, 10] }, // nhwc: RGB quads, the epilogue on each rotated vec4
 ];
 
 interface Epilogue {

@@ -22,6 +22,8 @@ const SHAPES: TensorCase[] = [
   { batch: 2, channels: 2, spatial: [5, 37, 41] }, // 3-D, larger than one workgroup chunk
   { batch: 1, channels: 2, spatial: [150, 151] }, // a few large instances
   { batch: 1, channels: 8, spatial: [150, 151] }, // large instances of vec4 channel groups: several chunks each
+  { batch: 2, channels: 3, spatial: [6, 10] }, // nhwc: RGB quads (three vec4s per four positions)
+  { batch: 1, channels: 3, spatial: [300, 304] }, // nhwc: RGB quads over several chunks
 ];
 
 interface Variant {

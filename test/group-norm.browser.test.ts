@@ -19,6 +19,7 @@ const CASES: [TensorCase, number[]][] = [
   [{ batch: 1, channels: 12, spatial: [9] }, [4, 6]], // groups of 3 and 2 channels, 1-D
   [{ batch: 2, channels: 4, spatial: [2, 3, 5] }, [1, 2]], // 3-D
   [{ batch: 1, channels: 4, spatial: [150, 151] }, [2]], // several chunks per channel
+  [{ batch: 2, channels: 3, spatial: [6, 10] }, [1]], // nhwc: RGB quads, one group (layer norm)
 ];
 
 describe.each(['nchw', 'nhwc'] as const)('GroupNorm, layout %s, matches the CPU reference', (layout: Layout) => {

@@ -46,7 +46,7 @@ describe('planInstanceNorm', () => {
     expect(plan.partialsBytes).toBe(3 * 128 * 16);
     expect(plan.statsBytes).toBe(0); // no statistics entries written
     // Three passes where a derived plan needs the statistics entries: 128 chunks merged by a workgroup of 128.
-    const separate = planInstanceNorm(geometry, gpu, 'split', 1, true);
+    const separate = planInstanceNorm(geometry, gpu, 'split', { separateCombine: true });
     expect(separate.windows[0].dispatches).toEqual([
       { kernel: 'partial-moments', workgroupSize: 256, workgroups: [3 * 128, 1] },
       { kernel: 'combine-moments-per-workgroup', workgroupSize: 128, workgroups: [3, 1] },
@@ -110,6 +110,13 @@ describe('planInstanceNorm', () => {
     expect(kind([2, 3, 5, 7], 'nchw')).toBe('scalar');
     expect(kind([2, 5, 7, 8], 'nhwc')).toBe('vec4-channel');
     expect(kind([2, 5, 7, 3], 'nhwc')).toBe('masked-channel');
+    expect(kind([2, 6, 10, 3], 'nhwc')).toBe('rgb-quad'); // C = 3, S a multiple of 4: three vec4s per four positions
+    expect(kind([2, 6, 10, 6], 'nhwc')).toBe('masked-channel');
+    expect(planInstanceNorm(tensorGeometry([2, 6, 10, 3], 'nhwc', 'float16'), gpu).elements).toBe('half-masked-channel');
+    // The backward's kernels take one position at a time.
+    const rgb = tensorGeometry([2, 6, 10, 3], 'nhwc');
+    expect(planBackward(rgb, gpu, 'saved').elements).toBe('masked-channel');
+    expect(planBackward(tensorGeometry([64, 2, 2, 3], 'nhwc'), swiftShader, 'saved').elements).toBe('masked-channel'); // per-thread
     // nhwc kernel instances are channel groups: 2 images × ceil(6 / 4) groups
     const plan = planInstanceNorm(tensorGeometry([2, 9, 9, 6], 'nhwc'), gpu);
     expect(plan.instancesPerImage).toBe(2);
@@ -180,7 +187,7 @@ describe('bindingWindows', () => {
 
 describe('the split plan merges its chunks', () => {
   const combine = (shape: number[], profile = gpu) =>
-    planInstanceNorm(tensorGeometry(shape, 'nchw'), profile, 'split', 1, true).windows[0].dispatches[1];
+    planInstanceNorm(tensorGeometry(shape, 'nchw'), profile, 'split', { separateCombine: true }).windows[0].dispatches[1];
 
   it('by one invocation per instance below 16 chunks an instance', () => {
     expect(combine([8, 2, 200, 200])).toEqual({ kernel: 'combine-moments', workgroupSize: 64, workgroups: [1, 1] }); // 5 chunks
@@ -258,7 +265,7 @@ describe('the backward plan', () => {
   });
 
   it('keeps gradient sums after the statistics entries: twice the statistics scratch', () => {
-    const split = planInstanceNorm(geometry, GPU_PROFILE, 'split', 1, true);
+    const split = planInstanceNorm(geometry, GPU_PROFILE, 'split', { separateCombine: true });
     expect(planBackward(geometry, GPU_PROFILE, 'saved').statsBytes).toBe(2 * split.statsBytes);
   });
 

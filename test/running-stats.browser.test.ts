@@ -18,6 +18,7 @@ const CASES: TensorCase[] = [
   { batch: 2, channels: 8, spatial: [4, 4] }, // vec4 positions / vec4 channel groups
   { batch: 4, channels: 3, spatial: [2] }, // two values per instance: unbiased factor 2
   { batch: 1, channels: 2, spatial: [150, 151] }, // large instances
+  { batch: 2, channels: 3, spatial: [6, 10] }, // nhwc: RGB quads
 ];
 
 async function expectRunningClose(gpuStats: RunningStats, cpuStats: RunningStats) {

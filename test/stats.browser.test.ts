@@ -25,6 +25,7 @@ describe('stats() matches instanceStatsCpu', () => {
     [[2, 3, 5, 7], 'nchw'], // scalar elements
     [[2, 3, 16, 16], 'nchw'], // vec4 positions
     [[2, 9, 11, 3], 'nhwc'], // masked channel groups
+    [[2, 6, 10, 3], 'nhwc'], // RGB quads
     [[1, 13, 7, 5], 'nhwc'], // two groups, the second of one channel
     [[2, 6, 6, 8], 'nhwc'], // vec4 channel groups
     [[1, 2, 1030, 1030], 'nchw'], // a million elements per instance, split over many workgroups

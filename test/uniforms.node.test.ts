@@ -32,6 +32,18 @@ describe('the Params uniform mirrors struct Params in instance-params.wgsl', () 
 
   const at = (name: string) => fields.indexOf(name);
 
+  it('counts RGB quads in vec4s: a step of four positions is three vec4s', () => {
+    const geometry = tensorGeometry([2, 6, 10, 3], 'nhwc'); // S = 60: 15 quads of 3 vec4s an image
+    const plan = planInstanceNorm(geometry, GPU_PROFILE, 'split');
+    expect(plan.elements).toBe('rgb-quad');
+    const u32 = packParams(geometry, plan, { ...plan.windows[0], elementOffset: 8 }, PLAIN);
+    expect(u32[at('spatialSize')]).toBe(15);
+    expect(u32[at('imageStride')]).toBe(45);
+    expect(u32[at('spatialStride')]).toBe(3);
+    expect(u32[at('elementOffset')]).toBe(2); // 8 floats
+    expect(u32[at('instanceValues')]).toBe(60);
+  });
+
   it('puts each value in the slot of its WGSL field: nhwc, C = 3, masked channel groups', () => {
     const geometry = tensorGeometry([2, 5, 7, 3], 'nhwc'); // N = 2, spatial 5×7, C = 3
     const plan = planInstanceNorm(geometry, GPU_PROFILE, 'split');

@@ -47,6 +47,7 @@ export interface BenchReport {
 }
 
 const EPSILON = 1e-5;
+const CPU_WARMUP = 3;
 
 async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
   ort.env.wasm.numThreads = 1;
@@ -170,10 +171,12 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
       },
     );
     const cpuOptions = { layout: s.layout, epsilon: EPSILON, scale, bias };
+    // Three warm-up calls on both CPU sides: JavaScript is timed once the JIT has optimized it
+    // (an app normalizes again and again), as ORT's wasm is compiled ahead.
     const cpuMs = await medianMs(
       () => void instanceNormCpu(x, shape, cpuOptions),
       async () => {},
-      1,
+      CPU_WARMUP,
       config.quick ? 3 : 5,
     );
     const ortWasmMs = await timeOrtWasm(s.dims, x, scale, bias, config.quick ? 3 : 5).catch((e: unknown) => {
@@ -275,7 +278,7 @@ async function timeOrtWasm(dims: readonly number[], x: Float32Array, scale: Floa
   const ms = await medianMs(
     () => session.run(feeds),
     async () => {},
-    1,
+    CPU_WARMUP,
     reps,
   );
   await session.release();

@@ -49,6 +49,15 @@ export interface BenchReport {
 const EPSILON = 1e-5;
 const CPU_WARMUP = 3;
 
+/**
+ * Collects garbage where the page may (bench.mjs launches Chromium with --expose-gc): the CPU
+ * timings allocate an output per call, and one shape's garbage must not be collected during
+ * the next one's timing.
+ */
+function collectGarbage() {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.wasmPaths = '/node_modules/onnxruntime-web/dist/';
@@ -171,6 +180,7 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
       },
     );
     const cpuOptions = { layout: s.layout, epsilon: EPSILON, scale, bias };
+    collectGarbage();
     // Three warm-up calls on both CPU sides: JavaScript is timed once the JIT has optimized it
     // (an app normalizes again and again), as ORT's wasm is compiled ahead.
     const cpuMs = await medianMs(
@@ -179,6 +189,7 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
       CPU_WARMUP,
       config.quick ? 3 : 5,
     );
+    collectGarbage();
     const ortWasmMs = await timeOrtWasm(s.dims, x, scale, bias, config.quick ? 3 : 5).catch((e: unknown) => {
       console.log(`ORT wasm failed on ${s.dims}: ${String(e)}`);
       return null;

@@ -328,15 +328,10 @@ function normalizeChannelsFirst(
 }
 
 // The C instances of an image interleave with stride C. Four adjacent channels per pass, kept
-// in locals, read 16 contiguous bytes per position, where one channel at a time would read a
-// cache line per value. Each pass (sums, squares, output) goes over the image in tiles of
-// TILE_VALUES values that stay in cache while every block of four channels visits them: with
-// the blocks each sweeping the whole image, C = 64 read the image 16 times from memory per pass
-// (2-3x slower, and as slow as memory was busy). Past the last multiple of 4, a final block of
-// four overlaps channels already done (and writes the same values again); C = 2 or 3 have a
-// loop of their own.
-const TILE_VALUES = 65536;
-
+// in locals, read 16 contiguous bytes per position: as fast as nchw, where one channel at a
+// time would read a cache line per value. Past the last multiple of 4, a final block of four
+// overlaps channels already done (and writes the same values again); C = 2 or 3 have a loop of
+// their own.
 function normalizeChannelsLast(
   input: Float32Array,
   output: Float32Array | Float64Array,
@@ -346,108 +341,63 @@ function normalizeChannelsLast(
 ): void {
   const C = g.channels;
   const size = g.spatialSize;
-  const blocks = C < 4 ? 0 : Math.ceil(C / 4);
-  const tile = Math.max(1, Math.floor(TILE_VALUES / C)) * C;
-  // Per block, its four channels' running values: sums, then means; squares, then factors.
-  const means = new Float64Array(4 * blocks);
-  const factors = new Float64Array(4 * blocks);
-  const offsets = new Float64Array(4 * blocks);
   for (let n = 0; n < g.batch; n++) {
     const factorOf = (c: number, squares: number) => affineAt(scale, 1, n, c, C) / Math.sqrt(squares / size + epsilon);
     const offsetOf = (c: number) => affineAt(bias, 0, n, c, C);
     const start = n * size * C;
     const end = start + size * C;
-    means.fill(0);
-    factors.fill(0);
-    for (let tileStart = start; tileStart < end; tileStart += tile) {
-      const tileEnd = Math.min(end, tileStart + tile);
-      for (let block = 0; block < blocks; block++) {
-        const c = Math.min(4 * block, C - 4);
-        let s0 = 0,
-          s1 = 0,
-          s2 = 0,
-          s3 = 0;
-        for (let i = tileStart + c; i < tileEnd; i += C) {
-          s0 += input[i];
-          s1 += input[i + 1];
-          s2 += input[i + 2];
-          s3 += input[i + 3];
-        }
-        const b = 4 * block;
-        means[b] += s0;
-        means[b + 1] += s1;
-        means[b + 2] += s2;
-        means[b + 3] += s3;
-      }
-    }
-    for (let b = 0; b < 4 * blocks; b++) means[b] /= size;
-    for (let tileStart = start; tileStart < end; tileStart += tile) {
-      const tileEnd = Math.min(end, tileStart + tile);
-      for (let block = 0; block < blocks; block++) {
-        const c = Math.min(4 * block, C - 4);
-        const b = 4 * block;
-        const m0 = means[b],
-          m1 = means[b + 1],
-          m2 = means[b + 2],
-          m3 = means[b + 3];
-        let q0 = 0,
-          q1 = 0,
-          q2 = 0,
-          q3 = 0;
-        for (let i = tileStart + c; i < tileEnd; i += C) {
-          const d0 = input[i] - m0,
-            d1 = input[i + 1] - m1,
-            d2 = input[i + 2] - m2,
-            d3 = input[i + 3] - m3;
-          q0 += d0 * d0;
-          q1 += d1 * d1;
-          q2 += d2 * d2;
-          q3 += d3 * d3;
-        }
-        factors[b] += q0;
-        factors[b + 1] += q1;
-        factors[b + 2] += q2;
-        factors[b + 3] += q3;
-      }
-    }
+    const blocks = C < 4 ? 0 : Math.ceil(C / 4);
     for (let block = 0; block < blocks; block++) {
       const c = Math.min(4 * block, C - 4);
-      for (let k = 0; k < 4; k++) {
-        factors[4 * block + k] = factorOf(c + k, factors[4 * block + k]);
-        offsets[4 * block + k] = offsetOf(c + k);
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
+      for (let i = start + c; i < end; i += C) {
+        s0 += input[i];
+        s1 += input[i + 1];
+        s2 += input[i + 2];
+        s3 += input[i + 3];
       }
-    }
-    for (let tileStart = start; tileStart < end; tileStart += tile) {
-      const tileEnd = Math.min(end, tileStart + tile);
-      for (let block = 0; block < blocks; block++) {
-        const c = Math.min(4 * block, C - 4);
-        const b = 4 * block;
-        const m0 = means[b],
-          m1 = means[b + 1],
-          m2 = means[b + 2],
-          m3 = means[b + 3];
-        const f0 = factors[b],
-          f1 = factors[b + 1],
-          f2 = factors[b + 2],
-          f3 = factors[b + 3];
-        const o0 = offsets[b],
-          o1 = offsets[b + 1],
-          o2 = offsets[b + 2],
-          o3 = offsets[b + 3];
-        if (finish) {
-          for (let i = tileStart + c; i < tileEnd; i += C) {
-            output[i] = finish((input[i] - m0) * f0 + o0, i);
-            output[i + 1] = finish((input[i + 1] - m1) * f1 + o1, i + 1);
-            output[i + 2] = finish((input[i + 2] - m2) * f2 + o2, i + 2);
-            output[i + 3] = finish((input[i + 3] - m3) * f3 + o3, i + 3);
-          }
-        } else {
-          for (let i = tileStart + c; i < tileEnd; i += C) {
-            output[i] = (input[i] - m0) * f0 + o0;
-            output[i + 1] = (input[i + 1] - m1) * f1 + o1;
-            output[i + 2] = (input[i + 2] - m2) * f2 + o2;
-            output[i + 3] = (input[i + 3] - m3) * f3 + o3;
-          }
+      const m0 = s0 / size,
+        m1 = s1 / size,
+        m2 = s2 / size,
+        m3 = s3 / size;
+      let q0 = 0,
+        q1 = 0,
+        q2 = 0,
+        q3 = 0;
+      for (let i = start + c; i < end; i += C) {
+        const d0 = input[i] - m0,
+          d1 = input[i + 1] - m1,
+          d2 = input[i + 2] - m2,
+          d3 = input[i + 3] - m3;
+        q0 += d0 * d0;
+        q1 += d1 * d1;
+        q2 += d2 * d2;
+        q3 += d3 * d3;
+      }
+      const f0 = factorOf(c, q0),
+        f1 = factorOf(c + 1, q1),
+        f2 = factorOf(c + 2, q2),
+        f3 = factorOf(c + 3, q3);
+      const o0 = offsetOf(c),
+        o1 = offsetOf(c + 1),
+        o2 = offsetOf(c + 2),
+        o3 = offsetOf(c + 3);
+      if (finish) {
+        for (let i = start + c; i < end; i += C) {
+          output[i] = finish((input[i] - m0) * f0 + o0, i);
+          output[i + 1] = finish((input[i + 1] - m1) * f1 + o1, i + 1);
+          output[i + 2] = finish((input[i + 2] - m2) * f2 + o2, i + 2);
+          output[i + 3] = finish((input[i + 3] - m3) * f3 + o3, i + 3);
+        }
+      } else {
+        for (let i = start + c; i < end; i += C) {
+          output[i] = (input[i] - m0) * f0 + o0;
+          output[i + 1] = (input[i + 1] - m1) * f1 + o1;
+          output[i + 2] = (input[i + 2] - m2) * f2 + o2;
+          output[i + 3] = (input[i + 3] - m3) * f3 + o3;
         }
       }
     }

@@ -47,7 +47,7 @@ export interface BenchReport {
 }
 
 const EPSILON = 1e-5;
-const CPU_WARMUP = 3;
+const CPU_WARMUP = 10;
 
 /**
  * Collects garbage where the page may (bench.mjs launches Chromium with --expose-gc): the CPU

@@ -7,12 +7,13 @@
 // their data is loaded), and the kernel's own files (shader-sources.ts):
 //   scalar-values + value-elements + scalar-elements          one f32 of one instance per load
 //   scalar-values + four-position-elements + vec4-elements    four consecutive positions of one nchw instance
+//   scalar-values + vec4-pair-elements + vec4-elements        eight of them, two vec4s per step (CPU adapters, forward only)
 //   lane-values + value-elements + vec4-elements              four adjacent channels of one nhwc position (C % 4 = 0)
 //   lane-values + value-elements + masked-channel-elements    up to four adjacent nhwc channels by scalar loads
 //   lane-values + rgb-quad-elements                           four nhwc RGB positions as three vec4s (forward only)
 // and the same four over halves (half-packing, half4-elements, half-elements and its users).
-// The kernels that normalize also take their kind's normalize step (normalize-element.wgsl, or
-// rgb-quad-normalize.wgsl).
+// The kernels that normalize also take their kind's normalize step (normalize-element.wgsl,
+// vec4-pair-normalize.wgsl or rgb-quad-normalize.wgsl).
 // In lane mode an "instance" of the kernels is a group of four channels of one image.
 //
 // Statistics are kept relative to a per-instance pivot (the instance's first value): x - pivot

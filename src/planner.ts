@@ -48,6 +48,8 @@ export interface KernelDispatch {
  * How the kernels load the tensor (shaders/*-elements.wgsl), and so what one kernel instance is:
  * - 'scalar': one f32 of one (n, c) instance; nchw of any size.
  * - 'vec4-position': four consecutive positions of one nchw instance; sizes a multiple of 4.
+ * - 'vec4-pair-position': eight, as two vec4s per step; sizes a multiple of 8, on CPU adapters
+ *   (fewer loop steps and merges; forward kernels only, as rgb-quad).
  * - 'vec4-channel': four adjacent channels of one nhwc position (a channel group is a kernel
  *   instance); C a multiple of 4.
  * - 'masked-channel': up to four adjacent nhwc channels by scalar loads; any other C.
@@ -60,6 +62,7 @@ export interface KernelDispatch {
 export type ElementKind =
   | 'scalar'
   | 'vec4-position'
+  | 'vec4-pair-position'
   | 'vec4-channel'
   | 'masked-channel'
   | 'rgb-quad'
@@ -77,6 +80,7 @@ export const ELEMENT_KINDS: Record<ElementKind, { readonly values: number; reado
   {
     scalar: { values: 1, lanes: 1, positions: 1 },
     'vec4-position': { values: 4, lanes: 1, positions: 4 },
+    'vec4-pair-position': { values: 4, lanes: 1, positions: 8 },
     'vec4-channel': { values: 4, lanes: 4, positions: 1 },
     'masked-channel': { values: 1, lanes: 4, positions: 1 },
     'rgb-quad': { values: 4, lanes: 4, positions: 4 },
@@ -206,7 +210,7 @@ export function planInstanceNorm(
   { groupChannels = 1, separateCombine = false, backward = false }: PlanOptions = {},
 ): InstanceNormPlan {
   const tuning = profile.isCpuAdapter ? CPU_ADAPTER_TUNING : GPU_TUNING;
-  const elements = elementKind(geometry, !backward);
+  const elements = elementKind(geometry, !backward, profile.isCpuAdapter);
   const { lanes, positions } = ELEMENT_KINDS[elements];
   const instancesPerImage = Math.ceil(geometry.channels / lanes);
   const chosen = strategy ?? defaultStrategy(geometry.spatialSize, lanes, geometry.batch * instancesPerImage, tuning);
@@ -505,7 +509,7 @@ export function bindingWindows(
  * Channel groups for nhwc, so that neighbouring invocations read neighbouring channels; vec4 where
  * aligned. `quads` false: no 'rgb-quad' (the backward's kernels take a position at a time).
  */
-export function elementKind(g: TensorGeometry, quads = true): ElementKind {
+export function elementKind(g: TensorGeometry, quads = true, pairs = false): ElementKind {
   const half = g.dataType === 'float16';
   if (g.layout === 'nhwc') {
     if (g.channels % 4 === 0) return half ? 'half4-channel' : 'vec4-channel';
@@ -513,6 +517,7 @@ export function elementKind(g: TensorGeometry, quads = true): ElementKind {
     if (quads && !half && g.channels === 3 && g.spatialSize % 4 === 0) return 'rgb-quad';
     return half ? 'half-masked-channel' : 'masked-channel';
   }
+  if (quads && pairs && !half && g.spatialSize % 8 === 0) return 'vec4-pair-position';
   if (g.spatialSize % 4 === 0) return half ? 'half4-position' : 'vec4-position';
   return half ? 'half-scalar' : 'scalar';
 }

@@ -36,6 +36,8 @@ import scalarValues from '../shaders/scalar-values.wgsl?raw';
 import updateRunningStats from '../shaders/update-running-stats.wgsl?raw';
 import valueElements from '../shaders/value-elements.wgsl?raw';
 import vec4Elements from '../shaders/vec4-elements.wgsl?raw';
+import vec4PairElements from '../shaders/vec4-pair-elements.wgsl?raw';
+import vec4PairNormalize from '../shaders/vec4-pair-normalize.wgsl?raw';
 import workgroupMoments from '../shaders/workgroup-moments.wgsl?raw';
 import workgroupSums from '../shaders/workgroup-sums.wgsl?raw';
 import type { ElementKind, KernelName } from './planner';
@@ -75,6 +77,7 @@ export function writesOutput(kernel: KernelName): boolean {
 const ELEMENT_FILES: Record<ElementKind, readonly string[]> = {
   scalar: [scalarValues, valueElements, scalarElements],
   'vec4-position': [scalarValues, fourPositionElements, vec4Elements],
+  'vec4-pair-position': [scalarValues, vec4PairElements, vec4Elements],
   'vec4-channel': [laneValues, valueElements, vec4Elements],
   'masked-channel': [laneValues, valueElements, maskedChannelElements],
   'rgb-quad': [laneValues, rgbQuadElements],
@@ -85,9 +88,10 @@ const ELEMENT_FILES: Record<ElementKind, readonly string[]> = {
 };
 
 // The kernels that normalize (those with normalize-range.wgsl) also take their element kind's
-// normalize step: one Element at a time, or an rgb-quad's three vec4s.
+// normalize step: one Element at a time, a vec4 pair's two, or an rgb-quad's three vec4s.
 function normalizeStep(elements: ElementKind): string {
-  return elements === 'rgb-quad' ? rgbQuadNormalize : normalizeElement;
+  if (elements === 'rgb-quad') return rgbQuadNormalize;
+  return elements === 'vec4-pair-position' ? vec4PairNormalize : normalizeElement;
 }
 
 export function kernelSource(kernel: KernelName, elements: ElementKind): string {

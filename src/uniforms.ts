@@ -47,8 +47,8 @@ export function packParams(g: TensorGeometry, plan: InstanceNormPlan, window: Pl
   u32[1] = plan.instancesPerImage; // channels
   u32[2] = spatialElements; // spatialSize
   u32[3] = (g.channels * g.spatialSize) / values; // imageStride
-  u32[4] = nhwc ? ELEMENT_KINDS[plan.elements].lanes / values : spatialElements; // channelStride
-  u32[5] = nhwc ? positionElements : 1; // spatialStride
+  u32[4] = nhwc ? ELEMENT_KINDS[plan.elements].lanes / values : g.spatialSize / values; // channelStride
+  u32[5] = nhwc ? positionElements : positions / values; // spatialStride
   u32[6] = plan.chunkSize;
   u32[7] = plan.chunksPerInstance;
   f32[8] = call.epsilon;

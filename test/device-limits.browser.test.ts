@@ -63,6 +63,7 @@ describe.each(STRATEGIES)('strategy %s on a tensor larger than one storage bindi
     [[3, 5, 7, 11], 'nchw'], // 15 instances of 308 bytes: 5 per window
     [[2, 7, 130], 'nchw'], // instances of 520 bytes, windows starting mid-image
     [[2, 5, 10, 10], 'nchw'], // vec4 Elements: windows 16 floats past their binding offset
+    [[2, 5, 8, 9], 'nchw'], // pairs of vec4s on a CPU adapter: instances of 288 bytes, windows mid-instance-grid
     [[6, 9, 10, 3], 'nhwc'], // images of 1080 bytes: one per window
     [[16, 4, 6, 3], 'nhwc'], // RGB quads: images of 288 bytes, windows starting 16-byte aligned past their binding offset
     [[4, 5, 6, 8], 'nhwc'], // vec4 channel groups: windows 48 floats past their binding offset

@@ -111,6 +111,12 @@ describe('planInstanceNorm', () => {
     expect(kind([2, 5, 7, 8], 'nhwc')).toBe('vec4-channel');
     expect(kind([2, 5, 7, 3], 'nhwc')).toBe('masked-channel');
     expect(kind([2, 6, 10, 3], 'nhwc')).toBe('rgb-quad'); // C = 3, S a multiple of 4: three vec4s per four positions
+    // On a CPU adapter, nchw sizes a multiple of 8 take two vec4s per step (not for the backward).
+    const nchw64 = tensorGeometry([2, 3, 8, 8], 'nchw');
+    expect(planInstanceNorm(nchw64, swiftShader).elements).toBe('vec4-pair-position');
+    expect(planInstanceNorm(nchw64, gpu).elements).toBe('vec4-position');
+    expect(planInstanceNorm(tensorGeometry([2, 3, 4, 3], 'nchw'), swiftShader).elements).toBe('vec4-position');
+    expect(planBackward(nchw64, swiftShader, 'saved').elements).toBe('vec4-position');
     expect(kind([2, 6, 10, 6], 'nhwc')).toBe('masked-channel');
     expect(planInstanceNorm(tensorGeometry([2, 6, 10, 3], 'nhwc', 'float16'), gpu).elements).toBe('half-masked-channel');
     // The backward's kernels take one position at a time.

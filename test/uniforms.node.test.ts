@@ -32,6 +32,17 @@ describe('the Params uniform mirrors struct Params in instance-params.wgsl', () 
 
   const at = (name: string) => fields.indexOf(name);
 
+  it('counts pairs of vec4s in vec4s: a step of eight nchw positions is two vec4s', () => {
+    const geometry = tensorGeometry([2, 3, 8, 9], 'nchw'); // S = 72: 9 steps an instance
+    const plan = planInstanceNorm(geometry, { ...GPU_PROFILE, isCpuAdapter: true }, 'split');
+    expect(plan.elements).toBe('vec4-pair-position');
+    const u32 = packParams(geometry, plan, plan.windows[0], PLAIN);
+    expect(u32[at('spatialSize')]).toBe(9);
+    expect(u32[at('spatialStride')]).toBe(2);
+    expect(u32[at('channelStride')]).toBe(18); // instances 72 floats, 18 vec4s apart
+    expect(u32[at('imageStride')]).toBe(54);
+  });
+
   it('counts RGB quads in vec4s: a step of four positions is three vec4s', () => {
     const geometry = tensorGeometry([2, 6, 10, 3], 'nhwc'); // S = 60: 15 quads of 3 vec4s an image
     const plan = planInstanceNorm(geometry, GPU_PROFILE, 'split');

@@ -1,0 +1,6 @@
+// The step of normalizeRange (normalize-range.wgsl) for vec4-pair-position: its two vec4s.
+
+fn normalizeAt(index: u32, s: Stats, factor: Value, offset: Value) {
+  storeElement(index, epilogue(normalizeElement(loadElement(index), s, factor, offset), index));
+  storeElement(index + 1u, epilogue(normalizeElement(loadElement(index + 1u), s, factor, offset), index + 1u));
+}

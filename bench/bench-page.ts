@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import { instanceNormModel } from '../examples/one-node-onnx-model';
-import { InstanceNorm, instanceNormCpu } from '../src';
+import { InstanceNorm, instanceNormCpu, type Layout } from '../src';
 import { STRATEGIES } from '../src/planner';
 import copyWGSL from './copy.wgsl?raw';
 import { elementwiseKernel, gpuBuffer, medianMs, randomData } from './gpu-timing';
@@ -47,6 +47,9 @@ export interface BenchReport {
 }
 
 const EPSILON = 1e-5;
+// Warm-up calls on both CPU sides: JavaScript is timed once the JIT has optimized it (an app
+// normalizes again and again; Chromium's V8 gets there later than Node's), as ORT's wasm is
+// compiled ahead.
 const CPU_WARMUP = 10;
 
 /**
@@ -179,21 +182,7 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
         return null;
       },
     );
-    const cpuOptions = { layout: s.layout, epsilon: EPSILON, scale, bias };
-    collectGarbage();
-    // Three warm-up calls on both CPU sides: JavaScript is timed once the JIT has optimized it
-    // (an app normalizes again and again), as ORT's wasm is compiled ahead.
-    const cpuMs = await medianMs(
-      () => void instanceNormCpu(x, shape, cpuOptions),
-      async () => {},
-      CPU_WARMUP,
-      config.quick ? 3 : 5,
-    );
-    collectGarbage();
-    const ortWasmMs = await timeOrtWasm(s.dims, x, scale, bias, config.quick ? 3 : 5).catch((e: unknown) => {
-      console.log(`ORT wasm failed on ${s.dims}: ${String(e)}`);
-      return null;
-    });
+    const { cpuMs, ortWasmMs } = await timeCpuSides(s.dims, shape, s.layout, x, scale, bias, config.quick ? 3 : 5);
 
     const row: BenchRow = {
       shape: `[${shape.join(', ')}]`,
@@ -279,21 +268,53 @@ async function timeOrt(
   return ms;
 }
 
-async function timeOrtWasm(dims: readonly number[], x: Float32Array, scale: Float32Array, bias: Float32Array, reps: number) {
-  const session = await ort.InferenceSession.create(instanceNormModel(dims, EPSILON), { executionProviders: ['wasm'] });
+/**
+ * The CPU fallback and ORT's wasm EP timed in alternation, call for call, after CPU_WARMUP calls
+ * of each: whatever else the page or the machine does meanwhile (SwiftShader finishing the GPU
+ * work timed before, a collection) falls on both alike. Medians in milliseconds; ORT's null if
+ * it failed.
+ */
+async function timeCpuSides(
+  dims: readonly number[],
+  shape: readonly number[],
+  layout: Layout,
+  x: Float32Array,
+  scale: Float32Array,
+  bias: Float32Array,
+  reps: number,
+): Promise<{ cpuMs: number; ortWasmMs: number | null }> {
+  const session = await ort.InferenceSession.create(instanceNormModel(dims, EPSILON), { executionProviders: ['wasm'] }).catch(
+    (e: unknown) => {
+      console.log(`ORT wasm failed on ${dims}: ${String(e)}`);
+      return null;
+    },
+  );
   const feeds = {
     X: new ort.Tensor('float32', x, dims),
     scale: new ort.Tensor('float32', scale, [dims[1]]),
     B: new ort.Tensor('float32', bias, [dims[1]]),
   };
-  const ms = await medianMs(
-    () => session.run(feeds),
-    async () => {},
-    CPU_WARMUP,
-    reps,
-  );
-  await session.release();
-  return ms;
+  const options = { layout, epsilon: EPSILON, scale, bias };
+  const ours = () => void instanceNormCpu(x, shape, options);
+  const theirs = async () => void (await session?.run(feeds));
+  collectGarbage();
+  for (let i = 0; i < CPU_WARMUP; i++) {
+    ours();
+    await theirs();
+  }
+  const oursTimes: number[] = [];
+  const theirTimes: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    let started = performance.now();
+    ours();
+    oursTimes.push(performance.now() - started);
+    started = performance.now();
+    await theirs();
+    theirTimes.push(performance.now() - started);
+  }
+  await session?.release();
+  const median = (times: number[]) => times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+  return { cpuMs: median(oursTimes), ortWasmMs: session ? median(theirTimes) : null };
 }
 
 declare global {

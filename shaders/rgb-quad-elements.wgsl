@@ -1,30 +1,11 @@
-// Four positions of an nhwc RGB image (C = 3, S a multiple of 4, so every image starts on 16
-// bytes) as the three vec4s they fill: (r0 g0 b0 r1) (g1 b1 r2 g2) (b2 r3 g3 b3), with
-// lane-values.wgsl (lanes r, g, b; the fourth unused). Aligned 16-byte loads and stores of four
-// values each, where masked-channel-elements.wgsl takes four scalar loads and three stores per
-// position. Element indices count vec4s; a kernel step (a "position" of Params) is one quad,
-// three vec4s. The moments take a quad at once (four values per channel); the normalize step
+// Arithmetic of rgb-quad: four positions of an nhwc RGB image (C = 3, S a multiple of 4, so
+// every image starts on 16 bytes) as the three vec4s they fill: (r0 g0 b0 r1) (g1 b1 r2 g2)
+// (b2 r3 g3 b3), with lane-values.wgsl (lanes r, g, b; the fourth unused) and the vec4 storage
+// of vec4-elements.wgsl. Aligned 16-byte loads and stores of four values each, where
+// masked-channel-elements.wgsl takes four scalar loads and three stores per position. Element
+// indices count vec4s; a kernel step (a "position" of Params) is one quad, three vec4s. The
+// moments take a quad at once (four values per channel); the normalize step
 // (rgb-quad-normalize.wgsl) its three vec4s one by one, so the epilogue sees a vec4 Element.
-
-alias Element = vec4f;
-
-@group(0) @binding(1) var<storage, read> input: array<Element>;
-@group(0) @binding(2) var<storage, read_write> output: array<Element>;
-@group(0) @binding(6) var<storage, read> residual: array<Element>;
-
-fn enterInstance(instance: u32) {}
-
-fn loadElement(index: u32) -> Element {
-  return input[index];
-}
-
-fn loadResidual(index: u32) -> Element {
-  return residual[index];
-}
-
-fn storeElement(index: u32, e: Element) {
-  output[index] = e;
-}
 
 // The first vec4 of an instance holds its first position's r, g, b in lanes 0-2.
 fn firstValue(e: Element) -> Value {
@@ -34,9 +15,9 @@ fn firstValue(e: Element) -> Value {
 // The moments step of rangeMoments (moments.wgsl): the quad whose first vec4 is at `index`,
 // four values per channel, merged as one set (Chan's formula), as four-position-elements.wgsl.
 fn accumulateAt(m: Moments, index: u32, pivot: Value) -> Moments {
-  let a = input[index];
-  let b = input[index + 1u];
-  let c = input[index + 2u];
+  let a = loadElement(index);
+  let b = loadElement(index + 1u);
+  let c = loadElement(index + 2u);
   let p0 = vec4f(a.xyz, 0.0) - pivot;
   let p1 = vec4f(a.w, b.xy, 0.0) - pivot;
   let p2 = vec4f(b.zw, c.x, 0.0) - pivot;

@@ -1,7 +1,8 @@
 // Elements of four f32 values, one vec4f (16 bytes): four consecutive positions of one nchw
-// instance (with four-position-elements.wgsl: a quarter of the loads and loop steps), or four
-// adjacent nhwc channels (with value-elements.wgsl). Used where every instance or channel group
-// starts on a 16-byte boundary: nchw sizes or nhwc C a multiple of 4.
+// instance (with four-position-elements.wgsl: a quarter of the loads and loop steps; or two
+// vec4s a step, vec4-pair-elements.wgsl), four adjacent nhwc channels (with value-elements.wgsl),
+// or a third of four nhwc RGB positions (rgb-quad-elements.wgsl). Used where every instance or
+// channel group starts on a 16-byte boundary.
 
 alias Element = vec4f;
 

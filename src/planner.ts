@@ -99,7 +99,7 @@ export interface PlanOptions {
    * pass: the plans derived from it read or replace the statistics entries the merge writes.
    */
   readonly separateCombine?: boolean;
-  /** For the backward's kernels, which take one position at a time: no 'rgb-quad'. */
+  /** For the backward's kernels, which take one position at a time: no 'rgb-quad' or 'vec4-pair-position'. */
   readonly backward?: boolean;
 }
 
@@ -210,7 +210,7 @@ export function planInstanceNorm(
   { groupChannels = 1, separateCombine = false, backward = false }: PlanOptions = {},
 ): InstanceNormPlan {
   const tuning = profile.isCpuAdapter ? CPU_ADAPTER_TUNING : GPU_TUNING;
-  const elements = elementKind(geometry, !backward, profile.isCpuAdapter);
+  const elements = elementKind(geometry, { multiPositionSteps: !backward, cpuAdapter: profile.isCpuAdapter });
   const { lanes, positions } = ELEMENT_KINDS[elements];
   const instancesPerImage = Math.ceil(geometry.channels / lanes);
   const chosen = strategy ?? defaultStrategy(geometry.spatialSize, lanes, geometry.batch * instancesPerImage, tuning);
@@ -507,17 +507,21 @@ export function bindingWindows(
 
 /**
  * Channel groups for nhwc, so that neighbouring invocations read neighbouring channels; vec4 where
- * aligned. `quads` false: no 'rgb-quad' (the backward's kernels take a position at a time).
+ * aligned. `multiPositionSteps`: kernels that may take several positions a step (the forward's, not
+ * the backward's), for 'rgb-quad' and, on a CPU adapter, 'vec4-pair-position'.
  */
-export function elementKind(g: TensorGeometry, quads = true, pairs = false): ElementKind {
+export function elementKind(
+  g: TensorGeometry,
+  { multiPositionSteps = true, cpuAdapter = false }: { multiPositionSteps?: boolean; cpuAdapter?: boolean } = {},
+): ElementKind {
   const half = g.dataType === 'float16';
   if (g.layout === 'nhwc') {
     if (g.channels % 4 === 0) return half ? 'half4-channel' : 'vec4-channel';
     // An RGB image whose images start on 16 bytes (S a multiple of 4): three vec4s per four positions.
-    if (quads && !half && g.channels === 3 && g.spatialSize % 4 === 0) return 'rgb-quad';
+    if (multiPositionSteps && !half && g.channels === 3 && g.spatialSize % 4 === 0) return 'rgb-quad';
     return half ? 'half-masked-channel' : 'masked-channel';
   }
-  if (quads && pairs && !half && g.spatialSize % 8 === 0) return 'vec4-pair-position';
+  if (multiPositionSteps && cpuAdapter && !half && g.spatialSize % 8 === 0) return 'vec4-pair-position';
   if (g.spatialSize % 4 === 0) return half ? 'half4-position' : 'vec4-position';
   return half ? 'half-scalar' : 'scalar';
 }

@@ -80,7 +80,7 @@ const ELEMENT_FILES: Record<ElementKind, readonly string[]> = {
   'vec4-pair-position': [scalarValues, vec4PairElements, vec4Elements],
   'vec4-channel': [laneValues, valueElements, vec4Elements],
   'masked-channel': [laneValues, valueElements, maskedChannelElements],
-  'rgb-quad': [laneValues, rgbQuadElements],
+  'rgb-quad': [laneValues, rgbQuadElements, vec4Elements],
   'half-scalar': [scalarValues, valueElements, halfPacking, halfElements, halfScalarElements],
   'half4-position': [scalarValues, fourPositionElements, halfPacking, half4Elements],
   'half4-channel': [laneValues, valueElements, halfPacking, half4Elements],

@@ -52,7 +52,7 @@ export async function timeStrategies(
   for (const strategy of STRATEGIES) {
     const plan = planInstanceNorm(call.geometry, profile, strategy);
     // `calls` calls in one encoder; the timestamps, if any, open the first pass and close the last.
-    const encodeBatch = (calls: number, timestamps?: { querySet: GPUQuerySet; begin: number; end: number }) => {
+    const encodeBatch: EncodeBatch = (calls, timestamps) => {
       const encoder = device.createCommandEncoder({ label: `InstanceNorm.tune.${strategy}` });
       for (let i = 0; i < calls; i++) {
         const first = i === 0;
@@ -90,7 +90,14 @@ export async function timeStrategies(
   return { milliseconds, timing };
 }
 
-type EncodeBatch = (calls: number, timestamps?: { querySet: GPUQuerySet; begin: number; end: number }) => GPUCommandEncoder;
+/** Where a batch's timestamps go: the first pass writes `begin`, the last `end`. */
+interface TimestampSpan {
+  readonly querySet: GPUQuerySet;
+  readonly begin: number;
+  readonly end: number;
+}
+
+type EncodeBatch = (calls: number, timestamps?: TimestampSpan) => GPUCommandEncoder;
 
 async function wallClockSamples(device: GPUDevice, encodeBatch: EncodeBatch, calls: number, count: number): Promise<number[]> {
   const samples: number[] = [];

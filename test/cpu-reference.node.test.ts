@@ -65,7 +65,8 @@ describe('instanceNormCpu invariants on seeded random data', () => {
     }
   });
 
-  const channelCounts = [1, 2, 3, 4, 5, 6, 7, 9, 16].map((channels) => ({ batch: 2, channels, spatial: [5, 3] }));
+  // 2-3: a loop of their own; 4-7: blocks of four; 8 and up: blocks of eight, the last overlapping.
+  const channelCounts = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 16].map((channels) => ({ batch: 2, channels, spatial: [5, 3] }));
   // nhwc passes go over an image in tiles of 65536 values: several tiles, the last one partial.
   channelCounts.push({ batch: 2, channels: 6, spatial: [150, 151] }, { batch: 2, channels: 64, spatial: [40, 41] });
 

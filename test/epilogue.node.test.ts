@@ -50,12 +50,13 @@ describe('per-instance scale and bias on the CPU', () => {
     expectClose(y, new Float32Array([-2, 2, 7, 13]), 0);
   });
 
-  it('gives the same result in nhwc as in nchw, per instance, with an epilogue (C = 6: blocks and overlap)', () => {
-    const t: TensorCase = { batch: 3, channels: 6, spatial: [5, 3] };
-    const x = randomNormal(3 * 6 * 15, 3, 2, 4);
+  // C = 3: its own loop; 6: two blocks of four, overlapping; 13: blocks of eight, overlapping.
+  it.each([3, 6, 13])('gives the same result in nhwc as in nchw, per instance, with an epilogue (C = %i)', (channels) => {
+    const t: TensorCase = { batch: 3, channels, spatial: [5, 3] };
+    const x = randomNormal(3 * channels * 15, 3, 2, 4);
     const options = {
-      scale: randomUniform(18, 4, -2, 2),
-      bias: randomUniform(18, 5, -1, 1),
+      scale: randomUniform(3 * channels, 4, -2, 2),
+      bias: randomUniform(3 * channels, 5, -1, 1),
       activation: 'silu' as const,
     };
     const residual = randomNormal(x.length, 6);

@@ -339,13 +339,19 @@ function normalizeChannelsFirst(
   }
 }
 
-// The C instances of an image interleave with stride C. Eight adjacent channels per pass (four
-// where C < 8), kept in locals, read 32 contiguous bytes per position: near nchw's speed, where
-// one channel at a time would read a cache line per value (eight halve the strided sweeps of
-// four: 10-30% faster on C = 32-64). Past the last multiple, a final block overlaps channels
-// already done (and writes the same values again); C = 2 or 3 have a loop of their own. The
-// loops live in plain functions called with plain arguments (no closures): V8 then keeps their
-// optimized code from call to call instead of deoptimizing on a new call target each time.
+// Values per tile of the nhwc passes with C >= 8: 256 KB, so that every block of channels finds
+// the tile in cache.
+const NHWC_TILE_VALUES = 65536;
+
+// The C instances of an image interleave with stride C. Eight adjacent channels per loop (four
+// where C < 8), kept in locals, read 32 contiguous bytes per position, where one channel at a
+// time would read a cache line per value. Past the last multiple, a final block overlaps
+// channels already done (and writes the same values again); C = 2 or 3 have a loop of their own.
+// With C >= 8 each pass goes over the image in tiles, every block of channels visiting a tile
+// while it is in cache, and each loop is a small function of its own, called many times per
+// call: V8 optimizes those fully within a call or two, where one function holding three long
+// loops ran in on-stack-replacement code, deoptimizing at each loop's end, for ten calls or
+// more. No closures reach the loops (a new call target each call deoptimized them too).
 function normalizeChannelsLast(
   input: Float32Array,
   output: Float32Array | Float64Array,
@@ -354,34 +360,69 @@ function normalizeChannelsLast(
   map: OutputMap,
 ): void {
   const C = g.channels;
+  if (C >= 8) {
+    normalizeInBlocksOfEight(input, output, g, epsilon, map);
+    return;
+  }
   for (let n = 0; n < g.batch; n++) {
     if (C === 2 || C === 3) {
       normalizeFewChannels(input, output, n, g, epsilon, map);
-    } else if (C < 8) {
+    } else {
       normalizeFourChannels(input, output, n, 0, g, epsilon, map);
       if (C > 4) normalizeFourChannels(input, output, n, C - 4, g, epsilon, map);
-    } else {
-      for (let block = 0; block < Math.ceil(C / 8); block++) {
-        normalizeEightChannels(input, output, n, Math.min(8 * block, C - 8), g, epsilon, map);
-      }
     }
   }
 }
 
-// Channels c to c + 7 of image n (nhwc).
-function normalizeEightChannels(
+// nhwc with C >= 8: per image, sums, then squared deviations, then the output, each pass in
+// tiles. Lane k of block b (channel min(8b, C - 8) + k) keeps its moments at index 8b + k.
+function normalizeInBlocksOfEight(
   input: Float32Array,
   output: Float32Array | Float64Array,
-  n: number,
-  c: number,
   g: TensorGeometry,
   epsilon: number,
   { scale, bias, finish }: OutputMap,
 ): void {
   const C = g.channels;
   const size = g.spatialSize;
-  const start = n * size * C + c;
-  const end = start + size * C;
+  const blocks = Math.ceil(C / 8);
+  const sums = new Float64Array(8 * blocks);
+  const squares = new Float64Array(8 * blocks);
+  const means = new Float64Array(8 * blocks);
+  const factors = new Float64Array(8 * blocks);
+  const offsets = new Float64Array(8 * blocks);
+  const tile = Math.max(1, Math.floor(NHWC_TILE_VALUES / C)) * C;
+  for (let n = 0; n < g.batch; n++) {
+    const start = n * size * C;
+    const end = start + size * C;
+    sums.fill(0);
+    squares.fill(0);
+    for (let t = start; t < end; t += tile) {
+      for (let b = 0; b < blocks; b++) sumEight(input, t + Math.min(8 * b, C - 8), Math.min(end, t + tile), C, sums, 8 * b);
+    }
+    for (let k = 0; k < 8 * blocks; k++) means[k] = sums[k] / size;
+    for (let t = start; t < end; t += tile) {
+      for (let b = 0; b < blocks; b++) {
+        squareEight(input, t + Math.min(8 * b, C - 8), Math.min(end, t + tile), C, means, squares, 8 * b);
+      }
+    }
+    for (let k = 0; k < 8 * blocks; k++) {
+      const c = Math.min(8 * Math.floor(k / 8), C - 8) + (k % 8);
+      factors[k] = affineFactor(scale, n, c, C, squares[k] / size, epsilon);
+      offsets[k] = affineAt(bias, 0, n, c, C);
+    }
+    for (let t = start; t < end; t += tile) {
+      for (let b = 0; b < blocks; b++) {
+        const first = t + Math.min(8 * b, C - 8);
+        writeEight(input, output, first, Math.min(end, t + tile), C, { means, factors, offsets, lane: 8 * b }, finish);
+      }
+    }
+  }
+}
+
+// Adds the values of eight adjacent channels at positions first, first + C, ... below end to
+// sums[lane .. lane + 7].
+function sumEight(input: Float32Array, first: number, end: number, C: number, sums: Float64Array, lane: number): void {
   let s0 = 0,
     s1 = 0,
     s2 = 0,
@@ -390,7 +431,7 @@ function normalizeEightChannels(
     s5 = 0,
     s6 = 0,
     s7 = 0;
-  for (let i = start; i < end; i += C) {
+  for (let i = first; i < end; i += C) {
     s0 += input[i];
     s1 += input[i + 1];
     s2 += input[i + 2];
@@ -400,14 +441,34 @@ function normalizeEightChannels(
     s6 += input[i + 6];
     s7 += input[i + 7];
   }
-  const m0 = s0 / size,
-    m1 = s1 / size,
-    m2 = s2 / size,
-    m3 = s3 / size,
-    m4 = s4 / size,
-    m5 = s5 / size,
-    m6 = s6 / size,
-    m7 = s7 / size;
+  sums[lane] += s0;
+  sums[lane + 1] += s1;
+  sums[lane + 2] += s2;
+  sums[lane + 3] += s3;
+  sums[lane + 4] += s4;
+  sums[lane + 5] += s5;
+  sums[lane + 6] += s6;
+  sums[lane + 7] += s7;
+}
+
+// As sumEight, for the squared deviations from means[lane .. lane + 7].
+function squareEight(
+  input: Float32Array,
+  first: number,
+  end: number,
+  C: number,
+  means: Float64Array,
+  squares: Float64Array,
+  lane: number,
+): void {
+  const m0 = means[lane],
+    m1 = means[lane + 1],
+    m2 = means[lane + 2],
+    m3 = means[lane + 3],
+    m4 = means[lane + 4],
+    m5 = means[lane + 5],
+    m6 = means[lane + 6],
+    m7 = means[lane + 7];
   let q0 = 0,
     q1 = 0,
     q2 = 0,
@@ -416,7 +477,7 @@ function normalizeEightChannels(
     q5 = 0,
     q6 = 0,
     q7 = 0;
-  for (let i = start; i < end; i += C) {
+  for (let i = first; i < end; i += C) {
     const d0 = input[i] - m0,
       d1 = input[i + 1] - m1,
       d2 = input[i + 2] - m2,
@@ -434,24 +495,61 @@ function normalizeEightChannels(
     q6 += d6 * d6;
     q7 += d7 * d7;
   }
-  const f0 = affineFactor(scale, n, c, C, q0 / size, epsilon),
-    f1 = affineFactor(scale, n, c + 1, C, q1 / size, epsilon),
-    f2 = affineFactor(scale, n, c + 2, C, q2 / size, epsilon),
-    f3 = affineFactor(scale, n, c + 3, C, q3 / size, epsilon),
-    f4 = affineFactor(scale, n, c + 4, C, q4 / size, epsilon),
-    f5 = affineFactor(scale, n, c + 5, C, q5 / size, epsilon),
-    f6 = affineFactor(scale, n, c + 6, C, q6 / size, epsilon),
-    f7 = affineFactor(scale, n, c + 7, C, q7 / size, epsilon);
-  const o0 = affineAt(bias, 0, n, c, C),
-    o1 = affineAt(bias, 0, n, c + 1, C),
-    o2 = affineAt(bias, 0, n, c + 2, C),
-    o3 = affineAt(bias, 0, n, c + 3, C),
-    o4 = affineAt(bias, 0, n, c + 4, C),
-    o5 = affineAt(bias, 0, n, c + 5, C),
-    o6 = affineAt(bias, 0, n, c + 6, C),
-    o7 = affineAt(bias, 0, n, c + 7, C);
+  squares[lane] += q0;
+  squares[lane + 1] += q1;
+  squares[lane + 2] += q2;
+  squares[lane + 3] += q3;
+  squares[lane + 4] += q4;
+  squares[lane + 5] += q5;
+  squares[lane + 6] += q6;
+  squares[lane + 7] += q7;
+}
+
+/** Per lane of a block of eight channels: mean, factor and offset, from index `lane`. */
+interface EightLanes {
+  readonly means: Float64Array;
+  readonly factors: Float64Array;
+  readonly offsets: Float64Array;
+  readonly lane: number;
+}
+
+// y = (x - mean) · factor + offset, then the epilogue, for eight adjacent channels at positions
+// first, first + C, ... below end.
+function writeEight(
+  input: Float32Array,
+  output: Float32Array | Float64Array,
+  first: number,
+  end: number,
+  C: number,
+  { means, factors, offsets, lane }: EightLanes,
+  finish: CpuEpilogue | undefined,
+): void {
+  const m0 = means[lane],
+    m1 = means[lane + 1],
+    m2 = means[lane + 2],
+    m3 = means[lane + 3],
+    m4 = means[lane + 4],
+    m5 = means[lane + 5],
+    m6 = means[lane + 6],
+    m7 = means[lane + 7];
+  const f0 = factors[lane],
+    f1 = factors[lane + 1],
+    f2 = factors[lane + 2],
+    f3 = factors[lane + 3],
+    f4 = factors[lane + 4],
+    f5 = factors[lane + 5],
+    f6 = factors[lane + 6],
+    f7 = factors[lane + 7];
+  const o0 = offsets[lane],
+    o1 = offsets[lane + 1],
+    o2 = offsets[lane + 2],
+    o3 = offsets[lane + 3],
+    o4 = offsets[lane + 4],
+    o5 = offsets[lane + 5],
+    o6 = offsets[lane + 6],
+    o7 = offsets[lane + 7];
   if (finish) {
-    for (let i = start; i < end; i += C) {
+    for (let i = first; i < end; i += C) {
       output[i] = finish((input[i] - m0) * f0 + o0, i);
       output[i + 1] = finish((input[i + 1] - m1) * f1 + o1, i + 1);
       output[i + 2] = finish((input[i + 2] - m2) * f2 + o2, i + 2);
@@ -462,7 +560,7 @@ function normalizeEightChannels(
       output[i + 7] = finish((input[i + 7] - m7) * f7 + o7, i + 7);
     }
   } else {
-    for (let i = start; i < end; i += C) {
+    for (let i = first; i < end; i += C) {
       output[i] = (input[i] - m0) * f0 + o0;
       output[i + 1] = (input[i + 1] - m1) * f1 + o1;
       output[i + 2] = (input[i + 2] - m2) * f2 + o2;

@@ -67,8 +67,13 @@ describe('instanceNormCpu invariants on seeded random data', () => {
 
   // 2-3: a loop of their own; 4-7: blocks of four; 8 and up: blocks of eight, the last overlapping.
   const channelCounts = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 16].map((channels) => ({ batch: 2, channels, spatial: [5, 3] }));
-  // nhwc passes go over an image in tiles of 65536 values: several tiles, the last one partial.
-  channelCounts.push({ batch: 2, channels: 6, spatial: [150, 151] }, { batch: 2, channels: 64, spatial: [40, 41] });
+  // Images of several 64K-value tiles (the nhwc passes with C >= 8 go over them tile by tile), the
+  // last tile partial; C = 13 with an overlapping block, C = 6 in blocks of four.
+  channelCounts.push(
+    { batch: 2, channels: 6, spatial: [150, 151] },
+    { batch: 2, channels: 13, spatial: [150, 151] },
+    { batch: 2, channels: 64, spatial: [40, 41] },
+  );
 
   it.each([...cases, ...channelCounts])('nchw and nhwc give the same result after a transpose: %o', (t) => {
     const x = randomNormal(t.batch * t.channels * t.spatial.reduce((a, b) => a * b, 1), 5, -1, 2);

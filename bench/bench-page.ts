@@ -3,7 +3,7 @@ import { instanceNormModel } from '../examples/one-node-onnx-model';
 import { InstanceNorm, instanceNormCpu, type Layout } from '../src';
 import { STRATEGIES } from '../src/planner';
 import copyWGSL from './copy.wgsl?raw';
-import { elementwiseKernel, gpuBuffer, medianMs, randomData } from './gpu-timing';
+import { alternatingMediansMs, elementwiseKernel, gpuBuffer, medianMs, randomData } from './gpu-timing';
 import separateEpilogueWGSL from './separate-epilogue.wgsl?raw';
 import { BENCH_SHAPES, layoutShape } from './shapes';
 
@@ -76,7 +76,9 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
   const reps = config.quick ? 5 : 15;
   const warmup = config.quick ? 2 : 3;
   const shapes = BENCH_SHAPES.filter(
-    (s) => (!config.quick || s.quick) && (!config.only || `[${s.dims.join(', ')}] ${s.layout}`.includes(config.only)),
+    (s) =>
+      (!config.quick || s.quick) &&
+      (!config.only || config.only.split('|').some((o) => `[${s.dims.join(', ')}] ${s.layout}`.includes(o))),
   );
   const forced = config.strategies
     ? await Promise.all(STRATEGIES.map((strategy) => InstanceNorm.create({ device, strategy })))
@@ -96,108 +98,81 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
     const biasBuffer = gpuBuffer(device, bias);
     const options = { layout: s.layout, epsilon: EPSILON, scale: scaleBuffer, bias: biasBuffer };
 
-    const oursMs = await medianMs(
-      () => {
-        const encoder = device.createCommandEncoder();
-        norm.encode(encoder, input, output, shape, options);
-        device.queue.submit([encoder.finish()]);
+    // Every GPU side of the shape in one alternation, call for call, so that a disturbance on
+    // this 2-core VM falls on all of them alike. The residual is another tensor; the forward
+    // that saves statistics runs before the backward that uses them in every round.
+    const encodeAndSubmit = (record: (encoder: GPUCommandEncoder) => void) => () => {
+      const encoder = device.createCommandEncoder();
+      record(encoder);
+      device.queue.submit([encoder.finish()]);
+    };
+    const residual = gpuBuffer(device, randomData(elements));
+    const savedStats = gpuBuffer(device, new Float32Array(2 * s.dims[0] * channels));
+    const gradOutput = gpuBuffer(device, randomData(elements));
+    const gradAffine = gpuBuffer(device, new Float32Array(2 * channels));
+    const gpuSides = {
+      ours: { run: encodeAndSubmit((e) => norm.encode(e, input, output, shape, options)), reps },
+      copy: { run: () => copy(input, output), reps },
+      fusedEpilogue: {
+        run: encodeAndSubmit((e) => norm.encode(e, input, output, shape, { ...options, activation: 'silu', residual })),
+        reps,
       },
-      idle,
-      warmup,
-      reps,
-    );
+      separateEpilogue: {
+        run: encodeAndSubmit((e) => {
+          norm.encode(e, input, output, shape, options);
+          separateEpilogue(output, residual, e);
+        }),
+        reps,
+      },
+      forwardSavingStats: {
+        run: encodeAndSubmit((e) => norm.encode(e, input, output, shape, { ...options, saveStats: savedStats })),
+        reps,
+      },
+      backward: {
+        run: encodeAndSubmit((e) =>
+          norm.encodeBackward(e, { gradOutput, input, gradInput: output, gradAffine }, shape, { ...options, savedStats }),
+        ),
+        reps,
+      },
+    };
+    // ONNX's InstanceNormalization is channels-first: an nhwc case runs ORT on the same tensor as nchw.
+    const ortWebGpu = await ortWebGpuSide(s.dims, input, scaleBuffer, biasBuffer, idle).catch((e: unknown) => {
+      console.log(`ORT WebGPU failed on ${s.dims}: ${String(e)}`);
+      return null;
+    });
+    const timed: Record<keyof typeof gpuSides, number> & { ort?: number } = ortWebGpu
+      ? await alternatingMediansMs({ ...gpuSides, ort: { run: ortWebGpu.run, reps: config.quick ? 3 : 7 } }, idle, warmup)
+      : await alternatingMediansMs(gpuSides, idle, warmup);
+    await ortWebGpu?.release();
     await norm.checkErrors();
+    for (const b of [residual, savedStats, gradOutput, gradAffine]) b.destroy();
+
     const byStrategy: Record<string, number> = {};
     for (const forcedNorm of forced) {
       byStrategy[forcedNorm.plan(shape, options).strategy] = await medianMs(
-        () => {
-          const encoder = device.createCommandEncoder();
-          forcedNorm.encode(encoder, input, output, shape, options);
-          device.queue.submit([encoder.finish()]);
-        },
+        encodeAndSubmit((e) => forcedNorm.encode(e, input, output, shape, options)),
         idle,
         warmup,
         reps,
       );
     }
-    const copyMs = await medianMs(() => copy(input, output), idle, warmup, reps);
-
-    // The fused epilogue against the same work as two calls; the residual is another tensor.
-    const residual = gpuBuffer(device, randomData(elements));
-    const fusedEpilogueMs = await medianMs(
-      () => {
-        const encoder = device.createCommandEncoder();
-        norm.encode(encoder, input, output, shape, { ...options, activation: 'silu', residual });
-        device.queue.submit([encoder.finish()]);
-      },
-      idle,
-      warmup,
-      reps,
-    );
-    const separateEpilogueMs = await medianMs(
-      () => {
-        const encoder = device.createCommandEncoder();
-        norm.encode(encoder, input, output, shape, options);
-        separateEpilogue(output, residual, encoder);
-        device.queue.submit([encoder.finish()]);
-      },
-      idle,
-      warmup,
-      reps,
-    );
     await norm.checkErrors();
-    residual.destroy();
-
-    // Training: the forward that saves its statistics, and the backward that uses them.
-    const savedStats = gpuBuffer(device, new Float32Array(2 * s.dims[0] * channels));
-    const gradOutput = gpuBuffer(device, randomData(elements));
-    const gradAffine = gpuBuffer(device, new Float32Array(2 * channels));
-    const forwardSavingStatsMs = await medianMs(
-      () => {
-        const encoder = device.createCommandEncoder();
-        norm.encode(encoder, input, output, shape, { ...options, saveStats: savedStats });
-        device.queue.submit([encoder.finish()]);
-      },
-      idle,
-      warmup,
-      reps,
-    );
-    const backwardMs = await medianMs(
-      () => {
-        const encoder = device.createCommandEncoder();
-        norm.encodeBackward(encoder, { gradOutput, input, gradInput: output, gradAffine }, shape, { ...options, savedStats });
-        device.queue.submit([encoder.finish()]);
-      },
-      idle,
-      warmup,
-      reps,
-    );
-    await norm.checkErrors();
-    for (const b of [savedStats, gradOutput, gradAffine]) b.destroy();
-
-    // ONNX's InstanceNormalization is channels-first: an nhwc case runs ORT on the same tensor as nchw.
-    const ortMs = await timeOrt(s.dims, input, scaleBuffer, biasBuffer, idle, warmup, config.quick ? 3 : 7).catch(
-      (e: unknown) => {
-        console.log(`ORT WebGPU failed on ${s.dims}: ${String(e)}`);
-        return null;
-      },
-    );
-    const { cpuMs, ortWasmMs } = await timeCpuSides(s.dims, shape, s.layout, x, scale, bias, config.quick ? 3 : 5);
+    const { cpuMs, ortWasmMs } = await timeCpuSides(s.dims, shape, s.layout, x, scale, bias, config.quick ? 5 : 11);
 
     const row: BenchRow = {
       shape: `[${shape.join(', ')}]`,
       layout: s.layout,
       elements,
       strategy: norm.plan(shape, options).strategy,
-      oursMs,
-      copyMs,
-      ortMs,
+      oursMs: timed.ours,
+      copyMs: timed.copy,
+      ortMs: timed.ort ?? null,
       cpuMs,
       ortWasmMs,
-      fusedEpilogueMs,
-      separateEpilogueMs,
-      backwardMs,
-      forwardSavingStatsMs,
+      fusedEpilogueMs: timed.fusedEpilogue,
+      separateEpilogueMs: timed.separateEpilogue,
+      backwardMs: timed.backward,
+      forwardSavingStatsMs: timed.forwardSavingStats,
       ...(config.strategies ? { byStrategy } : {}),
     };
     console.log(`bench row ${JSON.stringify(row)}`);
@@ -236,15 +211,18 @@ async function measureEncodeCost(device: GPUDevice, norm: InstanceNorm): Promise
   return runs[Math.floor(runs.length / 2)];
 }
 
-async function timeOrt(
+/**
+ * ORT's WebGPU EP on a one-node InstanceNormalization model of `dims`, inputs and output
+ * GPU-resident: a call runs the session and awaits the GPU. One call made here, untimed, so that
+ * a failure shows before the timing.
+ */
+async function ortWebGpuSide(
   dims: readonly number[],
   input: GPUBuffer,
   scale: GPUBuffer,
   bias: GPUBuffer,
   idle: () => Promise<unknown>,
-  warmup: number,
-  reps: number,
-): Promise<number> {
+): Promise<{ run: () => Promise<void>; release: () => Promise<void> }> {
   const session = await ort.InferenceSession.create(instanceNormModel(dims, EPSILON), {
     executionProviders: ['webgpu'],
     preferredOutputLocation: 'gpu-buffer',
@@ -254,18 +232,13 @@ async function timeOrt(
     scale: ort.Tensor.fromGpuBuffer(scale, { dataType: 'float32', dims: [dims[1]] }),
     B: ort.Tensor.fromGpuBuffer(bias, { dataType: 'float32', dims: [dims[1]] }),
   };
-  const ms = await medianMs(
-    async () => {
-      const result = await session.run(feeds);
-      await idle();
-      result.Y.dispose();
-    },
-    idle,
-    warmup,
-    reps,
-  );
-  await session.release();
-  return ms;
+  const run = async () => {
+    const result = await session.run(feeds);
+    await idle();
+    result.Y.dispose();
+  };
+  await run();
+  return { run, release: () => session.release() };
 }
 
 /**
@@ -295,26 +268,17 @@ async function timeCpuSides(
     B: new ort.Tensor('float32', bias, [dims[1]]),
   };
   const options = { layout, epsilon: EPSILON, scale, bias };
-  const ours = () => void instanceNormCpu(x, shape, options);
-  const theirs = async () => void (await session?.run(feeds));
+  const ours = { run: () => void instanceNormCpu(x, shape, options), reps };
+  const nothingToAwait = async () => {};
   collectGarbage();
-  for (let i = 0; i < CPU_WARMUP; i++) {
-    ours();
-    await theirs();
+  if (!session) {
+    const { ours: cpuMs } = await alternatingMediansMs({ ours }, nothingToAwait, CPU_WARMUP);
+    return { cpuMs, ortWasmMs: null };
   }
-  const oursTimes: number[] = [];
-  const theirTimes: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    let started = performance.now();
-    ours();
-    oursTimes.push(performance.now() - started);
-    started = performance.now();
-    await theirs();
-    theirTimes.push(performance.now() - started);
-  }
-  await session?.release();
-  const median = (times: number[]) => times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
-  return { cpuMs: median(oursTimes), ortWasmMs: session ? median(theirTimes) : null };
+  const theirs = { run: () => session.run(feeds), reps };
+  const { ours: cpuMs, theirs: ortWasmMs } = await alternatingMediansMs({ ours, theirs }, nothingToAwait, CPU_WARMUP);
+  await session.release();
+  return { cpuMs, ortWasmMs };
 }
 
 declare global {

@@ -2,19 +2,46 @@
 
 /** Runs `run` then `after` `warmup` times, then `reps` times timed; the median, milliseconds. */
 export async function medianMs(run: () => unknown, after: () => Promise<unknown>, warmup: number, reps: number) {
+  const { only } = await alternatingMediansMs({ only: { run, reps } }, after, warmup);
+  return only;
+}
+
+/** One side of a comparison: what a call runs, and how many timed calls it gets. */
+export interface TimedSide {
+  readonly run: () => unknown;
+  readonly reps: number;
+}
+
+/**
+ * Times the sides of a comparison in alternation, call for call (a, b, c, a, b, c, ...), each
+ * call followed by `after`, after `warmup` untimed rounds: whatever else the machine does
+ * meanwhile (a collection, another process on a 2-core VM) falls on every side alike instead of
+ * on whichever was being timed. A side drops out once it has had its `reps`. Medians, ms.
+ */
+export async function alternatingMediansMs<Name extends string>(
+  sides: Record<Name, TimedSide>,
+  after: () => Promise<unknown>,
+  warmup: number,
+): Promise<Record<Name, number>> {
+  const names = Object.keys(sides) as Name[];
   for (let i = 0; i < warmup; i++) {
-    await run();
-    await after();
+    for (const name of names) {
+      await sides[name].run();
+      await after();
+    }
   }
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const started = performance.now();
-    await run();
-    await after();
-    times.push(performance.now() - started);
+  const times = new Map<Name, number[]>(names.map((name) => [name, []]));
+  const rounds = Math.max(...names.map((name) => sides[name].reps));
+  for (let i = 0; i < rounds; i++) {
+    for (const name of names.filter((n) => i < sides[n].reps)) {
+      const started = performance.now();
+      await sides[name].run();
+      await after();
+      times.get(name)?.push(performance.now() - started);
+    }
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  return Object.fromEntries(names.map((name) => [name, median(times.get(name) ?? [])])) as Record<Name, number>;
 }
 
 /** Seeded values in [-1.5, 2.5): the same data on every run. */

@@ -48,7 +48,8 @@ try {
 function printReport(report) {
   const fixed = (v, digits = 2) => (v === null || v === undefined ? '—' : v.toFixed(digits));
   console.log(`adapter: ${report.adapter}; ONNX Runtime Web ${report.ortVersion}`);
-  console.log('ms per call: median after warm-up, GPU work awaited. GB/s: bytes read + written per second.');
+  console.log('ms per call: median after warm-up, GPU work awaited; the sides of a shape timed in alternation, call for call.');
+  console.log('GB/s: bytes read + written per second.');
   console.log('(ORT runs nhwc cases on the same tensor as nchw: ONNX InstanceNormalization is channels-first.)\n');
   const header = [
     'shape',

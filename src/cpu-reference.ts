@@ -375,7 +375,7 @@ function normalizeChannelsLast(
 }
 
 // nhwc with C >= 8: per image, sums, then squared deviations, then the output, each pass in
-// tiles. Lane k of block b (channel min(8b, C - 8) + k) keeps its moments at index 8b + k.
+// tiles. Lane k of block b (channel blockChannel(b) + k) keeps its moments at index 8b + k.
 function normalizeInBlocksOfEight(
   input: Float32Array,
   output: Float32Array | Float64Array,
@@ -398,26 +398,32 @@ function normalizeInBlocksOfEight(
     sums.fill(0);
     squares.fill(0);
     for (let t = start; t < end; t += tile) {
-      for (let b = 0; b < blocks; b++) sumEight(input, t + Math.min(8 * b, C - 8), Math.min(end, t + tile), C, sums, 8 * b);
+      for (let b = 0; b < blocks; b++) sumEight(input, t + blockChannel(b, C), Math.min(end, t + tile), C, sums, 8 * b);
     }
     for (let k = 0; k < 8 * blocks; k++) means[k] = sums[k] / size;
     for (let t = start; t < end; t += tile) {
       for (let b = 0; b < blocks; b++) {
-        squareEight(input, t + Math.min(8 * b, C - 8), Math.min(end, t + tile), C, means, squares, 8 * b);
+        squareEight(input, t + blockChannel(b, C), Math.min(end, t + tile), C, means, squares, 8 * b);
       }
     }
-    for (let k = 0; k < 8 * blocks; k++) {
-      const c = Math.min(8 * Math.floor(k / 8), C - 8) + (k % 8);
-      factors[k] = affineFactor(scale, n, c, C, squares[k] / size, epsilon);
-      offsets[k] = affineAt(bias, 0, n, c, C);
+    for (let b = 0; b < blocks; b++) {
+      for (let lane = 8 * b, c = blockChannel(b, C); lane < 8 * b + 8; lane++, c++) {
+        factors[lane] = affineFactor(scale, n, c, C, squares[lane] / size, epsilon);
+        offsets[lane] = affineAt(bias, 0, n, c, C);
+      }
     }
     for (let t = start; t < end; t += tile) {
       for (let b = 0; b < blocks; b++) {
-        const first = t + Math.min(8 * b, C - 8);
-        writeEight(input, output, first, Math.min(end, t + tile), C, { means, factors, offsets, lane: 8 * b }, finish);
+        const lanes = { means, factors, offsets, lane: 8 * b };
+        writeEight(input, output, t + blockChannel(b, C), Math.min(end, t + tile), C, lanes, finish);
       }
     }
   }
+}
+
+// The first of block b's eight channels: the last block ends at channel C - 1, overlapping.
+function blockChannel(block: number, channels: number): number {
+  return Math.min(8 * block, channels - 8);
 }
 
 // Adds the values of eight adjacent channels at positions first, first + C, ... below end to

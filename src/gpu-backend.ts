@@ -313,7 +313,7 @@ export class GpuBackend {
     epilogue: EpilogueVariant,
   ): void {
     for (const d of dispatches) {
-      pass.setPipeline(kernelPipeline(this.device, d.kernel, plan.elements, d.workgroupSize, epilogue));
+      pass.setPipeline(kernelPipeline(this.device, d.kernel, plan.elements, plan.reduction, d.workgroupSize, epilogue));
       pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1]);
     }
   }

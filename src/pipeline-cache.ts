@@ -1,6 +1,6 @@
 import type { Activation, ResidualPosition } from './options';
-import type { ElementKind, KernelName } from './planner';
-import { kernelSource, writesOutput } from './shader-sources';
+import type { ElementKind, KernelName, WorkgroupReduction } from './planner';
+import { kernelSource, reducesAcrossWorkgroup, writesOutput } from './shader-sources';
 
 /**
  * The compiled variant of what the normalizing kernels do besides normalizing: the epilogue's
@@ -84,18 +84,21 @@ export function deviceKernels(device: GPUDevice): DeviceKernels {
 }
 
 /**
- * Cache key of a pipeline: `<kernel>/<elements>@<workgroupSize>/<activation>/<residual>[/save]`, all
- * that changes the compiled code; the module's key is the part before '@'. Kernels that write
- * no output have one variant whatever the epilogue.
+ * Cache key of a pipeline: `<kernel>/<elements>[/subgroups]@<workgroupSize>/<activation>/<residual>[/save]`,
+ * all that changes the compiled code; the module's key is the part before '@'. Kernels that
+ * write no output have one variant whatever the epilogue, those that merge nothing across a
+ * workgroup one whatever the reduction.
  */
 export function pipelineKey(
   kernel: KernelName,
   elements: ElementKind,
+  reduction: WorkgroupReduction,
   workgroupSize: number,
   epilogue: EpilogueVariant = NO_EPILOGUE,
 ): string {
   const variant = writesOutput(kernel) ? epilogue : NO_EPILOGUE;
-  return `${kernel}/${elements}@${workgroupSize}/${variant.activation}/${variant.residual}${variant.saveStats ? '/save' : ''}`;
+  const subgroups = reduction === 'subgroups' && reducesAcrossWorkgroup(kernel) ? '/subgroups' : '';
+  return `${kernel}/${elements}${subgroups}@${workgroupSize}/${variant.activation}/${variant.residual}${variant.saveStats ? '/save' : ''}`;
 }
 
 /** The pipeline of a kernel variant, compiled on its first use on this device only. */
@@ -103,11 +106,12 @@ export function kernelPipeline(
   device: GPUDevice,
   kernel: KernelName,
   elements: ElementKind,
+  reduction: WorkgroupReduction,
   workgroupSize: number,
   epilogue: EpilogueVariant = NO_EPILOGUE,
 ): GPUComputePipeline {
   const kernels = deviceKernels(device);
-  const key = pipelineKey(kernel, elements, workgroupSize, epilogue);
+  const key = pipelineKey(kernel, elements, reduction, workgroupSize, epilogue);
   let pipeline = kernels.pipelines.get(key);
   if (!pipeline) {
     const moduleKey = key.split('@')[0];
@@ -119,7 +123,10 @@ export function kernelPipeline(
     }
     let module = kernels.modules.get(moduleKey);
     if (!module) {
-      module = device.createShaderModule({ label: `InstanceNorm.${moduleKey}.module`, code: kernelSource(kernel, elements) });
+      module = device.createShaderModule({
+        label: `InstanceNorm.${moduleKey}.module`,
+        code: kernelSource(kernel, elements, reduction),
+      });
       kernels.modules.set(moduleKey, module);
     }
     pipeline = device.createComputePipeline({

@@ -34,6 +34,13 @@ export type KernelName =
   | 'backward-affine'
   | 'backward-per-thread';
 
+/**
+ * How the kernels that merge across a workgroup (workgroup-moments.wgsl, workgroup-sums.wgsl) do
+ * it: 'subgroups' by subgroupAdd within each subgroup and one barrier, where the device has the
+ * 'subgroups' feature; 'workgroup-tree' by a tree in workgroup memory, log2(size) + 1 barriers.
+ */
+export type WorkgroupReduction = 'subgroups' | 'workgroup-tree';
+
 /** One dispatch of a plan. */
 export interface KernelDispatch {
   /** Which kernel runs. */
@@ -129,6 +136,8 @@ export interface InstanceNormPlan {
   readonly strategy: Strategy;
   /** How the kernels load the tensor, and so what one kernel instance is. */
   readonly elements: ElementKind;
+  /** How kernels with a workgroup per instance or chunk merge what their invocations hold. */
+  readonly reduction: WorkgroupReduction;
   /** Kernel instances per image: C, or the ceil(C / 4) channel groups of nhwc. */
   readonly instancesPerImage: number;
   /** Carried out in order; one window unless the tensor exceeds one storage binding. */
@@ -245,6 +254,7 @@ export function planInstanceNorm(
   return {
     strategy: chosen,
     elements,
+    reduction: profile.hasSubgroups ? 'subgroups' : 'workgroup-tree',
     instancesPerImage,
     windows,
     chunkSize,

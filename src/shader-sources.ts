@@ -33,6 +33,8 @@ import rgbQuadElements from '../shaders/rgb-quad-elements.wgsl?raw';
 import rgbQuadNormalize from '../shaders/rgb-quad-normalize.wgsl?raw';
 import scalarElements from '../shaders/scalar-elements.wgsl?raw';
 import scalarValues from '../shaders/scalar-values.wgsl?raw';
+import subgroupMoments from '../shaders/subgroup-moments.wgsl?raw';
+import subgroupSums from '../shaders/subgroup-sums.wgsl?raw';
 import updateRunningStats from '../shaders/update-running-stats.wgsl?raw';
 import valueElements from '../shaders/value-elements.wgsl?raw';
 import vec4Elements from '../shaders/vec4-elements.wgsl?raw';
@@ -40,12 +42,12 @@ import vec4PairElements from '../shaders/vec4-pair-elements.wgsl?raw';
 import vec4PairNormalize from '../shaders/vec4-pair-normalize.wgsl?raw';
 import workgroupMoments from '../shaders/workgroup-moments.wgsl?raw';
 import workgroupSums from '../shaders/workgroup-sums.wgsl?raw';
-import type { ElementKind, KernelName } from './planner';
+import type { ElementKind, KernelName, WorkgroupReduction } from './planner';
 
 // WGSL has no #include: each kernel's module is the files below concatenated, the shared
 // ones, the values and elements files of its element kind (which declare Value, Element,
-// input and output), then its own. Nothing else is added to the text; module-scope
-// declarations may come in any order.
+// input and output), then its own; module-scope declarations may come in any order. Nothing
+// else is added to the text but `enable subgroups;` ahead of a subgroup variant.
 const KERNEL_FILES: Record<KernelName, readonly string[]> = {
   'fused-per-thread': [normalizeRange, epilogue, fusedPerThread],
   'fused-per-workgroup': [normalizeRange, epilogue, workgroupMoments, fusedPerWorkgroup],
@@ -94,8 +96,23 @@ function normalizeStep(elements: ElementKind): string {
   return elements === 'vec4-pair-position' ? vec4PairNormalize : normalizeElement;
 }
 
-export function kernelSource(kernel: KernelName, elements: ElementKind): string {
+/** Whether a kernel merges across its workgroup, and so has a 'subgroups' variant. */
+export function reducesAcrossWorkgroup(kernel: KernelName): boolean {
   const files = KERNEL_FILES[kernel];
+  return files.includes(workgroupMoments) || files.includes(workgroupSums);
+}
+
+// The subgroup variant of each workgroup-wide merge: the same function, by subgroup operations.
+const SUBGROUP_FILES = new Map([
+  [workgroupMoments, subgroupMoments],
+  [workgroupSums, subgroupSums],
+]);
+
+export function kernelSource(kernel: KernelName, elements: ElementKind, reduction: WorkgroupReduction): string {
+  const subgroups = reduction === 'subgroups' && reducesAcrossWorkgroup(kernel);
+  const files = subgroups ? KERNEL_FILES[kernel].map((file) => SUBGROUP_FILES.get(file) ?? file) : KERNEL_FILES[kernel];
   const step = files.includes(normalizeRange) ? [normalizeStep(elements)] : [];
-  return [instanceParams, moments, ...ELEMENT_FILES[elements], ...step, ...files].join('\n');
+  // The one text added: a directive, which WGSL wants before every declaration.
+  const directives = subgroups ? ['enable subgroups;'] : [];
+  return [...directives, instanceParams, moments, ...ELEMENT_FILES[elements], ...step, ...files].join('\n');
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { pipelineKey } from '../src/pipeline-cache';
 import {
   bindingWindows,
   type InstanceNormPlan,
@@ -11,6 +12,7 @@ import {
   STRATEGIES,
   workgroupGrid,
 } from '../src/planner';
+import { kernelSource } from '../src/shader-sources';
 import { tensorGeometry } from '../src/tensor-geometry';
 import { CPU_ADAPTER_PROFILE, GPU_PROFILE } from './helpers/profiles';
 
@@ -133,6 +135,32 @@ describe('planInstanceNorm', () => {
     for (const strategy of STRATEGIES) {
       expect(planInstanceNorm(tensorGeometry([2, 3, 5], 'nhwc'), gpu, strategy).strategy).toBe(strategy);
     }
+  });
+});
+
+describe('workgroup reductions', () => {
+  it('merge by subgroup operations where the device has subgroups, by the tree in workgroup memory elsewhere', () => {
+    const geometry = tensorGeometry([1, 64, 128, 128], 'nchw');
+    for (const profile of [gpu, swiftShader]) {
+      expect(planInstanceNorm(geometry, profile).reduction).toBe('workgroup-tree');
+      expect(planInstanceNorm(geometry, { ...profile, hasSubgroups: true }).reduction).toBe('subgroups');
+    }
+    // The plans derived from the instance norm plan keep its reduction.
+    const subgroups = { ...gpu, hasSubgroups: true };
+    expect(planBackward(geometry, subgroups, 'saved').reduction).toBe('subgroups');
+    expect(planGroupNorm(geometry, subgroups, 4).reduction).toBe('subgroups');
+    expect(planInstanceStats(geometry, subgroups).reduction).toBe('subgroups');
+  });
+
+  it('give a subgroup variant to the kernels that merge across a workgroup, and to no other', () => {
+    expect(kernelSource('fused-per-workgroup', 'vec4-position', 'subgroups')).toMatch(/^enable subgroups;\n[\s\S]*subgroupAdd/);
+    expect(kernelSource('fused-per-workgroup', 'vec4-position', 'workgroup-tree')).not.toMatch(/subgroup/);
+    expect(kernelSource('backward-partials', 'scalar', 'subgroups')).toMatch(/^enable subgroups;\n[\s\S]*subgroupAdd/);
+    expect(kernelSource('fused-per-thread', 'scalar', 'subgroups')).toBe(
+      kernelSource('fused-per-thread', 'scalar', 'workgroup-tree'),
+    );
+    expect(pipelineKey('partial-moments', 'scalar', 'subgroups', 256)).toBe('partial-moments/scalar/subgroups@256/none/none');
+    expect(pipelineKey('normalize', 'scalar', 'subgroups', 256)).toBe(pipelineKey('normalize', 'scalar', 'workgroup-tree', 256));
   });
 });
 

@@ -22,6 +22,7 @@ export type {
   PlanWindow,
   RunningStatsUse,
   Strategy,
+  WorkgroupReduction,
 } from './planner';
 export type { PyTorchStateDict } from './pytorch-state-dict';
 export { RunningStats, type RunningStatsValues } from './running-stats';

@@ -1,5 +1,7 @@
 import { type BackwardOptions, type BackwardResult, validateBackward } from './backward-options';
+import { affineAt, affineFactor, type OutputMap } from './cpu-affine';
 import { type CpuEpilogue, cpuEpilogue } from './cpu-epilogue';
+import { normalizeWithSimd } from './cpu-simd';
 import { InstanceNormError } from './errors';
 import { fromFloat16Bits, toFloat16Bits } from './float16';
 import { canonicalOptions } from './option-names';
@@ -18,19 +20,13 @@ import {
   validateSavedStats,
 } from './validation';
 
-/** What follows the statistics: scale and bias (length C or N × C) and the fused epilogue. */
-interface OutputMap {
-  readonly scale: Float32Array | undefined;
-  readonly bias: Float32Array | undefined;
-  readonly finish: CpuEpilogue | undefined;
-}
-
 /**
  * Instance normalization on the CPU: the reference the GPU is tested against and the
  * fallback where WebGPU is missing. For every instance (n, c): mean and biased variance
  * over the spatial positions, accumulated in float64 in two passes, then
  * `y = (x - mean) / sqrt(var + epsilon) * scale[c] + bias[c]` (or `scale[n * C + c]`), then the
- * activation and residual of the options, all in float64. Synchronous.
+ * activation and residual of the options, all in float64. Synchronous. Its loops run in
+ * WebAssembly SIMD where the engine allows it (the same float64 arithmetic), else in JavaScript.
  *
  * @param input - the tensor, `shape` in row-major order.
  * @param shape - `[N, C, ...spatial]` ('nchw') or `[N, ...spatial, C]` ('nhwc'), 1 to 3 spatial dimensions.
@@ -65,14 +61,29 @@ export function instanceNormCpu(input: TensorArray, shape: readonly number[], op
   } else if (groupChannels > 1) {
     const { mean, variance } = groupMoments(values, geometry, groupChannels);
     normalizeWithStatistics(values, output, geometry, { mean, invStd: variance.map((v) => 1 / Math.sqrt(v + epsilon)) }, map);
-  } else if (geometry.layout === 'nchw' || geometry.channels === 1) {
-    // With one channel, nhwc and nchw lie alike in memory.
-    normalizeChannelsFirst(values, output, geometry, epsilon, map);
   } else {
-    normalizeChannelsLast(values, output, geometry, epsilon, map);
+    normalizeInstances(values, output, geometry, epsilon, map);
   }
   if (running?.use === 'update') updateRunningStats(values, geometry, running);
   return half ? toFloat16Bits(output) : (output as Float32Array);
+}
+
+// Each instance's own statistics: by the WebAssembly SIMD loops where they apply (cpu-simd.ts),
+// else by JavaScript's below, which compute the same.
+function normalizeInstances(
+  input: Float32Array,
+  output: Float32Array | Float64Array,
+  g: TensorGeometry,
+  epsilon: number,
+  map: OutputMap,
+): void {
+  if (normalizeWithSimd(input, output, g, epsilon, map)) return;
+  if (g.layout === 'nchw' || g.channels === 1) {
+    // With one channel, nhwc and nchw lie alike in memory.
+    normalizeChannelsFirst(input, output, g, epsilon, map);
+  } else {
+    normalizeChannelsLast(input, output, g, epsilon, map);
+  }
 }
 
 /** A tensor's values as float32: half bits converted exactly. */
@@ -265,24 +276,6 @@ function cpuResidual(value: unknown, geometry: TensorGeometry): Float32Array | u
     throw new InstanceNormError(`residual must be a ${arrayTypeName(geometry)} on the CPU backend, got ${describeKind(value)}`);
   }
   return float32Values(validateResidualArray(value, geometry));
-}
-
-// scale or bias of instance (n, c): per channel, or per instance where the array holds N × C.
-function affineAt(values: Float32Array | undefined, fallback: number, n: number, c: number, channels: number): number {
-  if (!values) return fallback;
-  return values.length === channels ? values[c] : values[n * channels + c];
-}
-
-// What x - mean of instance (n, c) is multiplied by: its scale over sqrt(variance + epsilon).
-function affineFactor(
-  scale: Float32Array | undefined,
-  n: number,
-  c: number,
-  channels: number,
-  variance: number,
-  epsilon: number,
-): number {
-  return affineAt(scale, 1, n, c, channels) / Math.sqrt(variance + epsilon);
 }
 
 // Each instance is a contiguous run of spatialSize elements. Four partial sums per pass let

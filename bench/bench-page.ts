@@ -51,6 +51,11 @@ const EPSILON = 1e-5;
 // normalizes again and again; Chromium's V8 gets there later than Node's), as ORT's wasm is
 // compiled ahead.
 const CPU_WARMUP = 10;
+// A pause before the CPU timings: the GPU timings of the shape leave the machine busy for up to
+// a second after their last call (SwiftShader's threads, buffers being freed). Measured without
+// it: the first 5 of 11 samples of nhwc RGB 4-5x slower on both CPU sides, enough to move the
+// median of either.
+const SETTLE_MS = 1000;
 
 /**
  * Collects garbage where the page may (bench.mjs launches Chromium with --expose-gc): the CPU
@@ -271,6 +276,7 @@ async function timeCpuSides(
   const ours = { run: () => void instanceNormCpu(x, shape, options), reps };
   const nothingToAwait = async () => {};
   collectGarbage();
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   if (!session) {
     const { ours: cpuMs } = await alternatingMediansMs({ ours }, nothingToAwait, CPU_WARMUP);
     return { cpuMs, ortWasmMs: null };

@@ -224,14 +224,14 @@ function kernelsWithMemory(bytes: number): CpuKernels | undefined {
   if (!enabled) return undefined;
   const module = compiledKernels();
   if (!module) return undefined;
-  kept ??= new WebAssembly.Instance(module).exports as unknown as CpuKernels;
-  const missing = bytes - kept.memory.buffer.byteLength;
   try {
+    kept ??= new WebAssembly.Instance(module).exports as unknown as CpuKernels;
+    const missing = bytes - kept.memory.buffer.byteLength;
     if (missing > 0) kept.memory.grow(Math.ceil(missing / 65536));
+    return kept;
   } catch {
     return undefined;
   }
-  return kept;
 }
 
 // Compiled once; null where the engine has no WebAssembly, no SIMD, or forbids compiling it (a

@@ -56,6 +56,11 @@ const CPU_WARMUP = 10;
 // it: the first 5 of 11 samples of nhwc RGB 4-5x slower on both CPU sides, enough to move the
 // median of either.
 const SETTLE_MS = 1000;
+// Timed calls per CPU side, with --quick too (they take well under a second per shape): even
+// after the pause, the first few hundred milliseconds of a 12 MB shape's CPU timings were now
+// and then 4-5x slower on both sides (3 of 5 samples in a --quick run); 21 keep the median clear
+// of such a stretch.
+const CPU_REPS = 21;
 
 /**
  * Collects garbage where the page may (bench.mjs launches Chromium with --expose-gc): the CPU
@@ -162,7 +167,7 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
       );
     }
     await norm.checkErrors();
-    const { cpuMs, ortWasmMs } = await timeCpuSides(s.dims, shape, s.layout, x, scale, bias, config.quick ? 5 : 11);
+    const { cpuMs, ortWasmMs } = await timeCpuSides(s.dims, shape, s.layout, x, scale, bias, CPU_REPS);
 
     const row: BenchRow = {
       shape: `[${shape.join(', ')}]`,

@@ -65,13 +65,19 @@ export function normalizeWithSimd(
   const unitValues = contiguous ? g.spatialSize : g.spatialSize * g.channels;
   const unitsPerChunk = Math.max(1, Math.floor(CHUNK_VALUES / unitValues));
   const chunkBytes = unitsPerChunk * unitValues * 4;
+  if (chunkBytes > MAX_CHUNK_BYTES) return false;
   const statsBytes = contiguous ? unitsPerChunk * CONTIGUOUS_STATS_BYTES : g.channels * BLOCK_STATS_BYTES;
   const data = Math.ceil((STATS + statsBytes) / 64) * 64;
-  const bytes = data + chunkBytes;
-  if (chunkBytes > MAX_CHUNK_BYTES) return false;
-  const k = kernelsWithMemory(bytes);
+  const k = kernelsWithMemory(data + chunkBytes);
   if (!k) return false;
   const units = contiguous ? g.instanceCount : g.batch;
+  const C = g.channels;
+  const perChannel = {
+    means: new Float64Array(C),
+    squares: new Float64Array(C),
+    factors: new Float64Array(C),
+    offsets: new Float64Array(C),
+  };
   for (let first = 0; first < units; first += unitsPerChunk) {
     const count = Math.min(unitsPerChunk, units - first);
     const values = count * unitValues;
@@ -81,7 +87,7 @@ export function normalizeWithSimd(
       normalizeContiguousInstances(k, data, first, count, g, epsilon, map);
     } else {
       for (let image = 0; image < count; image++) {
-        normalizeImage(k, data + image * unitValues * 4, first + image, g, epsilon, map);
+        normalizeImage(k, data + image * unitValues * 4, first + image, g, epsilon, map, perChannel);
       }
     }
     output.set(heap.subarray(data / 4, data / 4 + values), first * unitValues);
@@ -136,7 +142,15 @@ function normalizeContiguousInstances(
 // positions that do not fill a period (fewer than 8) are done here. Each pass goes over the
 // image tile by tile, every block visiting a tile while it is in cache. No closures: a new
 // function per call kept V8 from optimizing the loops that called it.
-function normalizeImage(k: CpuKernels, image: number, n: number, g: TensorGeometry, epsilon: number, map: OutputMap): void {
+function normalizeImage(
+  k: CpuKernels,
+  image: number,
+  n: number,
+  g: TensorGeometry,
+  epsilon: number,
+  map: OutputMap,
+  perChannel: PerChannel,
+): void {
   const C = g.channels;
   const size = g.spatialSize;
   const period = (C * 8) / Math.min(8, C & -C);
@@ -147,7 +161,7 @@ function normalizeImage(k: CpuKernels, image: number, n: number, g: TensorGeomet
   const tile = Math.max(1, Math.floor(TILE_BYTES / stride)) * stride;
   const values = new Float32Array(k.memory.buffer);
   const lanes = new Float64Array(k.memory.buffer);
-  const { means, squares, factors, offsets } = channelScratch(C);
+  const { means, squares, factors, offsets } = perChannel;
   lanes.fill(0, STATS / 8, (STATS + blocks * BLOCK_STATS_BYTES) / 8);
   for (let t = image; t < periodsEnd; t += tile) {
     for (let b = 0; b < blocks; b++) k.sum8(t + 32 * b, Math.min(periodsEnd, t + tile), stride, blockField(b, SUMS));
@@ -177,6 +191,14 @@ function normalizeImage(k: CpuKernels, image: number, n: number, g: TensorGeomet
   }
 }
 
+/** normalizeImage's float64 arrays of C values, made once per call (a typed array per image measured slower). */
+interface PerChannel {
+  readonly means: Float64Array;
+  readonly squares: Float64Array;
+  readonly factors: Float64Array;
+  readonly offsets: Float64Array;
+}
+
 // The address of the lanes of `field` of block b.
 function blockField(block: number, field: number): number {
   return STATS + block * BLOCK_STATS_BYTES + field;
@@ -197,25 +219,6 @@ function scatterLanes(lanes: Float64Array, blocks: number, field: number, C: num
     const first = blockField(b, field) / 8;
     for (let lane = 0; lane < 8; lane++) lanes[first + lane] = perChannel[(8 * b + lane) % C];
   }
-}
-
-// Per-channel float64 arrays of normalizeImage, kept for the next image of the same C.
-let scratch = {
-  means: new Float64Array(0),
-  squares: new Float64Array(0),
-  factors: new Float64Array(0),
-  offsets: new Float64Array(0),
-};
-function channelScratch(C: number) {
-  if (scratch.means.length !== C) {
-    scratch = {
-      means: new Float64Array(C),
-      squares: new Float64Array(C),
-      factors: new Float64Array(C),
-      offsets: new Float64Array(C),
-    };
-  }
-  return scratch;
 }
 
 // The kernels with at least `bytes` of memory; undefined where there are none (no WebAssembly

@@ -18,17 +18,17 @@ export interface BackwardOptions
    * `stats()` returned (typed arrays), or the buffer the forward's `saveStats` (or
    * `encodeStats()`) filled (GPU). Default: computed again from the input.
    */
-  savedStats?: InstanceStats | GPUBuffer;
+  savedStats?: InstanceStats<ArrayBufferLike> | GPUBuffer;
 }
 
 /** The gradients of a backward call. */
 export interface BackwardResult {
   /** dL/dx, of the input's shape. */
-  readonly gradInput: Float32Array;
+  readonly gradInput: Float32Array<ArrayBuffer>;
   /** dL/dscale: length C (summed over N), or N × C for a per-instance scale. With `scale`, `bias` or `affine: true`. */
-  readonly gradScale?: Float32Array;
+  readonly gradScale?: Float32Array<ArrayBuffer>;
   /** dL/dbias, as gradScale. */
-  readonly gradBias?: Float32Array;
+  readonly gradBias?: Float32Array<ArrayBuffer>;
 }
 
 /** A backward call, checked: the forward's call, whether gradients of scale and bias are wanted. */

@@ -37,12 +37,16 @@ import {
  * @example
  * const y = instanceNormCpu(new Float32Array([1, 2, 3, 4]), [1, 1, 4]); // ≈ [-1.34, -0.45, 0.45, 1.34]
  */
-export function instanceNormCpu(input: Float32Array, shape: readonly number[], options?: InstanceNormOptions): Float32Array;
+export function instanceNormCpu(
+  input: Float32Array,
+  shape: readonly number[],
+  options?: InstanceNormOptions,
+): Float32Array<ArrayBuffer>;
 export function instanceNormCpu(
   input: Uint16Array,
   shape: readonly number[],
   options: InstanceNormOptions & { dataType: 'float16' },
-): Uint16Array;
+): Uint16Array<ArrayBuffer>;
 export function instanceNormCpu(input: TensorArray, shape: readonly number[], options?: InstanceNormOptions): TensorArray;
 export function instanceNormCpu(input: TensorArray, shape: readonly number[], options?: InstanceNormOptions): TensorArray {
   const { geometry, epsilon, epilogue, running, groupChannels } = validateCall(shape, options);
@@ -231,14 +235,14 @@ export function adainCpu(
   style: Float32Array,
   styleShape: readonly number[],
   options?: AdainOptions,
-): Float32Array;
+): Float32Array<ArrayBuffer>;
 export function adainCpu(
   content: Uint16Array,
   contentShape: readonly number[],
   style: Uint16Array,
   styleShape: readonly number[],
   options: AdainOptions & { dataType: 'float16' },
-): Uint16Array;
+): Uint16Array<ArrayBuffer>;
 export function adainCpu(
   content: TensorArray,
   contentShape: readonly number[],
@@ -758,7 +762,7 @@ function backwardStatistics(
   input: Float32Array,
   g: TensorGeometry,
   call: CheckedCall,
-  saved: InstanceStats | GPUBuffer | undefined,
+  saved: InstanceStats<ArrayBufferLike> | GPUBuffer | undefined,
 ): { mean: ArrayLike<number>; invStd: ArrayLike<number> } {
   if (call.running?.use === 'normalize-with') return runningStatistics(g, call.epsilon, call.running.stats.cpuValues());
   if (saved !== undefined) return validateSavedStats(saved, g);

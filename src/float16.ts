@@ -58,7 +58,7 @@ export function halfValue(bits: number): number {
  * @example
  * toFloat16Bits([1, -2, 65504, 0.1]); // Uint16Array [0x3c00, 0xc000, 0x7bff, 0x2e66]
  */
-export function toFloat16Bits(values: ArrayLike<number>): Uint16Array {
+export function toFloat16Bits(values: ArrayLike<number>): Uint16Array<ArrayBuffer> {
   const out = new Uint16Array(values.length);
   for (let i = 0; i < values.length; i++) out[i] = halfBits(values[i]);
   return out;
@@ -71,7 +71,7 @@ export function toFloat16Bits(values: ArrayLike<number>): Uint16Array {
  * @example
  * fromFloat16Bits(new Uint16Array([0x3c00, 0x0001])); // Float32Array [1, 2^-24]
  */
-export function fromFloat16Bits(bits: Uint16Array): Float32Array {
+export function fromFloat16Bits(bits: Uint16Array): Float32Array<ArrayBuffer> {
   const out = new Float32Array(bits.length);
   // Float32 bits are written directly; the two views share one native byte order.
   const outBits = new Uint32Array(out.buffer);

@@ -127,12 +127,12 @@ export class InstanceNorm {
    * @returns a new array of the input's type and shape.
    * @throws InstanceNormError on bad arguments, a destroyed instance, a lost device or a WebGPU error.
    */
-  async run(input: Float32Array, shape: readonly number[], options?: InstanceNormOptions): Promise<Float32Array>;
+  async run(input: Float32Array, shape: readonly number[], options?: InstanceNormOptions): Promise<Float32Array<ArrayBuffer>>;
   async run(
     input: Uint16Array,
     shape: readonly number[],
     options: InstanceNormOptions & { dataType: 'float16' },
-  ): Promise<Uint16Array>;
+  ): Promise<Uint16Array<ArrayBuffer>>;
   async run(input: TensorArray, shape: readonly number[], options?: InstanceNormOptions): Promise<TensorArray> {
     this.assertUsable('run');
     options = canonicalOptions(options);
@@ -264,14 +264,14 @@ export class InstanceNorm {
     style: Float32Array,
     styleShape: readonly number[],
     options?: AdainOptions,
-  ): Promise<Float32Array>;
+  ): Promise<Float32Array<ArrayBuffer>>;
   async adain(
     content: Uint16Array,
     contentShape: readonly number[],
     style: Uint16Array,
     styleShape: readonly number[],
     options: AdainOptions & { dataType: 'float16' },
-  ): Promise<Uint16Array>;
+  ): Promise<Uint16Array<ArrayBuffer>>;
   async adain(
     content: TensorArray,
     contentShape: readonly number[],
@@ -733,7 +733,7 @@ function checkInputOutput(input: unknown, output: unknown, g: TensorGeometry, in
 }
 
 /** [means; invStds] of saved statistics, as the forward's saveStats buffer holds them. */
-function concatStats(stats: InstanceStats): Float32Array {
+function concatStats(stats: InstanceStats<ArrayBufferLike>): Float32Array {
   const out = new Float32Array(2 * stats.mean.length);
   out.set(stats.mean);
   out.set(stats.invStd, stats.mean.length);

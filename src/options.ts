@@ -124,9 +124,9 @@ export const DEFAULT_EPSILON = 1e-5;
  * Per-instance statistics, index `n * C + c`: the mean and 1 / sqrt(variance + epsilon), with the
  * biased variance, as the normalization uses them.
  */
-export interface InstanceStats {
+export interface InstanceStats<TBuffer extends ArrayBufferLike = ArrayBuffer> {
   /** Mean of each instance. */
-  readonly mean: Float32Array;
+  readonly mean: Float32Array<TBuffer>;
   /** 1 / sqrt(var + epsilon) of each instance. */
-  readonly invStd: Float32Array;
+  readonly invStd: Float32Array<TBuffer>;
 }

@@ -2,11 +2,11 @@ import { describe, describeKind } from './describe-value';
 import { InstanceNormError } from './errors';
 
 /** Running statistics as arrays: one mean and one (unbiased) variance per channel. */
-export interface RunningStatsValues {
+export interface RunningStatsValues<TBuffer extends ArrayBufferLike = ArrayBuffer> {
   /** Running mean of each channel. */
-  readonly mean: Float32Array;
+  readonly mean: Float32Array<TBuffer>;
   /** Running unbiased variance of each channel. */
-  readonly variance: Float32Array;
+  readonly variance: Float32Array<TBuffer>;
 }
 
 /**
@@ -84,7 +84,7 @@ export class RunningStats {
    * Sets the means and/or variances (length C each), for example PyTorch's exported
    * `running_mean` and `running_var`. On the GPU the write lands before the next submit.
    */
-  set(values: Partial<RunningStatsValues>): void {
+  set(values: Partial<RunningStatsValues<ArrayBufferLike>>): void {
     this.assertLive('set');
     for (const [name, array] of [
       ['mean', values?.mean],

@@ -186,7 +186,7 @@ function checkArrayType(value: unknown, geometry: TensorGeometry, name: string):
 }
 
 /** Saved statistics for a typed-array backward: InstanceStats of N × C values each. */
-export function validateSavedStats(value: unknown, geometry: TensorGeometry): InstanceStats {
+export function validateSavedStats(value: unknown, geometry: TensorGeometry): InstanceStats<ArrayBufferLike> {
   const stats = value as Partial<InstanceStats> | null;
   const ok = (a: unknown) => a instanceof Float32Array && a.length === geometry.instanceCount;
   if (stats === null || typeof stats !== 'object' || !ok(stats.mean) || !ok(stats.invStd)) {
@@ -194,7 +194,7 @@ export function validateSavedStats(value: unknown, geometry: TensorGeometry): In
       `savedStats must be { mean, invStd } of Float32Array(N × C = ${geometry.instanceCount}) each, as stats() returns, got ${describe(value)}`,
     );
   }
-  return stats as InstanceStats;
+  return stats as InstanceStats<ArrayBufferLike>;
 }
 
 export function isTensorArray(value: unknown): value is TensorArray {

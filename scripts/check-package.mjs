@@ -1,104 +1,273 @@
-// `npm run check:package` (after `npm run build`): packs the library as npm would publish it,
-// checks what the tarball holds, installs it into a fresh app that imports it by name, and
-// typechecks that app strictly against @webgpu/types. Also imports it in Node (the CPU path).
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+// `npm run check:package`: packs the library the way a fresh clone, `npm publish` or an install from
+// a git URL would, and uses it the way a new user would.
+//
+// 1. Copies the checkout's files (those git tracks, plus untracked ones it does not ignore) into a
+//    temporary folder with no dist/, links the repository's node_modules into it, and runs
+//    `npm pack` there, so that the package's `prepare` script has to build dist/ (a dist/ left in
+//    the repository by an earlier `npm run build` plays no part).
+// 2. Checks the tarball: exactly package.json, README.md, LICENSE, src/ and shaders/ (the targets of
+//    the source maps), the one-module bundle dist/webgpu-instancenorm.js and its map, and a .d.ts and
+//    .d.ts.map per source file; no run-time dependencies, "sideEffects": false, exports "." with
+//    "types" and "import".
+// 3. Installs the tarball (`npm install --offline <tgz>`) into an empty Vite + TypeScript app
+//    (scripts/package-app/app-files.mjs) and checks the installed package: the WGSL inlined, no
+//    imports left in the bundle (it works from a plain page with an import map), every `sources`
+//    entry of every .map resolving to a file inside the package.
+// 4. Typechecks the app strictly (skipLibCheck off, types: ['@webgpu/types']), builds it with
+//    `vite build`, serves it from http://localhost and runs it in headless Chromium: the backend
+//    must be 'webgpu' and run(), encode() (read back through a MAP_READ buffer) and instanceNormCpu
+//    must give what is worked out here by hand, within 1e-5.
+// 5. Imports the installed package in Node and runs the CPU path.
+//
+// The app's vite, typescript and @webgpu/types are links to this checkout's node_modules (no
+// network). CHECK_PACKAGE_KEEP=1 keeps the temporary folder and prints where it is.
+import { spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { appFiles, INPUT, SHAPE } from './package-app/app-files.mjs';
+import { runInChromium } from './package-app/browser.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'instancenorm-package-'));
-const run = (command, args, cwd = root) =>
-  execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-const fail = (message) => {
-  console.error(`check:package: ${message}`);
-  process.exit(1);
-};
+const NAME = 'webgpu-instancenorm';
+const BUNDLE = `dist/${NAME}.js`;
+const TOLERANCE = 1e-5;
 
+class CheckFailure extends Error {}
+const fail = (message) => {
+  throw new CheckFailure(message);
+};
+const started = performance.now();
+const say = (message) => console.log(`check:package: ${message} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+
+/** Runs a command; on failure, fails with its output. Returns its stdout. */
+function run(command, args, cwd, what = `${command} ${args.join(' ')}`) {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (result.error) fail(`${what} could not start: ${result.error.message}`);
+  if (result.status !== 0) {
+    const tail = (text) => (text.length > 12_000 ? `...${text.slice(-12_000)}` : text);
+    fail(`${what} failed (exit ${result.status}) in ${cwd}:\n${tail(result.stdout)}\n${tail(result.stderr)}`);
+  }
+  return result.stdout;
+}
+
+/** Every file under `folder`, as paths relative to it with forward slashes. */
+function walk(folder, prefix = '') {
+  return readdirSync(join(folder, prefix), { withFileTypes: true }).flatMap((entry) => {
+    const path = prefix ? `${prefix}/${entry.name}` : entry.name;
+    return entry.isDirectory() ? walk(folder, path) : [path];
+  });
+}
+
+/** The checkout as a fresh clone of it would have it (plus files not committed yet): no dist/, no node_modules/. */
+function cleanCopy(into) {
+  const listed = run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], root, 'git ls-files');
+  const paths = [...new Set(listed.split('\0').filter(Boolean))];
+  let copied = 0;
+  for (const path of paths) {
+    if (path === 'node_modules' || path.startsWith('node_modules/')) continue; // a link git does not ignore as node_modules/
+    const from = join(root, path);
+    let stat;
+    try {
+      stat = lstatSync(from);
+    } catch {
+      continue; // deleted in the working tree, not yet in the index
+    }
+    if (stat.isDirectory()) continue; // a submodule: not part of the package
+    const to = join(into, path);
+    mkdirSync(dirname(to), { recursive: true });
+    if (stat.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
+    else copyFileSync(from, to);
+    copied++;
+  }
+  return copied;
+}
+
+function near(actual, expected) {
+  return (
+    Array.isArray(actual) &&
+    actual.length === expected.length &&
+    actual.every((value, i) => typeof value === 'number' && Math.abs(value - expected[i]) <= TOLERANCE)
+  );
+}
+
+const work = mkdtempSync(join(tmpdir(), 'instancenorm-package-'));
 try {
-  const [pack] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work]));
-  const files = pack.files.map((f) => f.path).sort();
-  const unexpected = files.filter((f) => !f.startsWith('dist/') && !['README.md', 'LICENSE', 'package.json'].includes(f));
-  if (unexpected.length) fail(`the tarball holds files it should not: ${unexpected.join(', ')}`);
-  for (const needed of [
-    'dist/webgpu-instancenorm.js',
-    'dist/webgpu-instancenorm.js.map',
-    'dist/index.d.ts',
+  // 1. Pack from a clean copy, so that the package's own scripts must build dist/.
+  const checkout = join(work, 'checkout');
+  mkdirSync(checkout);
+  const copied = cleanCopy(checkout);
+  for (const absent of ['dist', 'node_modules']) {
+    if (existsSync(join(checkout, absent))) fail(`the clean copy has a ${absent}/ before packing (is it committed?)`);
+  }
+  if (!existsSync(join(root, 'node_modules'))) fail('node_modules is missing: run `npm ci` first');
+  symlinkSync(join(root, 'node_modules'), join(checkout, 'node_modules'), 'dir');
+  say(`copied ${copied} files of the checkout, without dist/`);
+
+  const packed = join(work, 'packed');
+  mkdirSync(packed);
+  run('npm', ['pack', '--pack-destination', packed], checkout, 'npm pack (in the clean copy)');
+  const tarballs = readdirSync(packed).filter((f) => f.endsWith('.tgz'));
+  if (tarballs.length !== 1) fail(`npm pack made ${tarballs.length} tarballs: ${tarballs.join(', ')}`);
+  const tarball = join(packed, tarballs[0]);
+  say(`npm pack built and packed ${tarballs[0]}, ${(statSync(tarball).size / 1024).toFixed(1)} KiB`);
+
+  // 2. What the tarball holds.
+  const files = run('tar', ['-tzf', tarball], work)
+    .split('\n')
+    .filter((line) => line && !line.endsWith('/'))
+    .map((line) => line.replace(/^package\//, ''))
+    .sort();
+  const sources = walk(join(checkout, 'src')).map((f) => `src/${f}`);
+  const shaders = walk(join(checkout, 'shaders')).map((f) => `shaders/${f}`);
+  const declarations = sources
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .flatMap((f) => {
+      const base = `dist/${f.slice('src/'.length, -'.ts'.length)}`;
+      return [`${base}.d.ts`, `${base}.d.ts.map`];
+    });
+  const expected = new Set([
+    'package.json',
     'README.md',
     'LICENSE',
-  ]) {
-    if (!files.includes(needed)) fail(`the tarball lacks ${needed}`);
+    BUNDLE,
+    `${BUNDLE}.map`,
+    'dist/index.d.ts',
+    ...declarations,
+    ...sources,
+    ...shaders,
+  ]);
+  const missing = [...expected].filter((f) => !files.includes(f));
+  const unexpected = files.filter((f) => !expected.has(f));
+  if (missing.length) fail(`the tarball lacks ${missing.join(', ')}`);
+  if (unexpected.length) fail(`the tarball holds files it should not: ${unexpected.join(', ')}`);
+  say(
+    `the tarball holds the bundle and its map, ${declarations.length / 2} .d.ts with maps, ${sources.length} sources, ${shaders.length} shaders`,
+  );
+
+  // 3. Install it into an empty app, as a user would, and look at what got installed.
+  const app = join(work, 'app');
+  mkdirSync(app);
+  for (const [path, text] of Object.entries(appFiles)) writeFileSync(join(app, path), text);
+  run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], app, 'npm install <tarball> (in the app)');
+  // `npm install --save-dev vite typescript @webgpu/types`, offline: this checkout's copies.
+  for (const dependency of ['vite', 'typescript', '@webgpu/types']) {
+    const link = join(app, 'node_modules', dependency);
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(join(root, 'node_modules', dependency), link, 'dir');
   }
-  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  if (manifest.dependencies && Object.keys(manifest.dependencies).length) fail('the library must have no run-time dependencies');
+  const installed = join(app, 'node_modules', NAME);
+  if (lstatSync(installed).isSymbolicLink()) fail(`${installed} is a link, not an installed copy`);
+  const installedFiles = walk(installed).sort();
+  if (installedFiles.join('\n') !== files.join('\n')) fail('the installed package differs from the tarball');
+  say('npm install --offline <tarball> put it into an empty Vite + TypeScript app');
+
+  const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
+  if (manifest.name !== NAME) fail(`the package is named ${manifest.name}`);
+  for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies']) {
+    if (manifest[field] && Object.keys(manifest[field]).length) fail(`the library must have no run-time ${field}`);
+  }
   if (manifest.sideEffects !== false) fail('package.json needs "sideEffects": false');
   const entry = manifest.exports?.['.'];
   if (!entry?.types || !entry?.import) fail('package.json exports "." needs "types" and "import"');
-  const bundle = readFileSync(join(root, 'dist/webgpu-instancenorm.js'), 'utf8');
-  if (!bundle.includes('workgroupBarrier') || /from\s*['"][^'"]*\.wgsl/.test(bundle)) fail('the WGSL is not inlined in dist/');
-  console.log(`check:package: ${pack.filename}, ${files.length} files, ${(pack.size / 1024).toFixed(1)} KiB packed`);
+  for (const target of [entry.types, entry.import, manifest.types, manifest.main, manifest.module]) {
+    if (target && !existsSync(join(installed, target))) fail(`package.json names ${target}, which the package lacks`);
+  }
+  if (entry.import !== `./${BUNDLE}`) fail(`exports "." imports ${entry.import}, expected ./${BUNDLE}`);
 
-  const app = join(work, 'app');
-  mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  run('npm', ['install', '--no-audit', '--no-fund', '--offline', join(work, pack.filename)], app);
-  // The app's own dev dependency, taken from this checkout rather than the network.
-  mkdirSync(join(app, 'node_modules/@webgpu'), { recursive: true });
-  symlinkSync(join(root, 'node_modules/@webgpu/types'), join(app, 'node_modules/@webgpu/types'));
-  writeFileSync(
-    join(app, 'tsconfig.json'),
-    JSON.stringify({
-      compilerOptions: {
-        target: 'ES2022',
-        module: 'ESNext',
-        moduleResolution: 'bundler',
-        lib: ['ES2022', 'DOM'],
-        types: ['@webgpu/types'],
-        strict: true,
-        noEmit: true,
-        skipLibCheck: false,
-      },
-      include: ['main.ts'],
-    }),
-  );
-  writeFileSync(
-    join(app, 'main.ts'),
-    `import { InstanceNorm, InstanceNormError, instanceNormCpu, type InstanceNormOptions, type TuneResult } from 'webgpu-instancenorm';
+  const bundle = readFileSync(join(installed, BUNDLE), 'utf8');
+  if (!bundle.includes('workgroupBarrier') || !bundle.includes('@compute') || /['"][^'"\s]*\.wgsl(\?raw)?['"]/.test(bundle)) {
+    fail(`the WGSL is not inlined in ${BUNDLE}`);
+  }
+  const imports = [
+    [/^\s*import\s*[\w{*'"]/m, 'an import statement'],
+    [/^\s*export\s[^;]*?\bfrom\s*['"]/m, 'an export ... from'],
+    [/\bimport\s*\(/, 'a dynamic import()'],
+    [/\brequire\s*\(/, 'a require()'],
+  ];
+  for (const [pattern, what] of imports) {
+    const match = bundle.match(pattern);
+    if (match) fail(`${BUNDLE} has ${what} (${match[0].trim()}): it must be one self-contained module`);
+  }
 
-const options: InstanceNormOptions = { layout: 'nhwc', epsilon: 1e-5, scale: new Float32Array(3), bias: new Float32Array(3) };
-const cpu: Float32Array = instanceNormCpu(new Float32Array(12), [1, 2, 2, 3], options);
-const norm: InstanceNorm = await InstanceNorm.create({ fallback: 'cpu', strategy: 'auto' });
-const gpu: Float32Array = await norm.run(new Float32Array(12), [1, 2, 2, 3], options);
-if (norm.backend === 'webgpu' && norm.device) {
-  const device: GPUDevice = norm.device;
-  const input: GPUBuffer = device.createBuffer({ size: 48, usage: GPUBufferUsage.STORAGE });
-  const output: GPUBuffer = device.createBuffer({ size: 48, usage: GPUBufferUsage.STORAGE });
-  const encoder = device.createCommandEncoder();
-  norm.encode(encoder, input, output, [1, 3, 4], { scale: input });
-  device.queue.submit([encoder.finish()]);
-  await norm.checkErrors();
-  const tuned: TuneResult = await norm.tune([1, 3, 4]);
-  console.log(tuned.strategy, norm.plan([1, 3, 4]).windows.length);
-}
-try {
-  instanceNormCpu(cpu, [2, 3]);
-} catch (error) {
-  if (error instanceof InstanceNormError) console.log(error.message, gpu.length);
-}
-norm.destroy();
-`,
+  let mapped = 0;
+  for (const map of installedFiles.filter((f) => f.endsWith('.map'))) {
+    const { sourceRoot = '', sources: mapSources = [] } = JSON.parse(readFileSync(join(installed, map), 'utf8'));
+    if (!mapSources.length) fail(`${map} names no sources`);
+    for (const source of mapSources) {
+      const target = resolve(installed, dirname(map), sourceRoot, source);
+      if (!target.startsWith(installed + sep) || !existsSync(target)) {
+        fail(`${map} points at ${source}, which is not in the installed package (${relative(installed, target)})`);
+      }
+      mapped++;
+    }
+  }
+  say(`the bundle is one module with the WGSL inlined; all ${mapped} source map entries resolve inside the package`);
+
+  // 4. The app: strict typecheck, vite build, and a run in Chromium on WebGPU.
+  run('node', [join(app, 'node_modules/typescript/bin/tsc'), '-p', join(app, 'tsconfig.json')], app, 'tsc (the app)');
+  say('the app typechecks strictly against the package and @webgpu/types (skipLibCheck: false)');
+  run('node', [join(app, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], app, 'vite build (the app)');
+  if (!existsSync(join(app, 'dist/index.html'))) fail('vite build made no dist/index.html');
+  say('vite build built the app');
+
+  const page = await runInChromium(join(app, 'dist'));
+  const detail = `\n${JSON.stringify(page.result ?? page.error, null, 2)}${page.logs.length ? `\n${page.logs.join('\n')}` : ''}`;
+  if (page.error !== undefined) fail(`the app failed in Chromium: ${page.error}${detail}`);
+  const report = page.result;
+  // By hand: [1, 2, 3, 4] has mean 2.5 and biased variance (2.25 + 0.25 + 0.25 + 2.25) / 4 = 1.25.
+  const mean = 2.5;
+  const variance = 1.25;
+  if (SHAPE.join() !== '1,1,4' || INPUT.join() !== '1,2,3,4') fail('the app computes another input than worked out here');
+  const exact = INPUT.map((x) => (x - mean) / Math.sqrt(variance));
+  const withDefaultEpsilon = INPUT.map((x) => (x - mean) / Math.sqrt(variance + 1e-5));
+  const nhwc = [1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3]; // scale 0: each channel's bias
+  if (report?.backend !== 'webgpu') fail(`the app ran on the ${report?.backend} backend, not WebGPU${detail}`);
+  if (!near(report.run, withDefaultEpsilon)) fail(`run() gave ${report.run}, expected ${withDefaultEpsilon}${detail}`);
+  if (!near(report.encode, exact)) fail(`encode() read back ${report.encode}, expected ${exact}${detail}`);
+  if (!near(report.cpu, exact)) fail(`instanceNormCpu gave ${report.cpu}, expected ${exact}${detail}`);
+  if (!near(report.nhwc, nhwc)) fail(`the nhwc run gave ${report.nhwc}, expected ${nhwc}${detail}`);
+  if (report.instanceNormError !== true) fail(`a bad shape did not throw an InstanceNormError${detail}`);
+  if (!report.tuned || !(report.planWindows >= 1)) fail(`tune() or plan() gave nothing${detail}`);
+  say(
+    `the built app ran in headless Chromium on WebGPU (${report.adapter || 'adapter unnamed'}): run(), encode() read back, instanceNormCpu and an nhwc run match by hand; tune() chose ${report.tuned}`,
   );
-  run(join(root, 'node_modules/.bin/tsc'), ['-p', join(app, 'tsconfig.json')], app);
-  console.log('check:package: a strict TypeScript app importing webgpu-instancenorm compiles');
+
+  // 5. Node, the CPU path.
   writeFileSync(
     join(app, 'smoke.mjs'),
-    `import { instanceNormCpu } from 'webgpu-instancenorm';
-const y = instanceNormCpu(new Float32Array([1, 2, 3, 4]), [1, 1, 4], { epsilon: 0 });
-if (Math.abs(y[3] - 3 / Math.sqrt(5)) > 1e-6) throw new Error('wrong result ' + y);
-console.log('check:package: the installed package runs in Node (CPU path)');`,
+    `import { instanceNormCpu, InstanceNorm } from '${NAME}';
+const expected = ${JSON.stringify(exact)};
+const y = instanceNormCpu(new Float32Array(${JSON.stringify(INPUT)}), ${JSON.stringify(SHAPE)}, { epsilon: 0 });
+const norm = await InstanceNorm.create();
+const z = await norm.run(new Float32Array(${JSON.stringify(INPUT)}), ${JSON.stringify(SHAPE)}, { epsilon: 0 });
+if (norm.backend !== 'cpu') throw new Error('backend ' + norm.backend);
+for (const r of [y, z]) if (r.some((v, i) => Math.abs(v - expected[i]) > ${TOLERANCE})) throw new Error('wrong result ' + r);
+`,
   );
-  process.stdout.write(run('node', ['smoke.mjs'], app));
+  run('node', ['smoke.mjs'], app, 'node smoke.mjs (the installed package in Node)');
+  say('the installed package runs in Node (CPU backend)');
+  say('passed');
+} catch (error) {
+  if (!(error instanceof CheckFailure)) throw error;
+  console.error(`check:package: ${error.message}`);
+  process.exitCode = 1;
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  if (process.env.CHECK_PACKAGE_KEEP) console.log(`check:package: kept ${realpathSync(work)}`);
+  else rmSync(work, { recursive: true, force: true });
 }

@@ -1,0 +1,162 @@
+// The files of the empty Vite + TypeScript app that `npm run check:package` installs the packed
+// library into: what a new user writes after the README's Install section (the package, and
+// @webgpu/types with `"types": ["@webgpu/types"]`), strict, with no skipLibCheck. Kept as strings
+// here rather than as a main.ts on disk: the repository's own typecheck covers scripts/, where an
+// import of 'webgpu-instancenorm' resolves to nothing before the build.
+//
+// The page reports what it computed as JSON in document.body.dataset.result (or the error in
+// dataset.error); check-package.mjs compares it with values it works out by hand.
+
+export const INPUT = [1, 2, 3, 4];
+export const SHAPE = [1, 1, 4];
+
+export const appFiles = {
+  'package.json': `${JSON.stringify(
+    {
+      name: 'instancenorm-consumer',
+      private: true,
+      version: '0.0.0',
+      type: 'module',
+      scripts: { typecheck: 'tsc -p tsconfig.json', build: 'vite build' },
+    },
+    null,
+    2,
+  )}\n`,
+
+  'tsconfig.json': `${JSON.stringify(
+    {
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'ESNext',
+        moduleResolution: 'bundler',
+        lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+        types: ['@webgpu/types'],
+        strict: true,
+        skipLibCheck: false,
+        noEmit: true,
+        isolatedModules: true,
+        noUnusedLocals: true,
+      },
+      include: ['main.ts'],
+    },
+    null,
+    2,
+  )}\n`,
+
+  'index.html': `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <title>pending</title>
+  </head>
+  <body>
+    <script type="module" src="/main.ts"></script>
+  </body>
+</html>
+`,
+
+  'main.ts': `import {
+  InstanceNorm,
+  InstanceNormError,
+  type InstanceNormOptions,
+  instanceNormCpu,
+  type TuneResult,
+} from 'webgpu-instancenorm';
+
+/** What the page found, read by check-package.mjs. */
+interface Report {
+  backend: 'webgpu' | 'cpu';
+  adapter: string;
+  /** norm.run(x, [1, 1, 4]): the default epsilon, 1e-5. */
+  run: number[];
+  /** run()'s result, written to a buffer by writeBuffer and normalized again by encode() with epsilon 0. */
+  encode: number[] | null;
+  /** instanceNormCpu(x, [1, 1, 4], { epsilon: 0 }). */
+  cpu: number[];
+  /** A bad shape given to instanceNormCpu threw an InstanceNormError. */
+  instanceNormError: boolean;
+  /** The nhwc run with per-channel scale and bias (all zero scale: all outputs equal the bias). */
+  nhwc: number[];
+  tuned: string | null;
+  planWindows: number | null;
+}
+
+async function main(): Promise<Report> {
+  const x = new Float32Array(${JSON.stringify(INPUT)});
+  const norm: InstanceNorm = await InstanceNorm.create({ fallback: 'cpu', strategy: 'auto' });
+  const cpu: Float32Array = instanceNormCpu(x, ${JSON.stringify(SHAPE)}, { epsilon: 0 });
+  let instanceNormError = false;
+  try {
+    instanceNormCpu(x, [2, 3]);
+  } catch (error) {
+    instanceNormError = error instanceof InstanceNormError;
+  }
+  const options: InstanceNormOptions = {
+    layout: 'nhwc',
+    epsilon: 1e-5,
+    scale: new Float32Array(3),
+    bias: new Float32Array([1, 2, 3]),
+  };
+  const nhwc: Float32Array = await norm.run(Float32Array.from({ length: 12 }, (_, i) => i), [1, 2, 2, 3], options);
+  const report: Report = {
+    backend: norm.backend,
+    adapter: '',
+    run: Array.from(await norm.run(x, ${JSON.stringify(SHAPE)})),
+    encode: null,
+    cpu: Array.from(cpu),
+    instanceNormError,
+    nhwc: Array.from(nhwc),
+    tuned: null,
+    planWindows: null,
+  };
+
+  if (norm.backend === 'webgpu' && norm.device) {
+    const device: GPUDevice = norm.device;
+    report.adapter = [device.adapterInfo.vendor, device.adapterInfo.architecture, device.adapterInfo.description]
+      .filter(Boolean)
+      .join(' ');
+    const bytes = x.byteLength;
+    const buffer: GPUBuffer = device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    const output: GPUBuffer = device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    const readback: GPUBuffer = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    // run()'s result is a Float32Array<ArrayBuffer>, which writeBuffer takes as it is.
+    device.queue.writeBuffer(buffer, 0, await norm.run(x, [1, 1, 4]));
+    const encoder = device.createCommandEncoder();
+    norm.encode(encoder, buffer, output, [1, 1, 4], { epsilon: 0 });
+    encoder.copyBufferToBuffer(output, 0, readback, 0, bytes);
+    device.queue.submit([encoder.finish()]);
+    await norm.checkErrors();
+    await readback.mapAsync(GPUMapMode.READ);
+    report.encode = Array.from(new Float32Array(readback.getMappedRange().slice(0)));
+    readback.unmap();
+
+    // A GPUBuffer as scale, the tuner and the planner.
+    const scale: GPUBuffer = device.createBuffer({ size: 12, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(scale, 0, new Float32Array([1, 1, 1]));
+    const wideInput: GPUBuffer = device.createBuffer({ size: 48, usage: GPUBufferUsage.STORAGE });
+    const wideOutput: GPUBuffer = device.createBuffer({ size: 48, usage: GPUBufferUsage.STORAGE });
+    const scaled = device.createCommandEncoder();
+    norm.encode(scaled, wideInput, wideOutput, [1, 3, 4], { scale });
+    device.queue.submit([scaled.finish()]);
+    await norm.checkErrors();
+    const tuned: TuneResult = await norm.tune([1, 3, 4], { repetitions: 2 });
+    report.tuned = \`\${tuned.strategy} (\${tuned.timing})\`;
+    report.planWindows = norm.plan([1, 3, 4]).windows.length;
+    for (const b of [buffer, output, readback, scale, wideInput, wideOutput]) b.destroy();
+  }
+  norm.destroy();
+  return report;
+}
+
+main().then(
+  (report) => {
+    document.body.dataset.result = JSON.stringify(report);
+    document.title = \`done: \${report.backend}\`;
+  },
+  (error: unknown) => {
+    document.body.dataset.error = error instanceof Error ? \`\${error.name}: \${error.message}\\n\${error.stack}\` : String(error);
+    document.title = 'error';
+  },
+);
+`,
+};

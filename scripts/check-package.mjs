@@ -16,7 +16,8 @@
 // 4. Typechecks the app strictly (skipLibCheck off, types: ['@webgpu/types']), builds it with
 //    `vite build`, serves it from http://localhost and runs it in headless Chromium: the backend
 //    must be 'webgpu' and run(), encode() (read back through a MAP_READ buffer) and instanceNormCpu
-//    must give what is worked out here by hand, within 1e-5.
+//    must give what is worked out here by hand, within 1e-5. Then a plain page with no bundler, an
+//    import map pointing the package's name at dist/webgpu-instancenorm.js (the README's way).
 // 5. Imports the installed package in Node and runs the CPU path.
 //
 // The app's vite, typescript and @webgpu/types are links to this checkout's node_modules (no
@@ -40,7 +41,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { appFiles, INPUT, SHAPE } from './package-app/app-files.mjs';
+import { appFiles, INPUT, plainPage, SHAPE } from './package-app/app-files.mjs';
 import { runInChromium } from './package-app/browser.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -247,6 +248,14 @@ try {
   say(
     `the built app ran in headless Chromium on WebGPU (${report.adapter || 'adapter unnamed'}): run(), encode() read back, instanceNormCpu and an nhwc run match by hand; tune() chose ${report.tuned}`,
   );
+
+  writeFileSync(join(app, 'plain.html'), plainPage);
+  const plain = await runInChromium(app, '/plain.html');
+  const plainDetail = `\n${JSON.stringify(plain.result ?? plain.error)}${plain.logs.length ? `\n${plain.logs.join('\n')}` : ''}`;
+  if (plain.result?.backend !== 'webgpu' || !near(plain.result.run, exact)) {
+    fail(`a plain page importing dist/ through an import map did not compute on WebGPU${plainDetail}`);
+  }
+  say('a plain page with no bundler, an import map pointing at the bundle, computes it too');
 
   // 5. Node, the CPU path.
   writeFileSync(

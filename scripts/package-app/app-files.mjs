@@ -160,3 +160,30 @@ main().then(
 );
 `,
 };
+
+// A plain page with no bundler, as the README's Install section shows it: an import map pointing
+// the package's name at its one self-contained module. Served from the app's folder (not built).
+export const plainPage = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <title>pending</title>
+    <script type="importmap">
+      { "imports": { "webgpu-instancenorm": "./node_modules/webgpu-instancenorm/dist/webgpu-instancenorm.js" } }
+    </script>
+  </head>
+  <body>
+    <script type="module">
+      import { InstanceNorm } from 'webgpu-instancenorm';
+      try {
+        const norm = await InstanceNorm.create();
+        const y = await norm.run(new Float32Array(${JSON.stringify(INPUT)}), ${JSON.stringify(SHAPE)}, { epsilon: 0 });
+        document.body.dataset.result = JSON.stringify({ backend: norm.backend, run: Array.from(y) });
+        norm.destroy();
+      } catch (error) {
+        document.body.dataset.error = String(error);
+      }
+    </script>
+  </body>
+</html>
+`;

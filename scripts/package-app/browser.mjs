@@ -36,10 +36,10 @@ async function serve(folder) {
 }
 
 /**
- * Opens the app built in `folder` and waits for its report.
+ * Serves `folder`, opens `path` in it and waits for the page's report.
  * @returns {Promise<{ result?: unknown, error?: string, logs: string[] }>}
  */
-export async function runInChromium(folder, { timeout = 90_000 } = {}) {
+export async function runInChromium(folder, path = '/', { timeout = 90_000 } = {}) {
   const { server, origin } = await serve(normalize(folder));
   const executablePath = chromiumPath();
   const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
@@ -51,7 +51,7 @@ export async function runInChromium(folder, { timeout = 90_000 } = {}) {
     });
     page.on('pageerror', (error) => logs.push(`page error: ${error.message}`));
     page.on('requestfailed', (request) => logs.push(`request failed: ${request.url()}`));
-    await page.goto(`${origin}/`);
+    await page.goto(`${origin}${path}`);
     await page.waitForFunction(() => document.body?.dataset.result ?? document.body?.dataset.error, undefined, { timeout });
     const { result, error } = await page.evaluate(() => ({ ...document.body.dataset }));
     return { result: result === undefined ? undefined : JSON.parse(result), error, logs };

@@ -52,7 +52,11 @@ export async function runInChromium(folder, path = '/', { timeout = 90_000 } = {
     page.on('pageerror', (error) => logs.push(`page error: ${error.message}`));
     page.on('requestfailed', (request) => logs.push(`request failed: ${request.url()}`));
     await page.goto(`${origin}${path}`);
-    await page.waitForFunction(() => document.body?.dataset.result ?? document.body?.dataset.error, undefined, { timeout });
+    try {
+      await page.waitForFunction(() => document.body?.dataset.result ?? document.body?.dataset.error, undefined, { timeout });
+    } catch (error) {
+      return { error: `no report from ${path} within ${timeout / 1000} s (${error.message.split('\n')[0]})`, logs };
+    }
     const { result, error } = await page.evaluate(() => ({ ...document.body.dataset }));
     return { result: result === undefined ? undefined : JSON.parse(result), error, logs };
   } finally {

@@ -1,17 +1,32 @@
 import { describe } from './describe-value';
-import { InstanceNormError } from './errors';
+import { unsupportedError } from './errors';
+import { BACKWARD_KEYS } from './option-keys';
 import type { InstanceNormOptions, InstanceStats } from './options';
-import { type CheckedCall, validateCall } from './validation';
+import { type OptionKeys, ownOptions } from './own-options';
+import { type CheckedCall, checkCall } from './validation';
 
 /**
  * Options of the backward pass: those of the forward call it differentiates (layout, epsilon,
  * scale or weight, perInstanceAffine, runningStats with `training: false` for eval mode), and
- * the forward's saved statistics.
+ * the forward's saved statistics. `dataType` must be `'float32'`; `momentum` is accepted and
+ * ignored, so that a forward's options can be passed as they are.
  */
 export interface BackwardOptions
   extends Pick<
     InstanceNormOptions,
-    'layout' | 'epsilon' | 'eps' | 'scale' | 'weight' | 'bias' | 'affine' | 'perInstanceAffine' | 'runningStats' | 'training'
+    | 'layout'
+    | 'dataType'
+    | 'epsilon'
+    | 'eps'
+    | 'scale'
+    | 'weight'
+    | 'bias'
+    | 'affine'
+    | 'perInstanceAffine'
+    | 'runningStats'
+    | 'training'
+    | 'momentum'
+    | 'trackRunningStats'
   > {
   /**
    * The forward's statistics, so that the backward does not reduce the input again: what
@@ -19,6 +34,18 @@ export interface BackwardOptions
    * `encodeStats()`) filled (GPU). Default: computed again from the input.
    */
   savedStats?: InstanceStats<ArrayBufferLike> | GPUBuffer;
+}
+
+/** The GPU buffers of {@link InstanceNorm.encodeBackward}, each with STORAGE usage. */
+export interface BackwardBuffers {
+  /** dL/dy: the gradient of the forward's output, of the input's shape. */
+  readonly gradOutput: GPUBuffer;
+  /** The forward's input x. */
+  readonly input: GPUBuffer;
+  /** Receives dL/dx. */
+  readonly gradInput: GPUBuffer;
+  /** Receives dL/dscale then dL/dbias (C values each; N × C for per-instance ones). Optional. */
+  readonly gradAffine?: GPUBuffer;
 }
 
 /** The gradients of a backward call. */
@@ -41,20 +68,21 @@ export interface CheckedBackward {
 
 // Options that change the forward in ways the backward does not follow.
 const UNSUPPORTED = ['activation', 'residual', 'groups', 'saveStats'] as const;
+const KEYS: OptionKeys = new Set([...BACKWARD_KEYS, ...UNSUPPORTED]);
 
-export function validateBackward(shape: unknown, options: BackwardOptions | undefined): CheckedBackward {
-  const opts = (options ?? {}) as InstanceNormOptions & BackwardOptions;
+export function validateBackward(shape: unknown, options: unknown): CheckedBackward {
+  const own = ownOptions(options, KEYS);
   for (const name of UNSUPPORTED) {
-    if (opts[name] !== undefined) {
-      throw new InstanceNormError(
+    if (own[name] !== undefined) {
+      throw unsupportedError(
         `the backward pass takes no ${name} option: it differentiates the affine normalization (apply the epilogue's gradient first; GroupNorm has no backward yet)`,
       );
     }
   }
-  if (opts.dataType !== undefined && opts.dataType !== 'float32') {
-    throw new InstanceNormError(`the backward pass supports dataType 'float32' only, got ${describe(opts.dataType)}`);
+  if (own.dataType !== undefined && own.dataType !== 'float32') {
+    throw unsupportedError(`the backward pass supports dataType 'float32' only, got ${describe(own.dataType)}`);
   }
-  const call = validateCall(shape, opts);
-  const affine = opts.affine === true || opts.scale !== undefined || opts.weight !== undefined || opts.bias !== undefined;
+  const call = checkCall(shape, own);
+  const affine = own.affine === true || call.options.scale !== undefined || call.options.bias !== undefined;
   return { call, affine, evalMode: call.running?.use === 'normalize-with' };
 }

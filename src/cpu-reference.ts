@@ -2,15 +2,15 @@ import { type BackwardOptions, type BackwardResult, validateBackward } from './b
 import { affineAt, affineFactor, type OutputMap } from './cpu-affine';
 import { type CpuEpilogue, cpuEpilogue } from './cpu-epilogue';
 import { normalizeWithSimd } from './cpu-simd';
-import { InstanceNormError } from './errors';
+import { argumentError } from './errors';
 import { fromFloat16Bits, toFloat16Bits } from './float16';
-import { canonicalOptions } from './option-names';
 import type { AdainOptions, InstanceNormOptions, InstanceStats } from './options';
 import { arrayTypeName, type TensorGeometry } from './tensor-geometry';
 import {
   type CheckedCall,
   type CheckedRunning,
   describeKind,
+  isTensorArray,
   type TensorArray,
   validateAdain,
   validateAffineArray,
@@ -19,6 +19,7 @@ import {
   validateResidualArray,
   validateSavedStats,
 } from './validation';
+import { isFloat32Array, isUint16Array } from './value-kinds';
 
 /**
  * Instance normalization on the CPU: the reference the GPU is tested against and the
@@ -49,9 +50,8 @@ export function instanceNormCpu(
 ): Uint16Array<ArrayBuffer>;
 export function instanceNormCpu(input: TensorArray, shape: readonly number[], options?: InstanceNormOptions): TensorArray;
 export function instanceNormCpu(input: TensorArray, shape: readonly number[], options?: InstanceNormOptions): TensorArray {
-  const { geometry, epsilon, epilogue, running, groupChannels } = validateCall(shape, options);
+  const { options: opts, geometry, epsilon, epilogue, running, groupChannels } = validateCall(shape, options);
   const values = float32Values(validateInputArray(input, geometry));
-  const opts = canonicalOptions(options);
   const map: OutputMap = {
     scale: cpuAffine('scale', opts?.scale, geometry),
     bias: cpuAffine('bias', opts?.bias, geometry),
@@ -92,7 +92,7 @@ function normalizeInstances(
 
 /** A tensor's values as float32: half bits converted exactly. */
 function float32Values(array: TensorArray): Float32Array {
-  return array instanceof Uint16Array ? fromFloat16Bits(array) : array;
+  return isUint16Array(array) ? fromFloat16Bits(array) : array;
 }
 
 /**
@@ -261,13 +261,14 @@ export function adainCpu(
   validateInputArray(content, call.geometry, 'content');
   const { mean, variance } = instanceMoments(float32Values(validateInputArray(style, styleGeometry, 'style')), styleGeometry);
   const std = variance.map((v) => Math.sqrt(v + call.epsilon));
-  return instanceNormCpu(content, contentShape, { ...options, scale: new Float32Array(std), bias: new Float32Array(mean) });
+  return instanceNormCpu(content, contentShape, { ...call.options, scale: new Float32Array(std), bias: new Float32Array(mean) });
 }
 
 function cpuAffine(name: 'scale' | 'bias', value: unknown, geometry: TensorGeometry): Float32Array | undefined {
   if (value === undefined) return undefined;
-  if (!(value instanceof Float32Array)) {
-    throw new InstanceNormError(
+  if (!isFloat32Array(value)) {
+    throw argumentError(
+      name,
       `${name} must be a Float32Array of length C = ${geometry.channels} on the CPU backend, got ${describeKind(value)}`,
     );
   }
@@ -276,8 +277,11 @@ function cpuAffine(name: 'scale' | 'bias', value: unknown, geometry: TensorGeome
 
 function cpuResidual(value: unknown, geometry: TensorGeometry): Float32Array | undefined {
   if (value === undefined) return undefined;
-  if (!(value instanceof Float32Array || value instanceof Uint16Array)) {
-    throw new InstanceNormError(`residual must be a ${arrayTypeName(geometry)} on the CPU backend, got ${describeKind(value)}`);
+  if (!isTensorArray(value)) {
+    throw argumentError(
+      'residual',
+      `residual must be a ${arrayTypeName(geometry)} on the CPU backend, got ${describeKind(value)}`,
+    );
   }
   return float32Values(validateResidualArray(value, geometry));
 }
@@ -722,10 +726,11 @@ export function instanceNormBackwardCpu(
   const g = call.geometry;
   validateInputArray(gradOutput, g, 'gradOutput');
   validateInputArray(input, g);
-  const opts = canonicalOptions(options as InstanceNormOptions);
-  const scale = cpuAffine('scale', opts?.scale, g);
-  const biasLength = opts?.bias instanceof Float32Array ? opts.bias.length : g.channels;
-  const statistics = backwardStatistics(input, g, call, options?.savedStats);
+  const opts = call.options;
+  const scale = cpuAffine('scale', opts.scale, g);
+  const bias = cpuAffine('bias', opts.bias, g);
+  const biasLength = bias?.length ?? g.channels;
+  const statistics = backwardStatistics(input, g, call, opts.savedStats);
   const C = g.channels;
   const S = g.spatialSize;
   const stride = g.layout === 'nhwc' ? C : 1;

@@ -17,8 +17,9 @@ import {
 import { ScratchBuffers } from './scratch-buffers';
 import { geometryKey, type TensorGeometry } from './tensor-geometry';
 import { tunedStrategy } from './tuning-table';
-import { type CallParams, callParamsKey, packParams } from './uniforms';
-import { type CheckedEpilogue, type CheckedRunning, isGpuBuffer } from './validation';
+import { type CallParams, packParams } from './uniforms';
+import type { CheckedEpilogue, CheckedRunning } from './validation';
+import { isFloat32Array, isGpuBuffer } from './value-kinds';
 
 /** A checked call on GPU buffers: what GpuBackend.encode records. */
 export interface GpuCall {
@@ -40,7 +41,19 @@ export interface GpuCall {
   readonly groupChannels?: number;
   /** Receives each instance's mean and 1 / sqrt(var + eps) as [N, C] arrays, for the backward. */
   readonly saveStats?: GPUBuffer;
+  /** The running statistics update this call makes: how many came before it (RunningStats.reserveUpdate). */
+  readonly runningUpdate?: { readonly updatesBefore: number };
+  /** See {@link CallBuffers}. */
+  readonly buffers?: CallBuffers;
 }
+
+/**
+ * Where a call's parameter and affine buffers come from: `'cached'`, the backend's caches, for
+ * encode(), whose buffers must live until the app submits; or a list that receives new
+ * buffers, which the caller destroys once it has submitted the work itself (run()), so that
+ * run() never evicts what an unsubmitted encode() recorded.
+ */
+export type CallBuffers = 'cached' | GPUBuffer[];
 
 /** A checked backward call on GPU buffers: what GpuBackend.encodeBackward records. */
 export interface GpuBackwardCall {
@@ -58,6 +71,14 @@ export interface GpuBackwardCall {
   readonly savedStats?: GPUBuffer;
   /** Eval mode: the forward normalized with these running statistics. */
   readonly running?: CheckedRunning;
+  /** See {@link CallBuffers}. */
+  readonly buffers?: CallBuffers;
+}
+
+/** The commands of one window, prepared before the pass begins. */
+interface WindowCommands {
+  readonly bindGroup: GPUBindGroup;
+  readonly dispatches: readonly { readonly pipeline: GPUComputePipeline; readonly workgroups: readonly [number, number] }[];
 }
 
 /** What a window binds beyond a call's own buffers. */
@@ -114,7 +135,8 @@ export class GpuBackend {
     const key = `${geometryKey(geometry)}|${running ?? ''}|${groupChannels}|${+saveStats}`;
     let plan = this.plans.get(key);
     if (!plan) {
-      plan = this.freshPlan(geometry, running, groupChannels, saveStats);
+      // Frozen: plan() hands it to callers, and an edited plan would change later calls.
+      plan = deepFreeze(this.freshPlan(geometry, running, groupChannels, saveStats));
       if (this.plans.size >= 256) this.plans.clear();
       this.plans.set(key, plan);
     }
@@ -148,20 +170,17 @@ export class GpuBackend {
     plan: InstanceNormPlan = this.plan(call.geometry, call.running?.use, call.groupChannels, call.saveStats !== undefined),
     timestampWrites?: GPUComputePassTimestampWrites,
   ): InstanceNormPlan {
-    const pass = encoder.beginComputePass({ label: `InstanceNorm.${plan.strategy}.pass`, timestampWrites });
     const epilogue: EpilogueVariant = {
       activation: call.epilogue.activation,
       residual: call.residual ? call.epilogue.residualPosition : 'none',
       // Fused plans save statistics in their kernels; split ones have an export-stats dispatch.
       saveStats: call.saveStats !== undefined && plan.strategy !== 'split',
     };
-    plan.windows.forEach((window, windowIndex) => {
-      const instanceStats = call.saveStats && { target: call.saveStats, offset: call.geometry.instanceCount, std: false };
-      pass.setBindGroup(0, this.windowBindGroup(call, plan, windowIndex, { output: call.output, instanceStats }));
-      this.dispatch(pass, plan, window.dispatches, epilogue);
-    });
-    pass.end();
-    if (call.running?.use === 'update') call.running.stats.batchesTracked++;
+    const instanceStats = call.saveStats && { target: call.saveStats, offset: call.geometry.instanceCount, std: false };
+    const commands = plan.windows.map((window, windowIndex) =>
+      this.windowCommands(call, plan, windowIndex, { output: call.output, instanceStats }, window.dispatches, epilogue),
+    );
+    recordPass(encoder, `InstanceNorm.${plan.strategy}.pass`, commands, timestampWrites);
     return plan;
   }
 
@@ -177,13 +196,11 @@ export class GpuBackend {
     spread: StatsSpread = { offset: call.geometry.instanceCount, std: false },
   ): InstanceNormPlan {
     const plan = planInstanceStats(call.geometry, this.profile, call.groupChannels);
-    const pass = encoder.beginComputePass({ label: 'InstanceNorm.stats.pass' });
-    plan.windows.forEach((window, windowIndex) => {
-      const bound = { instanceStats: { target, ...spread } };
-      pass.setBindGroup(0, this.windowBindGroup({ ...call, running: undefined }, plan, windowIndex, bound));
-      this.dispatch(pass, plan, window.dispatches, NO_EPILOGUE);
-    });
-    pass.end();
+    const bound = { instanceStats: { target, ...spread } };
+    const commands = plan.windows.map((window, windowIndex) =>
+      this.windowCommands({ ...call, running: undefined }, plan, windowIndex, bound, window.dispatches, NO_EPILOGUE),
+    );
+    recordPass(encoder, 'InstanceNorm.stats.pass', commands);
     return plan;
   }
 
@@ -197,7 +214,10 @@ export class GpuBackend {
     const align = this.profile.minStorageBufferOffsetAlignment;
     const spreadByteOffset = Math.ceil((count * 4) / align) * align;
     const buffer = this.scratch.styleStatsBuffer(spreadByteOffset + count * 4);
-    this.encodeStats(encoder, { ...style, epsilon: content.epsilon }, buffer, { offset: spreadByteOffset / 4, std: true });
+    this.encodeStats(encoder, { ...style, epsilon: content.epsilon, buffers: content.buffers }, buffer, {
+      offset: spreadByteOffset / 4,
+      std: true,
+    });
     const perInstance = style.geometry.batch > 1;
     return this.encode(encoder, {
       ...content,
@@ -221,7 +241,6 @@ export class GpuBackend {
       source,
       this.strategy ?? tunedStrategy(this.profile.adapterName, call.geometry),
     );
-    const pass = encoder.beginComputePass({ label: 'InstanceNorm.backward.pass' });
     const forward: StatsCall = {
       geometry: call.geometry,
       epsilon: call.epsilon,
@@ -231,6 +250,7 @@ export class GpuBackend {
       biasPerInstance: call.biasPerInstance,
       residual: call.gradOutput, // dy is read where the residual is
       running: call.running && { ...call.running, use: 'normalize-with' },
+      buffers: call.buffers,
     };
     const bound: WindowBindings = {
       output: call.gradInput,
@@ -239,19 +259,39 @@ export class GpuBackend {
       batchStatistics: call.running === undefined,
       recomputeStats: source === 'recompute',
     };
-    plan.windows.forEach((window, windowIndex) => {
-      let dispatches = window.dispatches.filter((d) => d.kernel !== 'backward-affine' || call.gradAffine);
-      if (call.running) {
-        // load-running-stats reads the running statistics where backward-affine writes gradients: binding 8 of its own.
-        pass.setBindGroup(0, this.windowBindGroup(forward, plan, windowIndex, { ...bound, channelValues: undefined }));
-        this.dispatch(pass, plan, dispatches.slice(0, 1), NO_EPILOGUE);
-        dispatches = dispatches.slice(1);
-      }
-      pass.setBindGroup(0, this.windowBindGroup(forward, plan, windowIndex, bound));
-      this.dispatch(pass, plan, dispatches, NO_EPILOGUE);
+    const commands = plan.windows.flatMap((window, windowIndex) => {
+      const dispatches = window.dispatches.filter((d) => d.kernel !== 'backward-affine' || call.gradAffine);
+      if (!call.running) return [this.windowCommands(forward, plan, windowIndex, bound, dispatches, NO_EPILOGUE)];
+      // load-running-stats reads the running statistics where backward-affine writes gradients: binding 8 of its own.
+      const loading = { ...bound, channelValues: undefined };
+      return [
+        this.windowCommands(forward, plan, windowIndex, loading, dispatches.slice(0, 1), NO_EPILOGUE),
+        this.windowCommands(forward, plan, windowIndex, bound, dispatches.slice(1), NO_EPILOGUE),
+      ];
     });
-    pass.end();
+    recordPass(encoder, 'InstanceNorm.backward.pass', commands);
     return plan;
+  }
+
+  /**
+   * The bind group and pipelines of some dispatches of one window, made before a pass begins:
+   * anything here that throws then leaves the caller's encoder as it was.
+   */
+  private windowCommands(
+    call: StatsCall,
+    plan: InstanceNormPlan,
+    windowIndex: number,
+    bound: WindowBindings,
+    dispatches: readonly KernelDispatch[],
+    epilogue: EpilogueVariant,
+  ): WindowCommands {
+    return {
+      bindGroup: this.windowBindGroup(call, plan, windowIndex, bound),
+      dispatches: dispatches.map((d) => ({
+        pipeline: kernelPipeline(this.device, d.kernel, plan.elements, plan.reduction, d.workgroupSize, epilogue),
+        workgroups: d.workgroups,
+      })),
+    };
   }
 
   /**
@@ -270,25 +310,19 @@ export class GpuBackend {
       activationAlpha: call.epilogue?.activationAlpha ?? 0,
       exportedSpreadOffset: instanceStats?.offset ?? 0,
       exportStd: instanceStats?.std === true,
-      ...runningUpdate(call.running, call.geometry.batch),
+      ...runningUpdate(call, call.geometry.batch),
       groupChannels: call.groupChannels ?? 1,
       batchStatistics: bound.batchStatistics ?? true,
       recomputeStats: bound.recomputeStats ?? false,
     };
-    // The shape, the plan's chunks and scratch layout, the call's values and the window
-    // determine the Params block.
-    const planKey = `${plan.strategy}:${plan.chunkSize}:${plan.partialsBytes}`;
-    const paramsKey = `${geometryKey(call.geometry)}|${planKey}|${callParamsKey(params)}|${windowIndex}`;
     const bindings: GPUBufferBinding[] = [];
-    bindings[BINDINGS.params] = {
-      buffer: this.uniforms.getDetermined(paramsKey, () => packParams(call.geometry, plan, window, params)),
-    };
+    bindings[BINDINGS.params] = { buffer: this.paramsBuffer(packParams(call.geometry, plan, window, params), call.buffers) };
     bindings[BINDINGS.input] = { buffer: call.input, offset: window.byteOffset, size: window.byteLength };
     bindings[BINDINGS.output] = output
       ? { buffer: output, offset: window.byteOffset, size: window.byteLength }
       : { buffer: this.scratch.outputPlaceholder };
-    bindings[BINDINGS.scale] = this.affineBuffer(call.scale);
-    bindings[BINDINGS.bias] = this.affineBuffer(call.bias);
+    bindings[BINDINGS.scale] = this.affineBuffer(call.scale, call.buffers);
+    bindings[BINDINGS.bias] = this.affineBuffer(call.bias, call.buffers);
     bindings[BINDINGS.scratch] = { buffer: this.scratch.momentsBuffer(plan.partialsBytes + plan.statsBytes) };
     bindings[BINDINGS.residual] = call.residual
       ? { buffer: call.residual, offset: window.byteOffset, size: window.byteLength }
@@ -306,38 +340,86 @@ export class GpuBackend {
     );
   }
 
-  private dispatch(
-    pass: GPUComputePassEncoder,
-    plan: InstanceNormPlan,
-    dispatches: readonly KernelDispatch[],
-    epilogue: EpilogueVariant,
-  ): void {
-    for (const d of dispatches) {
-      pass.setPipeline(kernelPipeline(this.device, d.kernel, plan.elements, plan.reduction, d.workgroupSize, epilogue));
-      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1]);
-    }
-  }
-
   destroy(): void {
     this.scratch.destroy();
     this.uniforms.destroy();
     this.affineArrays.destroy();
   }
 
-  private affineBuffer(value: AffineSource | undefined): GPUBufferBinding {
+  /**
+   * The Params block's buffer. Its bytes are its key: whatever changes them (shape, plan, window,
+   * element kind, the call's values) gives another buffer, with nothing to list by hand.
+   */
+  private paramsBuffer(packed: Uint32Array, buffers: CallBuffers | undefined): GPUBuffer {
+    if (Array.isArray(buffers))
+      return transientBuffer(this.device, 'InstanceNorm.params', GPUBufferUsage.UNIFORM, packed, buffers);
+    return this.uniforms.getDetermined(packed.join(','), () => packed);
+  }
+
+  private affineBuffer(value: AffineSource | undefined, buffers: CallBuffers | undefined): GPUBufferBinding {
     if (value === undefined) return { buffer: this.scratch.placeholder };
-    if (value instanceof Float32Array) return { buffer: this.affineArrays.get(value, value) };
+    if (isFloat32Array(value)) {
+      if (Array.isArray(buffers)) {
+        return { buffer: transientBuffer(this.device, 'InstanceNorm.affine', GPUBufferUsage.STORAGE, value, buffers) };
+      }
+      return { buffer: this.affineArrays.get(value, value) };
+    }
     if (isGpuBuffer(value)) return { buffer: value };
     return value;
   }
 }
 
+/** A buffer holding `contents`, added to `created` for its caller to destroy after its submit. */
+function transientBuffer(
+  device: GPUDevice,
+  label: string,
+  usage: GPUBufferUsageFlags,
+  contents: ArrayBufferView,
+  created: GPUBuffer[],
+): GPUBuffer {
+  const size = Math.max(16, Math.ceil(contents.byteLength / 4) * 4);
+  const buffer = device.createBuffer({ label, size, usage, mappedAtCreation: true });
+  created.push(buffer);
+  new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(contents.buffer, contents.byteOffset, contents.byteLength));
+  buffer.unmap();
+  return buffer;
+}
+
+/** Begins a compute pass on the caller's encoder and records prepared commands: nothing here throws. */
+function recordPass(
+  encoder: GPUCommandEncoder,
+  label: string,
+  commands: readonly WindowCommands[],
+  timestampWrites?: GPUComputePassTimestampWrites,
+): void {
+  const pass = encoder.beginComputePass({ label, timestampWrites });
+  for (const { bindGroup, dispatches } of commands) {
+    pass.setBindGroup(0, bindGroup);
+    for (const { pipeline, workgroups } of dispatches) {
+      pass.setPipeline(pipeline);
+      pass.dispatchWorkgroups(workgroups[0], workgroups[1]);
+    }
+  }
+  pass.end();
+}
+
 /**
  * The update's coefficients, running = decay * running + weight * (sum over the batch): PyTorch's
- * momentum, or for momentum null the cumulative average 1 / (updates so far + 1).
+ * momentum, or for momentum null the cumulative average 1 / (updates before this one + 1).
  */
-function runningUpdate(running: CheckedRunning | undefined, batch: number): { runningDecay: number; runningWeight: number } {
+function runningUpdate(call: StatsCall, batch: number): { runningDecay: number; runningWeight: number } {
+  const running = call.running;
   if (running?.use !== 'update') return { runningDecay: 1, runningWeight: 0 };
-  const momentum = running.momentum ?? 1 / (running.stats.batchesTracked + 1);
+  const updatesBefore = call.runningUpdate?.updatesBefore ?? running.stats.batchesTracked;
+  const momentum = running.momentum ?? 1 / (updatesBefore + 1);
   return { runningDecay: 1 - momentum, runningWeight: momentum / batch };
+}
+
+/** `value` and everything it holds, frozen. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }

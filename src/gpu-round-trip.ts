@@ -1,9 +1,17 @@
 import type { DeviceProfile } from './device-profile';
-import { InstanceNormError } from './errors';
+import { gpuError, InstanceNormError, sentence, unsupportedError } from './errors';
 import type { TensorArray } from './validation';
 
-/** Records a call's work into `encoder`: `inputs` hold the uploaded arrays in order. */
-export type RecordRoundTrip = (encoder: GPUCommandEncoder, inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[]) => void;
+/**
+ * Records a call's work into `encoder`: `inputs` hold the uploaded arrays in order; buffers the
+ * recording makes for this call alone go into `created`, destroyed with the call's own.
+ */
+export type RecordRoundTrip = (
+  encoder: GPUCommandEncoder,
+  inputs: readonly GPUBuffer[],
+  outputs: readonly GPUBuffer[],
+  created: GPUBuffer[],
+) => void;
 
 /**
  * One typed-array call on the GPU (run(), stats(), adain()): uploads `uploads` into new storage
@@ -21,8 +29,8 @@ export async function gpuRoundTrip(
 ): Promise<ArrayBuffer[]> {
   for (const bytes of [...uploads.map((u) => u.byteLength), ...outputBytes]) {
     if (bytes > profile.maxBufferSize) {
-      throw new InstanceNormError(
-        `${method}(): needs a buffer of ${bytes} bytes, more than this device's maxBufferSize of ${profile.maxBufferSize}; ` +
+      throw unsupportedError(
+        `${method}() needs a buffer of ${bytes} bytes, more than this device's maxBufferSize of ${profile.maxBufferSize}; ` +
           'work in parts with encode() on buffers of your own',
       );
     }
@@ -57,7 +65,7 @@ export async function gpuRoundTrip(
       GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     );
     const encoder = device.createCommandEncoder({ label: `InstanceNorm.${method}.encoder` });
-    record(encoder, inputs, outputs);
+    record(encoder, inputs, outputs, created);
     outputs.forEach((output, index) => {
       encoder.copyBufferToBuffer(output, 0, readback, offsets[index], output.size);
     });
@@ -74,11 +82,14 @@ export async function gpuRoundTrip(
       // Nothing here unmaps the readback early, so an aborted mapping means the device went
       // away; device.lost, with the reason, may resolve a little later.
       const lost = await Promise.race([device.lost, new Promise<undefined>((resolve) => setTimeout(resolve, 1000))]);
-      const reason = lost ? `(${lost.reason}): ${lost.message}` : `: ${String(mapFailure.cause)}`;
-      throw new InstanceNormError(`${method}(): the GPU device was lost while this call was in flight ${reason}`, mapFailure);
+      const reason = lost ? `(${lost.reason}): ${sentence(lost.message)}` : `: ${sentence(String(mapFailure.cause))}`;
+      throw new InstanceNormError(`${method}(): the GPU device was lost while this call was in flight ${reason}`, {
+        code: 'device-lost',
+        cause: mapFailure.cause,
+      });
     }
     const error = (await validation) ?? (await memory);
-    if (error) throw new InstanceNormError(`WebGPU error in InstanceNorm.${method}: ${error.message}`);
+    if (error) throw gpuError(method, error);
     const mapped = readback.getMappedRange();
     return outputBytes.map((bytes, index) => mapped.slice(offsets[index], offsets[index] + bytes));
   } finally {

@@ -5,10 +5,12 @@
  * app's encoder the last call's data; a new buffer per distinct content avoids that.
  * Beyond `capacity` entries the least recently used is destroyed, so that live buffers stay
  * bounded however many distinct calls an app makes: an encoder that records more than
- * `capacity` distinct calls before it is submitted fails WebGPU validation at submit.
+ * `capacity` distinct calls before it is submitted fails WebGPU validation at submit. A buffer
+ * whose key now needs other bytes (an affine array written since) stays alive as an entry of
+ * its own, as calls recorded with it may await their submit, and ages out like the others.
  */
 export class ImmutableBufferCache<Key> {
-  private readonly entries = new Map<Key, { buffer: GPUBuffer; bytes: Uint8Array }>();
+  private readonly entries = new Map<Key | symbol, { buffer: GPUBuffer; bytes: Uint8Array }>();
 
   constructor(
     private readonly device: GPUDevice,
@@ -33,18 +35,20 @@ export class ImmutableBufferCache<Key> {
     return this.create(key, new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
   }
 
-  private touch(key: Key, entry: { buffer: GPUBuffer; bytes: Uint8Array }): GPUBuffer {
+  private touch(key: Key | symbol, entry: { buffer: GPUBuffer; bytes: Uint8Array }): GPUBuffer {
     this.entries.delete(key);
     this.entries.set(key, entry); // most recently used last
     return entry.buffer;
   }
 
   private create(key: Key, bytes: Uint8Array): GPUBuffer {
-    // An entry whose contents changed (an affine array written since) is dropped, not
-    // destroyed: calls recorded with it may await their submit. The collector frees it.
-    this.entries.delete(key);
-    if (this.entries.size >= this.capacity) {
-      const [oldestKey, oldest] = this.entries.entries().next().value as [Key, { buffer: GPUBuffer }];
+    const replaced = this.entries.get(key);
+    if (replaced) {
+      this.entries.delete(key);
+      this.entries.set(Symbol('replaced'), replaced);
+    }
+    while (this.entries.size >= this.capacity) {
+      const [oldestKey, oldest] = this.entries.entries().next().value as [Key | symbol, { buffer: GPUBuffer }];
       this.entries.delete(oldestKey);
       oldest.buffer.destroy();
     }

@@ -1,14 +1,15 @@
-export type { BackwardOptions, BackwardResult } from './backward-options';
+export type { BackwardBuffers, BackwardOptions, BackwardResult } from './backward-options';
 export { adainCpu, instanceNormBackwardCpu, instanceNormCpu, instanceStatsCpu } from './cpu-reference';
-export { InstanceNormError } from './errors';
+export { InstanceNormError, type InstanceNormErrorCode, type InstanceNormErrorOptions } from './errors';
 export { fromFloat16Bits, toFloat16Bits } from './float16';
-export { type BackwardBuffers, InstanceNorm, type InstanceNormCreateOptions } from './instance-norm';
+export { InstanceNorm } from './instance-norm';
 export {
   type Activation,
   type AdainOptions,
   type DataType,
   DEFAULT_ACTIVATION_ALPHA,
   DEFAULT_EPSILON,
+  type InstanceNormCreateOptions,
   type InstanceNormOptions,
   type InstanceStats,
   type Layout,

@@ -1,59 +1,44 @@
-import { type BackwardOptions, type BackwardResult, validateBackward } from './backward-options';
+import { type BackwardBuffers, type BackwardOptions, type BackwardResult, validateBackward } from './backward-options';
 import { adainCpu, instanceNormBackwardCpu, instanceNormCpu, instanceStatsCpu } from './cpu-reference';
-import { InstanceNormError } from './errors';
-import { GpuBackend, type GpuCall } from './gpu-backend';
+import { describe } from './describe-value';
+import { checkedDevice, requestDevice } from './device-request';
+import { argumentError, gpuError, InstanceNormError, sentence, unsupportedError } from './errors';
+import { GpuBackend } from './gpu-backend';
 import { gpuRoundTrip } from './gpu-round-trip';
-import { canonicalOptions } from './option-names';
-import type { AdainOptions, InstanceNormOptions, InstanceStats } from './options';
+import {
+  checkedEncoder,
+  checkInputOutput,
+  gpuAffine,
+  gpuResidual,
+  gpuRunning,
+  gpuSaveStats,
+  gradAffineLength,
+  statsBuffer,
+} from './gpu-validation';
+import { BACKWARD_BUFFER_KEYS, CREATE_KEYS, TUNE_KEYS } from './option-keys';
+import type { AdainOptions, InstanceNormCreateOptions, InstanceNormOptions, InstanceStats } from './options';
+import { ownOptions } from './own-options';
 import { type InstanceNormPlan, STRATEGIES, type Strategy } from './planner';
-import { optionsFromStateDict, type PyTorchStateDict } from './pytorch-state-dict';
+import type { PyTorchStateDict } from './pytorch-state-dict';
+import { optionsFromStateDict } from './pytorch-state-dict';
 import { RunningStats } from './running-stats';
-import { type TensorGeometry, tensorBytes } from './tensor-geometry';
+import { tensorBytes } from './tensor-geometry';
 import { type RecordCall, type TuneResult, timeStrategies } from './tuner';
 import { recordWinner } from './tuning-table';
 import {
   type CheckedCall,
-  describe,
-  describeKind,
-  isGpuBuffer,
+  checkDistinctBuffers,
+  checkedBuffer,
   isTensorArray,
   type TensorArray,
+  tensorDetail,
   validateAdain,
-  validateAffineArray,
   validateCall,
   validateInputArray,
   validateResidualArray,
   validateSavedStats,
-  validateStorageBuffer,
 } from './validation';
-
-/** The GPU buffers of {@link InstanceNorm.encodeBackward}, each with STORAGE usage. */
-export interface BackwardBuffers {
-  /** dL/dy: the gradient of the forward's output, of the input's shape. */
-  readonly gradOutput: GPUBuffer;
-  /** The forward's input x. */
-  readonly input: GPUBuffer;
-  /** Receives dL/dx. */
-  readonly gradInput: GPUBuffer;
-  /** Receives dL/dscale then dL/dbias (C values each; N × C for per-instance ones). Optional. */
-  readonly gradAffine?: GPUBuffer;
-}
-
-/** Options of {@link InstanceNorm.create}. */
-export interface InstanceNormCreateOptions {
-  /**
-   * The device to work on, for example the one ONNX Runtime Web or TensorFlow.js already use.
-   * Default: a device requested from `navigator.gpu`, owned (and destroyed) by the instance.
-   */
-  device?: GPUDevice;
-  /** Where WebGPU or an adapter is missing: `'cpu'` gives the CPU backend, `'error'` throws. Default `'cpu'`. */
-  fallback?: 'cpu' | 'error';
-  /** Forces one GPU strategy for every call instead of the planner's choice. Default `'auto'`. For tests and benchmarks. */
-  strategy?: Strategy | 'auto';
-}
-
-// Asked for when the adapter has them; the kernels use them only where the device has them.
-const OPTIONAL_FEATURES: readonly GPUFeatureName[] = ['subgroups', 'shader-f16', 'timestamp-query'];
+import { isGpuBuffer } from './value-kinds';
 
 /**
  * Instance normalization on WebGPU, or on the CPU where WebGPU is missing.
@@ -70,6 +55,8 @@ export class InstanceNorm {
   private gpu?: GpuBackend;
   private ownsDevice = false;
   private lost?: GPUDeviceLostInfo;
+  // The one request for a device replacing a lost one, shared by every call waiting for it.
+  private replacement?: Promise<void>;
   private destroyed = false;
   private deferredError?: InstanceNormError;
   private readonly pendingChecks = new Set<Promise<void>>();
@@ -87,24 +74,21 @@ export class InstanceNorm {
    * Creates an instance on the given device, or requests a device of its own, or falls back
    * to the CPU (unless `fallback: 'error'`). Async because requesting a device is.
    */
-  static async create(options: InstanceNormCreateOptions = {}): Promise<InstanceNorm> {
-    if (options === null || typeof options !== 'object') {
-      throw new InstanceNormError(`create options must be an object, got ${describe(options)}`);
-    }
-    const fallback = options.fallback ?? 'cpu';
+  static async create(options?: InstanceNormCreateOptions): Promise<InstanceNorm> {
+    const own = ownOptions(options, CREATE_KEYS);
+    const fallback = own.fallback ?? 'cpu';
     if (fallback !== 'cpu' && fallback !== 'error') {
-      throw new InstanceNormError(`fallback must be 'cpu' or 'error', got ${describe(fallback)}`);
+      throw argumentError('fallback', `fallback must be 'cpu' or 'error', got ${describe(fallback)}`);
     }
-    const strategy = options.strategy ?? 'auto';
-    if (strategy !== 'auto' && !STRATEGIES.includes(strategy)) {
-      throw new InstanceNormError(
+    const strategy = own.strategy ?? 'auto';
+    if (strategy !== 'auto' && !STRATEGIES.includes(strategy as Strategy)) {
+      throw argumentError(
+        'strategy',
         `strategy must be 'auto' or one of ${STRATEGIES.map(describe).join(', ')}, got ${describe(strategy)}`,
       );
     }
-    const forced = strategy === 'auto' ? undefined : strategy;
-    if (options.device !== undefined) {
-      return new InstanceNorm(checkedDevice(options.device), false, forced);
-    }
+    const forced = strategy === 'auto' ? undefined : (strategy as Strategy);
+    if (own.device !== undefined) return new InstanceNorm(checkedDevice(own.device), false, forced);
     const device = await requestDevice().catch((error: unknown) => {
       if (fallback === 'error') throw error;
       return undefined;
@@ -135,24 +119,34 @@ export class InstanceNorm {
   ): Promise<Uint16Array<ArrayBuffer>>;
   async run(input: TensorArray, shape: readonly number[], options?: InstanceNormOptions): Promise<TensorArray> {
     this.assertUsable('run');
-    options = canonicalOptions(options);
-    const call = validateCall(shape, options);
-    validateInputArray(input, call.geometry);
     if (this.backend === 'cpu') return instanceNormCpu(input, shape, options);
-    if (this.lost && this.ownsDevice) this.attach(await requestDevice(), true);
-    const gpu = this.liveGpu('run');
-    const affine = gpuAffine(call.geometry, options);
-    const residual = options?.residual;
-    const residualArray = isTensorArray(residual) ? validateResidualArray(residual, call.geometry) : undefined;
-    const residualBuffer = residual === undefined || residualArray ? undefined : gpuResidual(call.geometry, residual, undefined);
-    const saveStats = gpuSaveStats(call, options?.saveStats, [input, residual]);
-    const result = await gpuRoundTrip(
+    validateCall(shape, options); // bad arguments are reported before a lost device is replaced
+    const gpu = await this.readyGpu('run');
+    // Checked after any wait, and used at once: nothing the caller changes meanwhile is missed.
+    const call = validateCall(shape, options);
+    const g = call.geometry;
+    validateInputArray(input, g);
+    const affine = gpuAffine(g, call.options);
+    const residual = call.options.residual;
+    const residualArray = isTensorArray(residual) ? validateResidualArray(residual, g) : undefined;
+    const residualBuffer = residual === undefined || residualArray ? undefined : gpuResidual(g, residual);
+    const saveStats = gpuSaveStats(call);
+    const running = gpuRunning(call, gpu.device);
+    checkDistinctBuffers([
+      { name: 'scale', buffer: asBuffer(affine.scale), writes: false },
+      { name: 'bias', buffer: asBuffer(affine.bias), writes: false },
+      { name: 'residual', buffer: residualBuffer, writes: false },
+      { name: 'saveStats', buffer: saveStats, writes: true },
+      { name: 'runningStats', buffer: running, writes: true },
+    ]);
+    const update = call.running?.use === 'update' ? call.running.stats.reserveUpdate() : undefined;
+    const result = gpuRoundTrip(
       gpu.device,
       gpu.profile,
       'run',
       residualArray ? [input, residualArray] : [input],
       [input.byteLength],
-      (encoder, [inputBuffer, uploadedResidual], [output]) => {
+      (encoder, [inputBuffer, uploadedResidual], [output], created) => {
         gpu.encode(encoder, {
           ...call,
           ...affine,
@@ -160,10 +154,13 @@ export class InstanceNorm {
           saveStats,
           input: inputBuffer,
           output,
+          runningUpdate: update,
+          buffers: created,
         });
       },
     );
-    return tensorArray(result[0], call.geometry);
+    const [bytes] = await this.settled('run', result, update);
+    return tensorArray(bytes, g);
   }
 
   /**
@@ -172,6 +169,7 @@ export class InstanceNorm {
    * and must differ (in-place is not supported). WebGPU validation errors of this call are
    * reported by the next call on this instance, or by {@link checkErrors}.
    * Up to 256 calls with distinct sizes, epsilons or affine arrays may be recorded between submits.
+   * A call with `runningStats` in training counts its batch in `batchesTracked` when it is recorded.
    */
   encode(
     encoder: GPUCommandEncoder,
@@ -181,42 +179,55 @@ export class InstanceNorm {
     options?: InstanceNormOptions,
   ): void {
     this.assertUsable('encode');
-    options = canonicalOptions(options);
     const gpu = this.liveEncoder('encode');
+    checkedEncoder(encoder);
     const call = validateCall(shape, options);
-    checkInputOutput(input, output, call.geometry, 'input');
-    const affine = gpuAffine(call.geometry, options);
-    const residual = options?.residual === undefined ? undefined : gpuResidual(call.geometry, options.residual, output);
-    const saveStats = gpuSaveStats(call, options?.saveStats, [input, output, residual]);
-    this.recordChecked(gpu, 'encode', () => gpu.encode(encoder, { ...call, ...affine, residual, saveStats, input, output }));
+    const buffers = checkInputOutput(input, output, call.geometry, 'input');
+    const affine = gpuAffine(call.geometry, call.options);
+    const residual = call.options.residual === undefined ? undefined : gpuResidual(call.geometry, call.options.residual);
+    const saveStats = gpuSaveStats(call);
+    checkDistinctBuffers([
+      { name: 'input', buffer: buffers.input, writes: false },
+      { name: 'output', buffer: buffers.output, writes: true },
+      { name: 'scale', buffer: asBuffer(affine.scale), writes: false },
+      { name: 'bias', buffer: asBuffer(affine.bias), writes: false },
+      { name: 'residual', buffer: residual, writes: false },
+      { name: 'saveStats', buffer: saveStats, writes: true },
+      { name: 'runningStats', buffer: gpuRunning(call, gpu.device), writes: true },
+    ]);
+    this.recordChecked(gpu, 'encode', call, (runningUpdate) =>
+      gpu.encode(encoder, { ...call, ...affine, residual, saveStats, ...buffers, runningUpdate, buffers: 'cached' }),
+    );
   }
 
   /**
    * The statistics of every instance: mean and 1 / sqrt(var + epsilon), index `n * C + c`, as the
    * normalization uses them. On the GPU: the reductions of the split plan, read back; on the CPU
-   * backend {@link instanceStatsCpu}. Options other than `layout` and `epsilon` are ignored.
+   * backend {@link instanceStatsCpu}. Of the options, `layout`, `epsilon`, `dataType` and
+   * `groups` apply; the others are accepted and ignored, so that a call's options may be passed as they are.
    *
    * @example
    * const { mean, invStd } = await norm.stats(style, [1, 3, 256, 256]);
    */
   async stats(input: TensorArray, shape: readonly number[], options?: InstanceNormOptions): Promise<InstanceStats> {
     this.assertUsable('stats');
+    if (this.backend === 'cpu') return instanceStatsCpu(input, shape, options);
+    validateCall(shape, options);
+    const gpu = await this.readyGpu('stats');
     const call = validateCall(shape, options);
     validateInputArray(input, call.geometry);
-    if (this.backend === 'cpu') return instanceStatsCpu(input, shape, options);
-    if (this.lost && this.ownsDevice) this.attach(await requestDevice(), true);
-    const gpu = this.liveGpu('stats');
     const count = call.geometry.instanceCount;
-    const exported = await gpuRoundTrip(
+    const result = gpuRoundTrip(
       gpu.device,
       gpu.profile,
       'stats',
       [input],
       [2 * count * 4],
-      (encoder, [inputBuffer], [output]) => {
-        gpu.encodeStats(encoder, { ...call, input: inputBuffer }, output);
+      (encoder, [inputBuffer], [output], created) => {
+        gpu.encodeStats(encoder, { ...call, input: inputBuffer, buffers: created }, output);
       },
-    ).then(([bytes]) => new Float32Array(bytes));
+    );
+    const exported = new Float32Array((await this.settled('stats', result))[0]);
     return { mean: exported.subarray(0, count), invStd: exported.subarray(count) };
   }
 
@@ -237,14 +248,18 @@ export class InstanceNorm {
   ): void {
     this.assertUsable('encodeStats');
     const gpu = this.liveEncoder('encodeStats');
+    checkedEncoder(encoder);
     const call = validateCall(shape, options);
     const g = call.geometry;
-    checkedBuffer('input', input, tensorBytes(g), tensorDetail(g));
-    checkedBuffer('output', output, 0, '');
-    if (input === output) throw new InstanceNormError('input and output are the same buffer');
-    const statsDetail = `2 × N × C = ${2 * g.instanceCount} float32 values: means, then 1 / sqrt(var + epsilon)`;
-    validateStorageBuffer('output buffer', output, 2 * g.instanceCount * 4, statsDetail);
-    this.recordChecked(gpu, 'encodeStats', () => gpu.encodeStats(encoder, { ...call, input }, output));
+    const inputBuffer = checkedBuffer('input', input, tensorBytes(g), tensorDetail(g));
+    const outputBuffer = statsBuffer('output', output, g);
+    checkDistinctBuffers([
+      { name: 'input', buffer: inputBuffer, writes: false },
+      { name: 'output', buffer: outputBuffer, writes: true },
+    ]);
+    this.recordChecked(gpu, 'encodeStats', undefined, () =>
+      gpu.encodeStats(encoder, { ...call, running: undefined, input: inputBuffer, buffers: 'cached' }, outputBuffer),
+    );
   }
 
   /**
@@ -280,31 +295,31 @@ export class InstanceNorm {
     options?: AdainOptions,
   ): Promise<TensorArray> {
     this.assertUsable('adain');
+    if (this.backend === 'cpu') return adainCpu(content, contentShape, style, styleShape, options);
+    validateAdain(contentShape, styleShape, options);
+    const gpu = await this.readyGpu('adain');
     const { content: call, style: styleGeometry } = validateAdain(contentShape, styleShape, options);
     validateInputArray(content, call.geometry, 'content');
     validateInputArray(style, styleGeometry, 'style');
-    if (this.backend === 'cpu') return adainCpu(content, contentShape, style, styleShape, options);
-    if (this.lost && this.ownsDevice) this.attach(await requestDevice(), true);
-    const gpu = this.liveGpu('adain');
-    const residual = options?.residual;
+    const residual = call.options.residual;
     const residualArray = isTensorArray(residual) ? validateResidualArray(residual, call.geometry) : undefined;
-    const residualBuffer = residual === undefined || residualArray ? undefined : gpuResidual(call.geometry, residual, undefined);
+    const residualBuffer = residual === undefined || residualArray ? undefined : gpuResidual(call.geometry, residual);
     const uploads = residualArray ? [content, style, residualArray] : [content, style];
-    const result = await gpuRoundTrip(
+    const result = gpuRoundTrip(
       gpu.device,
       gpu.profile,
       'adain',
       uploads,
       [content.byteLength],
-      (encoder, [c, s, r], [output]) => {
+      (encoder, [c, s, r], [output], created) => {
         gpu.encodeAdain(
           encoder,
-          { ...call, input: c, output, residual: r ?? residualBuffer },
+          { ...call, input: c, output, residual: r ?? residualBuffer, buffers: created },
           { geometry: styleGeometry, input: s },
         );
       },
     );
-    return tensorArray(result[0], call.geometry);
+    return tensorArray((await this.settled('adain', result))[0], call.geometry);
   }
 
   /**
@@ -322,15 +337,23 @@ export class InstanceNorm {
   ): void {
     this.assertUsable('encodeAdain');
     const gpu = this.liveEncoder('encodeAdain');
+    checkedEncoder(encoder);
     const { content: call, style: styleGeometry } = validateAdain(contentShape, styleShape, options);
-    checkInputOutput(content, output, call.geometry, 'content');
-    checkedBuffer('style', style, tensorBytes(styleGeometry), tensorDetail(styleGeometry));
-    if (style === output) {
-      throw new InstanceNormError('style and output are the same buffer: the style is read while the output is written');
-    }
-    const residual = options?.residual === undefined ? undefined : gpuResidual(call.geometry, options.residual, output);
-    this.recordChecked(gpu, 'encodeAdain', () =>
-      gpu.encodeAdain(encoder, { ...call, input: content, output, residual }, { geometry: styleGeometry, input: style }),
+    const buffers = checkInputOutput(content, output, call.geometry, 'content');
+    const styleBuffer = checkedBuffer('style', style, tensorBytes(styleGeometry), tensorDetail(styleGeometry));
+    const residual = call.options.residual === undefined ? undefined : gpuResidual(call.geometry, call.options.residual);
+    checkDistinctBuffers([
+      { name: 'content', buffer: buffers.input, writes: false },
+      { name: 'style', buffer: styleBuffer, writes: false },
+      { name: 'output', buffer: buffers.output, writes: true },
+      { name: 'residual', buffer: residual, writes: false },
+    ]);
+    this.recordChecked(gpu, 'encodeAdain', undefined, () =>
+      gpu.encodeAdain(
+        encoder,
+        { ...call, ...buffers, residual, buffers: 'cached' },
+        { geometry: styleGeometry, input: styleBuffer },
+      ),
     );
   }
 
@@ -351,46 +374,47 @@ export class InstanceNorm {
     options?: BackwardOptions,
   ): Promise<BackwardResult> {
     this.assertUsable('backward');
+    if (this.backend === 'cpu') return instanceNormBackwardCpu(gradOutput, input, shape, options);
+    validateBackward(shape, options);
+    const gpu = await this.readyGpu('backward');
     const checked = validateBackward(shape, options);
-    const g = checked.call.geometry;
+    const { call } = checked;
+    const g = call.geometry;
     validateInputArray(gradOutput, g, 'gradOutput');
     validateInputArray(input, g);
-    if (this.backend === 'cpu') return instanceNormBackwardCpu(gradOutput, input, shape, options);
-    if (this.lost && this.ownsDevice) this.attach(await requestDevice(), true);
-    const gpu = this.liveGpu('backward');
-    const affine = gpuAffine(g, canonicalOptions(options as InstanceNormOptions));
-    const saved = options?.savedStats;
-    const savedBuffer = isGpuBuffer(saved) ? gpuSavedStats(g, saved, [gradOutput, input]) : undefined;
+    const affine = gpuAffine(g, call.options);
+    const saved = call.options.savedStats;
+    const savedBuffer = isGpuBuffer(saved) ? statsBuffer('savedStats', saved, g) : undefined;
     const savedArray = saved !== undefined && !savedBuffer ? concatStats(validateSavedStats(saved, g)) : undefined;
-    const scaleLength = affine.scalePerInstance ? g.instanceCount : g.channels;
-    const biasLength = affine.biasPerInstance ? g.instanceCount : g.channels;
+    const running = checked.evalMode ? gpuRunning(call, gpu.device) : undefined;
+    checkDistinctBuffers([
+      { name: 'scale', buffer: asBuffer(affine.scale), writes: false },
+      { name: 'savedStats', buffer: savedBuffer, writes: true },
+      { name: 'runningStats', buffer: running, writes: true },
+    ]);
+    const lengths = gradAffineLength(g, affine);
     const uploads = savedArray ? [gradOutput, input, savedArray] : [gradOutput, input];
-    const outputs = checked.affine ? [input.byteLength, (scaleLength + biasLength) * 4] : [input.byteLength];
-    const [gradInput, gradAffine] = await gpuRoundTrip(
-      gpu.device,
-      gpu.profile,
-      'backward',
-      uploads,
-      outputs,
-      (encoder, inputs, results) => {
-        gpu.encodeBackward(encoder, {
-          ...checked.call,
-          ...affine,
-          gradOutput: inputs[0],
-          input: inputs[1],
-          savedStats: inputs[2] ?? savedBuffer,
-          gradInput: results[0],
-          gradAffine: results[1],
-          running: checked.evalMode ? checked.call.running : undefined,
-        });
-      },
-    );
+    const outputs = checked.affine ? [input.byteLength, (lengths.scale + lengths.bias) * 4] : [input.byteLength];
+    const result = gpuRoundTrip(gpu.device, gpu.profile, 'backward', uploads, outputs, (encoder, inputs, results, created) => {
+      gpu.encodeBackward(encoder, {
+        ...call,
+        ...affine,
+        gradOutput: inputs[0],
+        input: inputs[1],
+        savedStats: inputs[2] ?? savedBuffer,
+        gradInput: results[0],
+        gradAffine: results[1],
+        running: checked.evalMode ? call.running : undefined,
+        buffers: created,
+      });
+    });
+    const [gradInput, gradAffine] = await this.settled('backward', result);
     if (!gradAffine) return { gradInput: new Float32Array(gradInput) };
     const values = new Float32Array(gradAffine);
     return {
       gradInput: new Float32Array(gradInput),
-      gradScale: values.slice(0, scaleLength),
-      gradBias: values.slice(scaleLength),
+      gradScale: values.slice(0, lengths.scale),
+      gradBias: values.slice(lengths.scale),
     };
   }
 
@@ -412,41 +436,57 @@ export class InstanceNorm {
   ): void {
     this.assertUsable('encodeBackward');
     const gpu = this.liveEncoder('encodeBackward');
+    checkedEncoder(encoder);
     const checked = validateBackward(shape, options);
-    const g = checked.call.geometry;
+    const { call } = checked;
+    const g = call.geometry;
     if (buffers === null || typeof buffers !== 'object') {
-      throw new InstanceNormError(`buffers must be { gradOutput, input, gradInput, gradAffine? }, got ${describe(buffers)}`);
+      throw argumentError('buffers', `buffers must be { gradOutput, input, gradInput, gradAffine? }, got ${describe(buffers)}`);
     }
-    const { gradOutput, input, gradInput, gradAffine } = buffers;
-    checkInputOutput(input, gradInput, g, 'input');
-    checkedBuffer('gradOutput', gradOutput, tensorBytes(g), tensorDetail(g));
-    if (gradOutput === gradInput)
-      throw new InstanceNormError('gradOutput and gradInput are the same buffer: gradOutput is read while gradInput is written');
-    const affine = gpuAffine(g, canonicalOptions(options as InstanceNormOptions));
-    if (gradAffine !== undefined) {
-      const length =
-        (affine.scalePerInstance ? g.instanceCount : g.channels) + (affine.biasPerInstance ? g.instanceCount : g.channels);
-      checkedBuffer('gradAffine', gradAffine, length * 4, `${length} float32 values: the scale gradient, then the bias gradient`);
-      if ([gradOutput, input, gradInput].includes(gradAffine))
-        throw new InstanceNormError('gradAffine is one of the tensor buffers; give it a buffer of its own');
-    }
-    const saved = options?.savedStats;
+    const given = ownOptions(buffers, BACKWARD_BUFFER_KEYS, 'buffers');
+    const { input, output: gradInput } = checkInputOutput(given.input, given.gradInput, g, 'input', 'gradInput');
+    const gradOutput = checkedBuffer('gradOutput', given.gradOutput, tensorBytes(g), tensorDetail(g));
+    const affine = gpuAffine(g, call.options);
+    const lengths = gradAffineLength(g, affine);
+    const affineFloats = lengths.scale + lengths.bias;
+    const gradAffine =
+      given.gradAffine === undefined
+        ? undefined
+        : checkedBuffer(
+            'gradAffine',
+            given.gradAffine,
+            affineFloats * 4,
+            `${affineFloats} float32 values: the scale gradient, then the bias gradient`,
+          );
+    const saved = call.options.savedStats;
     if (saved !== undefined && !isGpuBuffer(saved)) {
-      throw new InstanceNormError(
-        `savedStats must be a GPUBuffer for encodeBackward() (backward() also takes stats() arrays), got ${describeKind(saved)}`,
+      throw argumentError(
+        'savedStats',
+        `savedStats must be a GPUBuffer for encodeBackward() (backward() also takes stats() arrays), got ${describe(saved)}`,
       );
     }
-    const savedStats = saved && gpuSavedStats(g, saved, [gradOutput, input, gradInput, gradAffine]);
-    this.recordChecked(gpu, 'encodeBackward', () =>
+    const savedStats = saved && statsBuffer('savedStats', saved, g);
+    const running = checked.evalMode ? gpuRunning(call, gpu.device) : undefined;
+    checkDistinctBuffers([
+      { name: 'gradOutput', buffer: gradOutput, writes: false },
+      { name: 'input', buffer: input, writes: false },
+      { name: 'gradInput', buffer: gradInput, writes: true },
+      { name: 'gradAffine', buffer: gradAffine, writes: true },
+      { name: 'scale', buffer: asBuffer(affine.scale), writes: false },
+      { name: 'savedStats', buffer: savedStats, writes: true },
+      { name: 'runningStats', buffer: running, writes: true },
+    ]);
+    this.recordChecked(gpu, 'encodeBackward', undefined, () =>
       gpu.encodeBackward(encoder, {
-        ...checked.call,
+        ...call,
         ...affine,
         gradOutput,
         input,
         gradInput,
         gradAffine,
         savedStats,
-        running: checked.evalMode ? checked.call.running : undefined,
+        running: checked.evalMode ? call.running : undefined,
+        buffers: 'cached',
       }),
     );
   }
@@ -463,20 +503,23 @@ export class InstanceNorm {
    */
   async tune(
     shape: readonly number[],
-    options: InstanceNormOptions & { persist?: boolean; repetitions?: number } = {},
+    options?: InstanceNormOptions & { persist?: boolean; repetitions?: number },
   ): Promise<TuneResult> {
     this.assertUsable('tune');
     const gpu = this.liveGpu('tune');
-    const call = validateCall(shape, options);
+    const call = validateCall(shape, options, TUNE_KEYS);
     if (call.groupChannels > 1 || call.running) {
-      throw new InstanceNormError(
+      throw unsupportedError(
         'tune() times the instance norm strategies; GroupNorm and running statistics always take the split plan',
       );
     }
-    const repetitions = options.repetitions ?? 7;
-    if (!Number.isInteger(repetitions) || repetitions < 1 || repetitions > 100) {
-      throw new InstanceNormError(`repetitions must be an integer from 1 to 100, got ${describe(repetitions)}`);
+    const repetitions = call.options.repetitions ?? 7;
+    if (typeof repetitions !== 'number' || !Number.isInteger(repetitions) || repetitions < 1 || repetitions > 100) {
+      throw argumentError('repetitions', `repetitions must be an integer from 1 to 100, got ${describe(repetitions)}`);
     }
+    const persist = call.options.persist ?? false;
+    if (typeof persist !== 'boolean') throw argumentError('persist', `persist must be a boolean, got ${describe(persist)}`);
+    const affine = gpuAffine(call.geometry, call.options);
     const { device } = gpu;
     const bytes = tensorBytes(call.geometry);
     const buffer = (label: string) =>
@@ -498,13 +541,12 @@ export class InstanceNorm {
         device,
         gpu.profile,
         record,
-        // Timing runs must not fold into running statistics.
-        { ...call, ...gpuAffine(call.geometry, canonicalOptions(options)), running: undefined, input, output },
+        { ...call, ...affine, input, output, buffers: 'cached' },
         repetitions,
       );
       await this.checkErrors();
       const strategy = STRATEGIES.reduce((best, s) => (measured.milliseconds[s] < measured.milliseconds[best] ? s : best));
-      recordWinner(gpu.profile.adapterName, call.geometry, strategy, options.persist === true);
+      recordWinner(gpu.profile.adapterName, call.geometry, strategy, persist);
       gpu.replan();
       return { strategy, ...measured };
     } finally {
@@ -513,13 +555,16 @@ export class InstanceNorm {
     }
   }
 
-  /** The plan the GPU backend would carry out for this shape: strategy, windows, dispatches, scratch sizes. */
+  /**
+   * The plan the GPU backend would carry out for this shape and these options: strategy,
+   * windows, dispatches, scratch sizes. A frozen object: plain data to inspect.
+   */
   plan(shape: readonly number[], options?: InstanceNormOptions): InstanceNormPlan {
     this.assertUsable('plan');
-    if (!this.gpu) throw new InstanceNormError('plan needs the WebGPU backend; this instance runs on the CPU');
+    if (!this.gpu) throw unsupportedError('plan needs the WebGPU backend; this instance runs on the CPU');
     // A plan is plain data: it may be read even while the device is lost.
     const call = validateCall(shape, options);
-    return this.gpu.plan(call.geometry, call.running?.use, call.groupChannels);
+    return this.gpu.plan(call.geometry, call.running?.use, call.groupChannels, call.options.saveStats !== undefined);
   }
 
   /**
@@ -542,10 +587,7 @@ export class InstanceNorm {
    * const layer = norm.loadStateDict({ weight, bias, running_mean, running_var }, { eps: 1e-5 });
    * const y = await norm.run(x, [1, 64, 32, 32], { ...layer, training: false });
    */
-  loadStateDict(
-    stateDict: PyTorchStateDict,
-    moduleOptions: Pick<InstanceNormOptions, 'eps' | 'momentum'> = {},
-  ): InstanceNormOptions {
+  loadStateDict(stateDict: PyTorchStateDict, moduleOptions?: Pick<InstanceNormOptions, 'eps' | 'momentum'>): InstanceNormOptions {
     this.assertUsable('loadStateDict');
     return optionsFromStateDict(stateDict, moduleOptions, (channels) => this.createRunningStats(channels));
   }
@@ -556,9 +598,9 @@ export class InstanceNorm {
    * does not own (or destroy) a device attached this way.
    */
   attachDevice(device: GPUDevice): void {
-    if (this.destroyed) throw new InstanceNormError('attachDevice() called on a destroyed InstanceNorm');
+    if (this.destroyed) throw destroyedError('attachDevice');
     if (this.backend === 'cpu') {
-      throw new InstanceNormError('attachDevice() needs the WebGPU backend; create a new InstanceNorm with { device }');
+      throw unsupportedError('attachDevice() needs the WebGPU backend; create a new InstanceNorm with { device }');
     }
     this.attach(checkedDevice(device), false);
   }
@@ -569,7 +611,7 @@ export class InstanceNorm {
     this.throwDeferredError();
   }
 
-  /** Frees every buffer this instance made, and its device if it requested it. Later calls throw. */
+  /** Frees every buffer this instance made, and its device if it requested it. Later calls throw, and calls in flight reject. */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
@@ -581,19 +623,66 @@ export class InstanceNorm {
   /** The GPU backend for an encode method, which has no CPU counterpart. */
   private liveEncoder(method: string): GpuBackend {
     if (this.backend === 'cpu') {
-      throw new InstanceNormError(
-        `${method} needs the WebGPU backend; this instance runs on the CPU, use the typed-array methods`,
-      );
+      throw unsupportedError(`${method} needs the WebGPU backend; this instance runs on the CPU, use the typed-array methods`);
     }
     return this.liveGpu(method);
   }
 
-  /** Runs `record` in a validation error scope whose error the next call or checkErrors() reports. */
-  private recordChecked(gpu: GpuBackend, method: string, record: () => void): void {
+  /**
+   * The GPU backend for a typed-array call: after a loss of the instance's own device, on a
+   * replacement, requested once for all the calls waiting for it.
+   */
+  private async readyGpu(method: string): Promise<GpuBackend> {
+    if (this.lost && this.ownsDevice) {
+      this.replacement ??= requestDevice()
+        .then((device) => {
+          // destroy() while the request was out: the new device is nobody's.
+          if (this.destroyed) device.destroy();
+          else this.attach(device, true);
+        })
+        .finally(() => {
+          this.replacement = undefined;
+        });
+      await this.replacement;
+    }
+    if (this.destroyed) throw destroyedError(method);
+    return this.liveGpu(method);
+  }
+
+  /**
+   * A typed-array call's round trip, settled: its running statistics update counts once the
+   * work was submitted and read back without error; after destroy() it rejects.
+   */
+  private async settled<T>(method: string, work: Promise<T>, update?: { commit(): void; cancel(): void }): Promise<T> {
+    try {
+      const result = await work;
+      if (this.destroyed) throw destroyedError(method);
+      update?.commit();
+      return result;
+    } catch (error) {
+      update?.cancel();
+      throw this.destroyed ? destroyedError(method) : error;
+    }
+  }
+
+  /**
+   * Records into the caller's encoder in a validation error scope whose error the next call or
+   * checkErrors() reports. A running statistics update counts once recorded: the app's submit
+   * is out of sight.
+   */
+  private recordChecked(
+    gpu: GpuBackend,
+    method: string,
+    call: CheckedCall | undefined,
+    record: (runningUpdate?: { readonly updatesBefore: number }) => void,
+  ): void {
+    const update = call?.running?.use === 'update' ? call.running.stats.reserveUpdate() : undefined;
     gpu.device.pushErrorScope('validation');
     try {
-      record();
+      record(update);
+      update?.commit();
     } finally {
+      update?.cancel();
       this.track(gpu.device.popErrorScope(), method);
     }
   }
@@ -615,18 +704,24 @@ export class InstanceNorm {
   /** The GPU backend, if this instance has one and its device still lives. */
   private liveGpu(method: string): GpuBackend {
     const gpu = this.gpu;
-    if (!gpu) throw new InstanceNormError(`${method} needs the WebGPU backend; this instance runs on the CPU`);
+    if (!gpu) throw unsupportedError(`${method} needs the WebGPU backend; this instance runs on the CPU`);
     if (this.lost) {
       const remedy = this.ownsDevice
-        ? 'run() requests a new device; or attach one with attachDevice()'
+        ? 'run() requests a new device, or attach one with attachDevice()'
         : 'attach a new device with attachDevice()';
-      throw new InstanceNormError(`${method}(): the GPU device was lost (${this.lost.reason}): ${this.lost.message}; ${remedy}`);
+      const message = sentence(this.lost.message);
+      throw new InstanceNormError(
+        `${method}(): the GPU device was lost (${this.lost.reason})${message ? `: ${message}` : ''}; ${remedy}`,
+        {
+          code: 'device-lost',
+        },
+      );
     }
     return gpu;
   }
 
   private assertUsable(method: string): void {
-    if (this.destroyed) throw new InstanceNormError(`${method}() called on a destroyed InstanceNorm`);
+    if (this.destroyed) throw destroyedError(method);
     this.throwDeferredError();
   }
 
@@ -642,9 +737,7 @@ export class InstanceNorm {
     const pending: Promise<void> = check.then(
       (error) => {
         this.pendingChecks.delete(pending);
-        if (error && !this.deferredError) {
-          this.deferredError = new InstanceNormError(`WebGPU error in InstanceNorm.${method}: ${error.message}`);
-        }
+        if (error && !this.deferredError) this.deferredError = gpuError(method, error);
       },
       () => {
         this.pendingChecks.delete(pending); // the device was lost: the next call reports it
@@ -654,82 +747,18 @@ export class InstanceNorm {
   }
 }
 
-function checkedDevice(device: unknown): GPUDevice {
-  if (typeof GPUDevice === 'undefined' || !(device instanceof GPUDevice)) {
-    throw new InstanceNormError(`device must be a GPUDevice, got ${describe(device)}`);
-  }
-  return device;
+function destroyedError(method: string): InstanceNormError {
+  return new InstanceNormError(`${method}() called on a destroyed InstanceNorm`, { code: 'destroyed' });
 }
 
-/** A device of our own, with the optional features and the buffer limits the adapter allows. */
-async function requestDevice(): Promise<GPUDevice> {
-  const gpu = globalThis.navigator?.gpu;
-  if (!gpu) throw new InstanceNormError('WebGPU is unavailable: navigator.gpu is missing in this browser or context');
-  const adapter = await gpu.requestAdapter().catch(() => null);
-  if (!adapter) throw new InstanceNormError('WebGPU is unavailable: navigator.gpu.requestAdapter() found no adapter');
-  try {
-    return await adapter.requestDevice({
-      label: 'InstanceNorm.device',
-      requiredFeatures: OPTIONAL_FEATURES.filter((feature) => adapter.features.has(feature)),
-      requiredLimits: {
-        maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
-        maxBufferSize: adapter.limits.maxBufferSize,
-      },
-    });
-  } catch (cause) {
-    throw new InstanceNormError(`WebGPU is unavailable: requestDevice() failed: ${String(cause)}`, { cause });
-  }
-}
-
-/**
- * scale and bias checked for the GPU: Float32Array of C or N × C values (per instance), or
- * GPUBuffer of C values, N × C with `perInstanceAffine`.
- */
-function gpuAffine(
-  geometry: TensorGeometry,
-  options: InstanceNormOptions | undefined,
-): Pick<GpuCall, 'scale' | 'bias' | 'scalePerInstance' | 'biasPerInstance'> {
-  const perInstanceBuffers = options?.perInstanceAffine === true;
-  const bufferFloats = perInstanceBuffers ? geometry.instanceCount : geometry.channels;
-  const bufferDetail = perInstanceBuffers ? `N × C = ${bufferFloats} float32 values` : `C = ${bufferFloats} float32 values`;
-  const check = (name: 'scale' | 'bias', value: unknown): Float32Array | GPUBuffer | undefined => {
-    if (value === undefined) return undefined;
-    if (value instanceof Float32Array) return validateAffineArray(name, value, geometry);
-    if (isGpuBuffer(value)) return validateStorageBuffer(name, value, bufferFloats * 4, bufferDetail);
-    throw new InstanceNormError(
-      `${name} must be a Float32Array or GPUBuffer of length C = ${geometry.channels} (or N × C), got ${describeKind(value)}`,
-    );
-  };
-  const perInstance = (value: Float32Array | GPUBuffer | undefined) =>
-    value instanceof Float32Array ? value.length !== geometry.channels : value !== undefined && perInstanceBuffers;
-  const scale = check('scale', options?.scale);
-  const bias = check('bias', options?.bias);
-  return { scale, bias, scalePerInstance: perInstance(scale), biasPerInstance: perInstance(bias) };
-}
-
-/** "12 float32 values for shape [1, 3, 4]": the size a tensor's buffer needs, for messages. */
-function tensorDetail(g: TensorGeometry): string {
-  return `${g.elementCount} ${g.dataType} values for shape ${describe(g.shape)}`;
+/** The buffer behind an affine source, where it is one of the caller's. */
+function asBuffer(value: unknown): GPUBuffer | undefined {
+  return isGpuBuffer(value) ? value : undefined;
 }
 
 /** Bytes read back from the GPU as the tensor's CPU array type. */
-function tensorArray(bytes: ArrayBuffer, g: TensorGeometry): TensorArray {
+function tensorArray(bytes: ArrayBuffer, g: CheckedCall['geometry']): TensorArray {
   return g.dataType === 'float16' ? new Uint16Array(bytes) : new Float32Array(bytes);
-}
-
-/** A GPUBuffer argument named `name`, of STORAGE usage and at least `floats` values. */
-function checkedBuffer(name: string, value: unknown, bytes: number, detail: string): GPUBuffer {
-  if (!isGpuBuffer(value)) throw new InstanceNormError(`${name} must be a GPUBuffer, got ${describeKind(value)}`);
-  return validateStorageBuffer(`${name} buffer`, value, bytes, detail);
-}
-
-/** The input (or content) and output buffers of a normalization: both the tensor's size, and distinct. */
-function checkInputOutput(input: unknown, output: unknown, g: TensorGeometry, inputName: 'input' | 'content'): void {
-  checkedBuffer(inputName, input, tensorBytes(g), tensorDetail(g));
-  checkedBuffer('output', output, tensorBytes(g), tensorDetail(g));
-  if (input === output) {
-    throw new InstanceNormError(`${inputName} and output are the same buffer: in-place normalization is not supported`);
-  }
 }
 
 /** [means; invStds] of saved statistics, as the forward's saveStats buffer holds them. */
@@ -738,52 +767,4 @@ function concatStats(stats: InstanceStats<ArrayBufferLike>): Float32Array {
   out.set(stats.mean);
   out.set(stats.invStd, stats.mean.length);
   return out;
-}
-
-/** A savedStats buffer for the backward: 2 × N × C floats, not one of the call's tensors. */
-function gpuSavedStats(g: TensorGeometry, value: GPUBuffer, tensors: readonly unknown[]): GPUBuffer {
-  const count = g.instanceCount;
-  const buffer = checkedBuffer(
-    'savedStats',
-    value,
-    2 * count * 4,
-    `2 × N × C = ${2 * count} float32 values: means, then 1 / sqrt(var + epsilon)`,
-  );
-  if (tensors.includes(buffer)) throw new InstanceNormError('savedStats is one of the tensor buffers of the call');
-  return buffer;
-}
-
-/** The forward's saveStats buffer: 2 × N × C floats, distinct from the tensors, and a forward that has batch statistics. */
-function gpuSaveStats(call: CheckedCall, value: unknown, tensors: readonly unknown[]): GPUBuffer | undefined {
-  if (value === undefined) return undefined;
-  if (call.groupChannels > 1)
-    throw new InstanceNormError('saveStats and groups cannot be combined: GroupNorm has no backward yet');
-  if (call.running?.use === 'normalize-with') {
-    throw new InstanceNormError(
-      'saveStats in eval mode: the forward uses the running statistics, which the backward reads itself',
-    );
-  }
-  const count = call.geometry.instanceCount;
-  const buffer = checkedBuffer(
-    'saveStats',
-    value,
-    2 * count * 4,
-    `2 × N × C = ${2 * count} float32 values: means, then 1 / sqrt(var + epsilon)`,
-  );
-  if (tensors.includes(buffer))
-    throw new InstanceNormError('saveStats is one of the tensor buffers of the call; give it a buffer of its own');
-  return buffer;
-}
-
-/** A residual for encode(): a GPUBuffer of the input's size, not the output (read while it is written). */
-function gpuResidual(geometry: TensorGeometry, value: unknown, output: GPUBuffer | undefined): GPUBuffer {
-  if (!isGpuBuffer(value)) {
-    throw new InstanceNormError(
-      `residual must be a GPUBuffer for encode() (run() also takes a Float32Array), got ${describeKind(value)}`,
-    );
-  }
-  if (value === output) {
-    throw new InstanceNormError('residual and output are the same buffer: the residual is read while the output is written');
-  }
-  return validateStorageBuffer('residual', value, tensorBytes(geometry), tensorDetail(geometry));
 }

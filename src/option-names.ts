@@ -1,6 +1,6 @@
 import { describe } from './describe-value';
-import { InstanceNormError } from './errors';
-import type { InstanceNormOptions } from './options';
+import { argumentError } from './errors';
+import type { OwnOptions } from './own-options';
 
 // WebNN's option names (epsilon, scale, bias, layout) are this library's own; PyTorch's
 // (eps, weight, affine, track_running_stats as trackRunningStats) are mapped onto them here,
@@ -12,44 +12,41 @@ const ALIASES = [
 ] as const;
 
 /**
- * The options with PyTorch's names replaced by this library's. Both names of a pair at once,
- * `affine: false` with a scale or bias, or `trackRunningStats` disagreeing with `runningStats`,
- * throw: each would leave one of them silently ignored.
+ * Options read by ownOptions() with PyTorch's names replaced by this library's. Both names of
+ * a pair at once, `affine: false` with a scale or bias, or `trackRunningStats` disagreeing with
+ * `runningStats`, throw: each would leave one of them silently ignored.
  */
-export function canonicalOptions<T extends InstanceNormOptions>(options: T | undefined): T | undefined {
-  if (options === undefined || options === null || typeof options !== 'object') return options;
-  const o = options as InstanceNormOptions;
-  if (ALIASES.every(([alias]) => o[alias] === undefined) && o.affine === undefined && o.trackRunningStats === undefined) {
-    return options;
-  }
-  const result: Record<string, unknown> = { ...(options as object) };
+export function canonicalOptions(options: OwnOptions): OwnOptions {
+  const result: Record<string, unknown> = Object.assign(Object.create(null), options);
   for (const [alias, name] of ALIASES) {
-    if (o[alias] === undefined) continue;
-    if (o[name] !== undefined) {
-      throw new InstanceNormError(`both ${name} and ${alias} (PyTorch's name for ${name}) are given; pass one`);
+    if (options[alias] === undefined) continue;
+    if (options[name] !== undefined) {
+      throw argumentError(alias, `both ${name} and ${alias} (PyTorch's name for ${name}) are given; pass one`);
     }
-    result[name] = o[alias];
+    result[name] = options[alias];
     delete result[alias];
   }
-  if (o.affine !== undefined) {
-    if (typeof o.affine !== 'boolean') throw new InstanceNormError(`affine must be a boolean, got ${describe(o.affine)}`);
-    if (!o.affine && (result.scale !== undefined || result.bias !== undefined)) {
-      throw new InstanceNormError('affine is false but a scale (weight) or bias is given');
+  const { affine, trackRunningStats } = options;
+  if (affine !== undefined) {
+    if (typeof affine !== 'boolean') throw argumentError('affine', `affine must be a boolean, got ${describe(affine)}`);
+    if (!affine && (result.scale !== undefined || result.bias !== undefined)) {
+      throw argumentError('affine', 'affine is false but a scale (weight) or bias is given');
     }
-    delete result.affine;
   }
-  if (o.trackRunningStats !== undefined) {
-    if (typeof o.trackRunningStats !== 'boolean') {
-      throw new InstanceNormError(`trackRunningStats must be a boolean, got ${describe(o.trackRunningStats)}`);
+  delete result.affine;
+  if (trackRunningStats !== undefined) {
+    if (typeof trackRunningStats !== 'boolean') {
+      throw argumentError('trackRunningStats', `trackRunningStats must be a boolean, got ${describe(trackRunningStats)}`);
     }
-    if (o.trackRunningStats !== (o.runningStats !== undefined)) {
-      throw new InstanceNormError(
-        o.trackRunningStats
+    if (trackRunningStats !== (options.runningStats !== undefined)) {
+      throw argumentError(
+        'trackRunningStats',
+        trackRunningStats
           ? 'trackRunningStats is true but no runningStats are given'
           : 'trackRunningStats is false but runningStats are given',
       );
     }
-    delete result.trackRunningStats;
   }
-  return result as T;
+  delete result.trackRunningStats;
+  return result;
 }

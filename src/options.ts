@@ -1,3 +1,4 @@
+import type { Strategy } from './planner';
 import type { RunningStats } from './running-stats';
 
 /** How tensor values are stored: IEEE float32, or float16 (halves; computed in f32 on the GPU). */
@@ -129,4 +130,17 @@ export interface InstanceStats<TBuffer extends ArrayBufferLike = ArrayBuffer> {
   readonly mean: Float32Array<TBuffer>;
   /** 1 / sqrt(var + epsilon) of each instance. */
   readonly invStd: Float32Array<TBuffer>;
+}
+
+/** Options of {@link InstanceNorm.create}. */
+export interface InstanceNormCreateOptions {
+  /**
+   * The device to work on, for example the one ONNX Runtime Web or TensorFlow.js already use.
+   * Default: a device requested from `navigator.gpu`, owned (and destroyed) by the instance.
+   */
+  device?: GPUDevice;
+  /** Where WebGPU or an adapter is missing: `'cpu'` gives the CPU backend, `'error'` throws. Default `'cpu'`. */
+  fallback?: 'cpu' | 'error';
+  /** Forces one GPU strategy for every call instead of the planner's choice. Default `'auto'`. For tests and benchmarks. */
+  strategy?: Strategy | 'auto';
 }

@@ -1,5 +1,5 @@
 import type { DeviceProfile } from './device-profile';
-import { InstanceNormError } from './errors';
+import { argumentError, unsupportedError } from './errors';
 import type { TensorGeometry } from './tensor-geometry';
 
 /**
@@ -224,7 +224,10 @@ export function planInstanceNorm(
   const instancesPerImage = Math.ceil(geometry.channels / lanes);
   const chosen = strategy ?? defaultStrategy(geometry.spatialSize, lanes, geometry.batch * instancesPerImage, tuning);
   if (!STRATEGIES.includes(chosen)) {
-    throw new InstanceNormError(`strategy must be one of ${STRATEGIES.map((s) => `'${s}'`).join(', ')}, got '${String(chosen)}'`);
+    throw argumentError(
+      'strategy',
+      `strategy must be one of ${STRATEGIES.map((s) => `'${s}'`).join(', ')}, got '${String(chosen)}'`,
+    );
   }
   // Steps of a kernel over one instance (its positions, or groups of four of them).
   const instanceElements = geometry.spatialSize / positions;
@@ -492,7 +495,7 @@ export function bindingWindows(
         : groupChannels > 1
           ? `one group of ${groupChannels} channels`
           : 'one instance';
-    throw new InstanceNormError(
+    throw unsupportedError(
       `shape [${g.shape.join(', ')}] needs ${bytes} bytes and ${unit} alone needs ${unitBytes} bytes, ` +
         `more than this device's maxStorageBufferBindingSize of ${limit}`,
     );
@@ -550,7 +553,7 @@ export function workgroupGrid(count: number, maxPerDimension: number): [number, 
   if (count <= maxPerDimension) return [count, 1];
   const rows = Math.ceil(count / maxPerDimension);
   if (rows > maxPerDimension) {
-    throw new InstanceNormError(
+    throw unsupportedError(
       `the tensor needs ${count} workgroups, more than maxComputeWorkgroupsPerDimension² = ${maxPerDimension ** 2}`,
     );
   }

@@ -1,7 +1,10 @@
 import { describe, describeKind } from './describe-value';
-import { InstanceNormError } from './errors';
+import { argumentError } from './errors';
+import { MODULE_OPTION_KEYS, STATE_DICT_KEYS } from './option-keys';
 import type { InstanceNormOptions } from './options';
+import { ownOptions } from './own-options';
 import type { RunningStats } from './running-stats';
+import { isFloat32Array } from './value-kinds';
 
 /** The `state_dict()` of a PyTorch InstanceNorm1d/2d/3d, as float32 arrays of length C. */
 export interface PyTorchStateDict {
@@ -22,37 +25,59 @@ export interface PyTorchStateDict {
  * made by `makeRunningStats`, from running_mean and running_var (both or neither).
  */
 export function optionsFromStateDict(
-  stateDict: PyTorchStateDict,
-  moduleOptions: Pick<InstanceNormOptions, 'eps' | 'momentum'>,
+  stateDict: unknown,
+  moduleOptions: unknown,
   makeRunningStats: (channels: number) => RunningStats,
 ): InstanceNormOptions {
   if (stateDict === null || typeof stateDict !== 'object') {
-    throw new InstanceNormError(`stateDict must be an object of Float32Arrays, got ${describe(stateDict)}`);
+    throw argumentError('stateDict', `stateDict must be an object of Float32Arrays, got ${describe(stateDict)}`);
   }
-  const arrays = (['weight', 'bias', 'running_mean', 'running_var'] as const).filter((k) => stateDict[k] !== undefined);
+  const dict = ownOptions(stateDict, STATE_DICT_KEYS, 'stateDict');
+  const module = ownOptions(moduleOptions, MODULE_OPTION_KEYS, 'moduleOptions');
+  const arrays = (['weight', 'bias', 'running_mean', 'running_var'] as const).filter((k) => dict[k] !== undefined);
   for (const key of arrays) {
-    if (!(stateDict[key] instanceof Float32Array)) {
-      throw new InstanceNormError(`stateDict.${key} must be a Float32Array, got ${describeKind(stateDict[key])}`);
+    if (!isFloat32Array(dict[key])) {
+      throw argumentError(key, `stateDict.${key} must be a Float32Array, got ${describeKind(dict[key])}`);
     }
   }
-  const lengths = new Set(arrays.map((k) => (stateDict[k] as Float32Array).length));
+  const array = (key: (typeof arrays)[number]) => dict[key] as Float32Array | undefined;
+  const lengths = new Set(arrays.map((k) => array(k)?.length));
   if (lengths.size > 1) {
-    throw new InstanceNormError(
-      `stateDict arrays must all have length C, got ${arrays.map((k) => `${k}: ${stateDict[k]?.length}`).join(', ')}`,
+    throw argumentError(
+      'stateDict',
+      `stateDict arrays must all have length C, got ${arrays.map((k) => `${k}: ${array(k)?.length}`).join(', ')}`,
     );
   }
-  if ((stateDict.running_mean === undefined) !== (stateDict.running_var === undefined)) {
-    throw new InstanceNormError('stateDict has one of running_mean and running_var: give both or neither');
+  const runningMean = array('running_mean');
+  const runningVar = array('running_var');
+  if ((runningMean === undefined) !== (runningVar === undefined)) {
+    throw argumentError('stateDict', 'stateDict has one of running_mean and running_var: give both or neither');
   }
-  const options: InstanceNormOptions = { ...moduleOptions };
-  if (stateDict.weight) options.scale = stateDict.weight;
-  if (stateDict.bias) options.bias = stateDict.bias;
-  if (stateDict.running_mean && stateDict.running_var) {
-    const running = makeRunningStats(stateDict.running_mean.length);
-    running.set({ mean: stateDict.running_mean, variance: stateDict.running_var });
-    const tracked = stateDict.num_batches_tracked;
-    running.batchesTracked = typeof tracked === 'number' ? tracked : Number(tracked?.[0] ?? 0);
+  const tracked = batchesTracked(dict.num_batches_tracked);
+  const options: InstanceNormOptions = { ...module };
+  const weight = array('weight');
+  const bias = array('bias');
+  if (weight) options.scale = weight;
+  if (bias) options.bias = bias;
+  if (runningMean && runningVar) {
+    const running = makeRunningStats(runningMean.length);
+    running.set({ mean: runningMean, variance: runningVar });
+    running.batchesTracked = tracked;
     options.runningStats = running;
   }
   return options;
+}
+
+/** num_batches_tracked: a count, as a number or the one-element array PyTorch exports; 0 where absent. */
+function batchesTracked(value: unknown): number {
+  if (value === undefined) return 0;
+  const count = typeof value === 'number' || typeof value === 'bigint' ? value : (value as ArrayLike<unknown> | null)?.[0];
+  const n = typeof count === 'bigint' ? Number(count) : count;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+    throw argumentError(
+      'num_batches_tracked',
+      `stateDict.num_batches_tracked must be a count (an integer ≥ 0, or a one-element array of one), got ${describeKind(value)}`,
+    );
+  }
+  return n;
 }

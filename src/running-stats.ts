@@ -1,5 +1,11 @@
 import { describe, describeKind } from './describe-value';
-import { InstanceNormError } from './errors';
+import { argumentError, InstanceNormError, unsupportedError } from './errors';
+import { RUNNING_VALUES_KEYS } from './option-keys';
+import { ownOptions } from './own-options';
+import { isFloat32Array } from './value-kinds';
+
+// A tensor holds at most 2^32 bytes, so at most 2^30 channels.
+const MAX_CHANNELS = 2 ** 30;
 
 /** Running statistics as arrays: one mean and one (unbiased) variance per channel. */
 export interface RunningStatsValues<TBuffer extends ArrayBufferLike = ArrayBuffer> {
@@ -32,6 +38,8 @@ export class RunningStats {
   readonly buffer: GPUBuffer | undefined;
   private readonly values: Float32Array | undefined;
   private destroyed = false;
+  // Updates recorded but not yet known to be submitted (run() in flight).
+  private pendingUpdates = 0;
 
   /**
    * @param channels - C, the channel count of the tensors it will follow.
@@ -41,10 +49,23 @@ export class RunningStats {
     readonly channels: number,
     readonly device?: GPUDevice,
   ) {
-    if (!Number.isInteger(channels) || channels < 1) {
-      throw new InstanceNormError(`channels must be a positive integer, got ${describe(channels)}`);
+    if (!Number.isInteger(channels) || channels < 1 || channels > MAX_CHANNELS) {
+      throw argumentError('channels', `channels must be an integer from 1 to 2^30, got ${describe(channels)}`);
     }
-    const initial = new Float32Array(2 * channels).fill(1, channels); // means 0, variances 1
+    if (device && 8 * channels > Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize)) {
+      throw unsupportedError(
+        `running statistics of ${channels} channels need ${8 * channels} bytes, more than this device's buffer limits (maxStorageBufferBindingSize ${device.limits.maxStorageBufferBindingSize}, maxBufferSize ${device.limits.maxBufferSize})`,
+      );
+    }
+    let initial: Float32Array;
+    try {
+      initial = new Float32Array(2 * channels).fill(1, channels); // means 0, variances 1
+    } catch (cause) {
+      throw new InstanceNormError(`running statistics of ${channels} channels could not be allocated`, {
+        code: 'out-of-memory',
+        cause,
+      });
+    }
     if (device) {
       this.buffer = device.createBuffer({
         label: 'InstanceNorm.runningStats',
@@ -71,7 +92,7 @@ export class RunningStats {
       encoder.copyBufferToBuffer(buffer, 0, readback, 0, 8 * c);
       device.queue.submit([encoder.finish()]);
       await readback.mapAsync(GPUMapMode.READ).catch((cause: unknown) => {
-        throw new InstanceNormError('RunningStats.read(): the GPU device was lost', { cause });
+        throw new InstanceNormError('RunningStats.read(): the GPU device was lost', { code: 'device-lost', cause });
       });
       const all = new Float32Array(readback.getMappedRange().slice(0));
       return { mean: all.slice(0, c), variance: all.slice(c) };
@@ -86,16 +107,26 @@ export class RunningStats {
    */
   set(values: Partial<RunningStatsValues<ArrayBufferLike>>): void {
     this.assertLive('set');
-    for (const [name, array] of [
-      ['mean', values?.mean],
-      ['variance', values?.variance],
-    ] as const) {
-      if (array === undefined) continue;
-      if (!(array instanceof Float32Array) || array.length !== this.channels) {
-        throw new InstanceNormError(
+    if (values === null || typeof values !== 'object') {
+      throw argumentError(
+        'values',
+        `values must be { mean?, variance? } of Float32Array(C = ${this.channels}), got ${describe(values)}`,
+      );
+    }
+    const own = ownOptions(values, RUNNING_VALUES_KEYS, 'values');
+    // Both checked before either is written.
+    for (const name of ['mean', 'variance'] as const) {
+      const array = own[name];
+      if (array !== undefined && (!isFloat32Array(array) || array.length !== this.channels)) {
+        throw argumentError(
+          name,
           `running ${name} must be a Float32Array of length C = ${this.channels}, got ${describeKind(array)}`,
         );
       }
+    }
+    for (const name of ['mean', 'variance'] as const) {
+      const array = own[name] as Float32Array | undefined;
+      if (array === undefined) continue;
       const offset = name === 'mean' ? 0 : this.channels;
       if (this.values) this.values.set(array, offset);
       else {
@@ -111,20 +142,35 @@ export class RunningStats {
     this.buffer?.destroy();
   }
 
-  /** The CPU values, [means; variances], updated in place; for the CPU reference. */
+  /** Whether destroy() was called. */
+  get isDestroyed(): boolean {
+    return this.destroyed;
+  }
+
+  /**
+   * The CPU values, [means; variances], updated in place; for the CPU backend.
+   * @internal
+   */
   cpuValues(): Float32Array {
     this.assertLive('use');
     if (!this.values) {
-      throw new InstanceNormError('runningStats live on a GPU device; the CPU backend needs ones made with new RunningStats(C)');
+      throw argumentError(
+        'runningStats',
+        'runningStats live on a GPU device; the CPU backend needs ones made with new RunningStats(C)',
+      );
     }
     return this.values;
   }
 
-  /** The GPU buffer, checked to be on `device`; for the WebGPU backend. */
+  /**
+   * The GPU buffer, checked to be on `device`; for the WebGPU backend.
+   * @internal
+   */
   gpuBufferOn(device: GPUDevice): GPUBuffer {
     this.assertLive('use');
     if (!this.buffer || this.device !== device) {
-      throw new InstanceNormError(
+      throw argumentError(
+        'runningStats',
         this.buffer
           ? 'runningStats live on another GPU device than this InstanceNorm; make them with its createRunningStats()'
           : 'runningStats live on the CPU; the WebGPU backend needs ones made with norm.createRunningStats(C)',
@@ -133,12 +179,31 @@ export class RunningStats {
     return this.buffer;
   }
 
+  /**
+   * Reserves the next update for work being recorded: `updatesBefore` counts the updates folded
+   * in or in flight before it (momentum null weighs the batch by 1 / (updatesBefore + 1)).
+   * `commit()` once the work is submitted counts it in batchesTracked; `cancel()` if it was not.
+   * @internal
+   */
+  reserveUpdate(): { readonly updatesBefore: number; commit(): void; cancel(): void } {
+    const updatesBefore = this.batchesTracked + this.pendingUpdates;
+    this.pendingUpdates++;
+    let settled = false;
+    const settle = (counted: boolean) => {
+      if (settled) return;
+      settled = true;
+      this.pendingUpdates--;
+      if (counted) this.batchesTracked++;
+    };
+    return { updatesBefore, commit: () => settle(true), cancel: () => settle(false) };
+  }
+
   private gpuState(): { device: GPUDevice; buffer: GPUBuffer } {
-    if (!this.device || !this.buffer) throw new InstanceNormError('runningStats have no GPU buffer');
+    if (!this.device || !this.buffer) throw unsupportedError('runningStats have no GPU buffer');
     return { device: this.device, buffer: this.buffer };
   }
 
   private assertLive(method: string): void {
-    if (this.destroyed) throw new InstanceNormError(`RunningStats.${method}() after destroy()`);
+    if (this.destroyed) throw new InstanceNormError(`RunningStats.${method}() after destroy()`, { code: 'destroyed' });
   }
 }

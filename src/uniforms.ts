@@ -28,11 +28,6 @@ export interface CallParams {
   readonly recomputeStats: boolean;
 }
 
-/** A key for the Params of a call, beside its plan and window. */
-export function callParamsKey(p: CallParams): string {
-  return `${p.epsilon}|${+p.hasScale}${+p.hasBias}${+p.scalePerInstance}${+p.biasPerInstance}|${p.activationAlpha}|${p.exportedSpreadOffset}${+p.exportStd}|${p.runningDecay},${p.runningWeight}|${p.groupChannels}|${+p.batchStatistics}${+p.recomputeStats}`;
-}
-
 /** The Params block of one window of a plan: sizes, strides and offsets in the plan's Elements. */
 export function packParams(g: TensorGeometry, plan: InstanceNormPlan, window: PlanWindow, call: CallParams): Uint32Array {
   const u32 = new Uint32Array(PARAMS_BYTES / 4);

@@ -3,7 +3,7 @@ import { type DeviceProfile, deviceProfile } from './device-profile';
 import { ImmutableBufferCache } from './immutable-buffer-cache';
 import { BINDINGS, deviceKernels, type EpilogueVariant, kernelPipeline, NO_EPILOGUE } from './pipeline-cache';
 import {
-  type InstanceNormPlan,
+  type GpuPlan,
   type KernelDispatch,
   planBackward,
   planGroupNorm,
@@ -112,7 +112,7 @@ export class GpuBackend {
   private readonly affineArrays: ImmutableBufferCache<Float32Array>;
   private readonly bindGroups = new BindGroupCache();
   // Plans by layout and shape: planning is pure, and a model calls the same shapes again and again.
-  private readonly plans = new Map<string, InstanceNormPlan>();
+  private readonly plans = new Map<string, GpuPlan>();
 
   /** `profile` defaults to the device's own; tests inject smaller limits to reach rare code paths. */
   constructor(
@@ -131,7 +131,7 @@ export class GpuBackend {
    * group plan. Saving statistics keeps a fused plan (its kernels save them) and adds
    * export-stats to a split one.
    */
-  plan(geometry: TensorGeometry, running?: RunningStatsUse, groupChannels = 1, saveStats = false): InstanceNormPlan {
+  plan(geometry: TensorGeometry, running?: RunningStatsUse, groupChannels = 1, saveStats = false): GpuPlan {
     const key = `${geometryKey(geometry)}|${running ?? ''}|${groupChannels}|${+saveStats}`;
     let plan = this.plans.get(key);
     if (!plan) {
@@ -167,9 +167,9 @@ export class GpuBackend {
   encode(
     encoder: GPUCommandEncoder,
     call: GpuCall,
-    plan: InstanceNormPlan = this.plan(call.geometry, call.running?.use, call.groupChannels, call.saveStats !== undefined),
+    plan: GpuPlan = this.plan(call.geometry, call.running?.use, call.groupChannels, call.saveStats !== undefined),
     timestampWrites?: GPUComputePassTimestampWrites,
-  ): InstanceNormPlan {
+  ): GpuPlan {
     const epilogue: EpilogueVariant = {
       activation: call.epilogue.activation,
       residual: call.residual ? call.epilogue.residualPosition : 'none',
@@ -194,7 +194,7 @@ export class GpuBackend {
     call: StatsCall,
     target: GPUBuffer,
     spread: StatsSpread = { offset: call.geometry.instanceCount, std: false },
-  ): InstanceNormPlan {
+  ): GpuPlan {
     const plan = planInstanceStats(call.geometry, this.profile, call.groupChannels);
     const bound = { instanceStats: { target, ...spread } };
     const commands = plan.windows.map((window, windowIndex) =>
@@ -209,7 +209,7 @@ export class GpuBackend {
    * exported into scratch, become the scale and bias of the content's normalization (per
    * instance where the style has the content's N images, per channel where it has one).
    */
-  encodeAdain(encoder: GPUCommandEncoder, content: GpuCall, style: Pick<StatsCall, 'geometry' | 'input'>): InstanceNormPlan {
+  encodeAdain(encoder: GPUCommandEncoder, content: GpuCall, style: Pick<StatsCall, 'geometry' | 'input'>): GpuPlan {
     const count = style.geometry.instanceCount;
     const align = this.profile.minStorageBufferOffsetAlignment;
     const spreadByteOffset = Math.ceil((count * 4) / align) * align;
@@ -232,7 +232,7 @@ export class GpuBackend {
    * Records the backward pass: the input gradient into gradInput and, with gradAffine, the
    * gradients of scale and bias (planBackward).
    */
-  encodeBackward(encoder: GPUCommandEncoder, call: GpuBackwardCall): InstanceNormPlan {
+  encodeBackward(encoder: GPUCommandEncoder, call: GpuBackwardCall): GpuPlan {
     const source = call.running ? 'running' : call.savedStats ? 'saved' : 'recompute';
     // As the forward: one invocation per instance where the forward plan takes that.
     const plan = planBackward(
@@ -279,7 +279,7 @@ export class GpuBackend {
    */
   private windowCommands(
     call: StatsCall,
-    plan: InstanceNormPlan,
+    plan: GpuPlan,
     windowIndex: number,
     bound: WindowBindings,
     dispatches: readonly KernelDispatch[],
@@ -298,7 +298,7 @@ export class GpuBackend {
    * The bind group of one window of a plan. `bound` names what the call binds beyond its own
    * buffers; whatever is absent is a placeholder.
    */
-  private windowBindGroup(call: StatsCall, plan: InstanceNormPlan, windowIndex: number, bound: WindowBindings): GPUBindGroup {
+  private windowBindGroup(call: StatsCall, plan: GpuPlan, windowIndex: number, bound: WindowBindings): GPUBindGroup {
     const { output, instanceStats, channelValues } = bound;
     const window = plan.windows[windowIndex];
     const params: CallParams = {

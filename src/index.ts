@@ -15,16 +15,8 @@ export {
   type Layout,
   type ResidualPosition,
 } from './options';
-export type {
-  ElementKind,
-  InstanceNormPlan,
-  KernelDispatch,
-  KernelName,
-  PlanWindow,
-  RunningStatsUse,
-  Strategy,
-  WorkgroupReduction,
-} from './planner';
+export type { InstanceNormPlan } from './plan-description';
+export type { Strategy } from './planner';
 export type { PyTorchStateDict } from './pytorch-state-dict';
 export { RunningStats, type RunningStatsValues } from './running-stats';
 export type { TuneResult } from './tuner';

@@ -18,7 +18,8 @@ import {
 import { BACKWARD_BUFFER_KEYS, CREATE_KEYS, TUNE_KEYS } from './option-keys';
 import type { AdainOptions, InstanceNormCreateOptions, InstanceNormOptions, InstanceStats } from './options';
 import { ownOptions } from './own-options';
-import { type InstanceNormPlan, STRATEGIES, type Strategy } from './planner';
+import type { InstanceNormPlan } from './plan-description';
+import { STRATEGIES, type Strategy } from './planner';
 import type { PyTorchStateDict } from './pytorch-state-dict';
 import { optionsFromStateDict } from './pytorch-state-dict';
 import { RunningStats } from './running-stats';

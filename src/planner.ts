@@ -131,7 +131,7 @@ export interface PlanWindow {
 }
 
 /** Plain data: what the encoder dispatches and what scratch memory it needs. */
-export interface InstanceNormPlan {
+export interface GpuPlan {
   /** How the work is divided among invocations and workgroups. */
   readonly strategy: Strategy;
   /** How the kernels load the tensor, and so what one kernel instance is. */
@@ -217,7 +217,7 @@ export function planInstanceNorm(
   profile: DeviceProfile,
   strategy?: Strategy,
   { groupChannels = 1, separateCombine = false, backward = false }: PlanOptions = {},
-): InstanceNormPlan {
+): GpuPlan {
   const tuning = profile.isCpuAdapter ? CPU_ADAPTER_TUNING : GPU_TUNING;
   const elements = elementKind(geometry, { multiPositionSteps: !backward, cpuAdapter: profile.isCpuAdapter });
   const { lanes, positions } = ELEMENT_KINDS[elements];
@@ -272,7 +272,7 @@ export function planInstanceNorm(
  * moments merged per group by combine-group-moments (one invocation per statistics entry),
  * which writes each channel its group's statistics for the unchanged normalize pass.
  */
-export function planGroupNorm(geometry: TensorGeometry, profile: DeviceProfile, groupChannels: number): InstanceNormPlan {
+export function planGroupNorm(geometry: TensorGeometry, profile: DeviceProfile, groupChannels: number): GpuPlan {
   const split = planInstanceNorm(geometry, profile, 'split', { groupChannels, separateCombine: true });
   const { lanes } = ELEMENT_KINDS[split.elements];
   const windows = split.windows.map((w) => {
@@ -293,7 +293,7 @@ export function planGroupNorm(geometry: TensorGeometry, profile: DeviceProfile, 
  * The plan of stats(): the split plan's reductions (per group where `groupChannels` > 1), then
  * export-stats writes each instance's statistics as [N, C] arrays; nothing normalized.
  */
-export function planInstanceStats(geometry: TensorGeometry, profile: DeviceProfile, groupChannels = 1): InstanceNormPlan {
+export function planInstanceStats(geometry: TensorGeometry, profile: DeviceProfile, groupChannels = 1): GpuPlan {
   const split =
     groupChannels > 1
       ? planGroupNorm(geometry, profile, groupChannels)
@@ -322,7 +322,7 @@ export type RunningStatsUse = 'update' | 'normalize-with';
  * extra kernels read or write: 'update' adds update-running-stats (one invocation per channel)
  * after combine-moments; 'normalize-with' replaces the reductions with load-running-stats.
  */
-export function planWithRunningStats(geometry: TensorGeometry, profile: DeviceProfile, use: RunningStatsUse): InstanceNormPlan {
+export function planWithRunningStats(geometry: TensorGeometry, profile: DeviceProfile, use: RunningStatsUse): GpuPlan {
   const split = planInstanceNorm(geometry, profile, 'split', { separateCombine: true });
   const channelGrid = workgroupGrid(Math.ceil(geometry.channels / PER_THREAD_WORKGROUP_SIZE), profile.maxWorkgroupsPerDimension);
   const windows = split.windows.map((w) => {
@@ -354,7 +354,7 @@ export function planBackward(
   profile: DeviceProfile,
   source: BackwardStatsSource,
   strategy?: Strategy,
-): InstanceNormPlan {
+): GpuPlan {
   const forward = planInstanceNorm(geometry, profile, strategy);
   if (forward.strategy === 'fused-per-thread') return planBackwardPerThread(geometry, profile, source);
   const split = planInstanceNorm(geometry, profile, 'split', { separateCombine: true, backward: true });
@@ -385,7 +385,7 @@ export function planBackward(
  * The backward where the forward takes one invocation per instance: the same, with
  * backward-per-thread (statistics, sums, input gradient) in place of the chunked passes.
  */
-function planBackwardPerThread(geometry: TensorGeometry, profile: DeviceProfile, source: BackwardStatsSource): InstanceNormPlan {
+function planBackwardPerThread(geometry: TensorGeometry, profile: DeviceProfile, source: BackwardStatsSource): GpuPlan {
   const perThread = planInstanceNorm(geometry, profile, 'fused-per-thread', { backward: true });
   const { lanes } = ELEMENT_KINDS[perThread.elements];
   const windows = perThread.windows.map((w) => {
@@ -404,7 +404,7 @@ function planBackwardPerThread(geometry: TensorGeometry, profile: DeviceProfile,
 }
 
 /** The forward plan that also saves each instance's statistics (export-stats after combine-moments). */
-export function planSavingStats(geometry: TensorGeometry, profile: DeviceProfile, running?: 'update'): InstanceNormPlan {
+export function planSavingStats(geometry: TensorGeometry, profile: DeviceProfile, running?: 'update'): GpuPlan {
   const base = running
     ? planWithRunningStats(geometry, profile, running)
     : planInstanceNorm(geometry, profile, 'split', { separateCombine: true });

@@ -1,6 +1,6 @@
 import type { DeviceProfile } from './device-profile';
 import type { GpuCall } from './gpu-backend';
-import { type InstanceNormPlan, planInstanceNorm, STRATEGIES, type Strategy } from './planner';
+import { type GpuPlan, planInstanceNorm, STRATEGIES, type Strategy } from './planner';
 
 /** What tune() measured. */
 export interface TuneResult {
@@ -19,7 +19,7 @@ export interface TuneResult {
 export type RecordCall = (
   encoder: GPUCommandEncoder,
   call: GpuCall,
-  plan: InstanceNormPlan,
+  plan: GpuPlan,
   timestampWrites?: GPUComputePassTimestampWrites,
 ) => void;
 

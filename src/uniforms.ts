@@ -1,4 +1,4 @@
-import { ELEMENT_KINDS, type InstanceNormPlan, type PlanWindow } from './planner';
+import { ELEMENT_KINDS, type GpuPlan, type PlanWindow } from './planner';
 import type { TensorGeometry } from './tensor-geometry';
 
 // Mirrors `struct Params` in shaders/instance-params.wgsl: twenty-eight 4-byte fields in
@@ -29,7 +29,7 @@ export interface CallParams {
 }
 
 /** The Params block of one window of a plan: sizes, strides and offsets in the plan's Elements. */
-export function packParams(g: TensorGeometry, plan: InstanceNormPlan, window: PlanWindow, call: CallParams): Uint32Array {
+export function packParams(g: TensorGeometry, plan: GpuPlan, window: PlanWindow, call: CallParams): Uint32Array {
   const u32 = new Uint32Array(PARAMS_BYTES / 4);
   const f32 = new Float32Array(u32.buffer);
   const { values, positions } = ELEMENT_KINDS[plan.elements];

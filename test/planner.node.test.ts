@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { pipelineKey } from '../src/pipeline-cache';
 import {
   bindingWindows,
-  type InstanceNormPlan,
+  type GpuPlan,
   planBackward,
   planGroupNorm,
   planInstanceNorm,
@@ -242,7 +242,7 @@ describe('the split plan merges its chunks', () => {
 
   it('and the plans derived from it keep that, or replace it by one invocation per instance', () => {
     const geometry = tensorGeometry([1, 2, 512, 512], 'nchw'); // 32 chunks an instance
-    const kernels = (plan: InstanceNormPlan) => plan.windows[0].dispatches.map((d) => `${d.kernel}@${d.workgroupSize}`);
+    const kernels = (plan: GpuPlan) => plan.windows[0].dispatches.map((d) => `${d.kernel}@${d.workgroupSize}`);
     expect(kernels(planWithRunningStats(geometry, gpu, 'update'))).toEqual([
       'partial-moments@256',
       'combine-moments-per-workgroup@32',
@@ -263,7 +263,7 @@ describe('the split plan merges its chunks', () => {
 
 describe('plans derived from the split plan', () => {
   const geometry = tensorGeometry([2, 10, 10, 6], 'nhwc'); // C = 6: two masked channel groups
-  const kernels = (plan: InstanceNormPlan) => plan.windows[0].dispatches.map((d) => d.kernel);
+  const kernels = (plan: GpuPlan) => plan.windows[0].dispatches.map((d) => d.kernel);
 
   it('stats: the reductions and export-stats, no normalize', () => {
     expect(kernels(planInstanceStats(geometry, GPU_PROFILE))).toEqual(['partial-moments', 'combine-moments', 'export-stats']);
@@ -285,7 +285,7 @@ describe('plans derived from the split plan', () => {
 
 describe('the backward plan', () => {
   const geometry = tensorGeometry([2, 6, 10, 10], 'nchw');
-  const kernels = (plan: InstanceNormPlan) => plan.windows[0].dispatches.map((d) => d.kernel);
+  const kernels = (plan: GpuPlan) => plan.windows[0].dispatches.map((d) => d.kernel);
   const backward = ['backward-partials', 'backward-combine', 'backward-apply', 'backward-affine'];
 
   it('reduces the statistics again, loads the saved ones, or the running ones (eval)', () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InstanceNorm, instanceNormBackwardCpu, instanceNormCpu, instanceStatsCpu, type Layout, type Strategy } from '../src';
 import { type DeviceProfile, deviceProfile } from '../src/device-profile';
 import { GpuBackend } from '../src/gpu-backend';
-import type { InstanceNormPlan, WorkgroupReduction } from '../src/planner';
+import type { GpuPlan, WorkgroupReduction } from '../src/planner';
 import { validateCall } from '../src/validation';
 import { expectClose } from './helpers/compare';
 import { readBuffer, storageBuffer } from './helpers/gpu';
@@ -30,7 +30,7 @@ function backendWith(reduction: WorkgroupReduction, tuning: Partial<DeviceProfil
   return new GpuBackend(device, strategy, profile);
 }
 
-function kernelsOf(plan: InstanceNormPlan): string[] {
+function kernelsOf(plan: GpuPlan): string[] {
   return plan.windows.flatMap((w) => w.dispatches.map((d) => d.kernel));
 }
 

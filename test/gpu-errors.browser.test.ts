@@ -195,6 +195,16 @@ describe('bad encode() arguments throw InstanceNormError before touching the GPU
   it.each(badEncodes)('%s', (_name, call, message) => {
     expect(call).toThrow(InstanceNormError);
     expect(call).toThrow(message);
+    let error: InstanceNormError | undefined;
+    try {
+      call();
+    } catch (thrown) {
+      error = thrown as InstanceNormError;
+    }
+    expect(error?.code).toBe('invalid-argument');
+    // The argument at fault is named, in the message and in the error.
+    expect(error?.argument).toBeTruthy();
+    expect(error?.message).toContain(error?.argument);
   });
 });
 

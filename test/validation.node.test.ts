@@ -72,5 +72,19 @@ describe('bad arguments throw InstanceNormError naming the argument', () => {
   it.each(badCalls)('%s', (_name, call, message) => {
     expect(call).toThrow(InstanceNormError);
     expect(call).toThrow(message);
+    const error = thrownBy(call);
+    expect(error.code).toBe('invalid-argument');
+    // The argument at fault is named, in the message and in the error.
+    expect(error.argument).toBeTruthy();
+    expect(error.message).toContain(error.argument);
   });
 });
+
+function thrownBy(call: () => unknown): InstanceNormError {
+  try {
+    call();
+  } catch (error) {
+    return error as InstanceNormError;
+  }
+  throw new Error('the call did not throw');
+}

@@ -107,12 +107,13 @@ export class InstanceNorm {
    * On the CPU backend it runs {@link instanceNormCpu}. If the instance's own device was
    * lost, a new one is requested first.
    *
-   * @param input - a Float32Array; with `dataType: 'float16'` a Uint16Array of half bits.
+   * @param input - the tensor, `shape` in row-major order.
    * @param shape - `[N, C, ...spatial]` ('nchw', the default) or `[N, ...spatial, C]` ('nhwc').
-   * @returns a new array of the input's type and shape.
+   * @returns a new Float32Array of the input's shape.
    * @throws InstanceNormError on bad arguments, a destroyed instance, a lost device or a WebGPU error.
    */
   async run(input: Float32Array, shape: readonly number[], options?: InstanceNormOptions): Promise<Float32Array<ArrayBuffer>>;
+  /** Normalizes a tensor of halves (`dataType: 'float16'`): a Uint16Array of IEEE half bits in, and out. */
   async run(
     input: Uint16Array,
     shape: readonly number[],
@@ -281,6 +282,7 @@ export class InstanceNorm {
     styleShape: readonly number[],
     options?: AdainOptions,
   ): Promise<Float32Array<ArrayBuffer>>;
+  /** AdaIN of tensors of halves (`dataType: 'float16'`): Uint16Arrays of half bits in and out. */
   async adain(
     content: Uint16Array,
     contentShape: readonly number[],

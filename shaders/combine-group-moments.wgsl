@@ -46,5 +46,6 @@ fn mergeLaneMoments(a: vec3f, b: vec3f) -> vec3f {
   let delta = b.y - a.y;
   let weightA = a.x / count;
   let weightB = b.x / count;
-  return vec3f(count, a.y + delta * weightB, weightA * a.z + weightB * b.z + delta * delta * (weightA * weightB));
+  let shift = delta * weightB;
+  return vec3f(count, a.y + shift, weightA * a.z + weightB * b.z + (delta * weightA) * shift);
 }

@@ -5,12 +5,14 @@ fn firstValue(e: Element) -> Value {
   return e.x;
 }
 
-// Merges the moments of the four values e - pivot into m (Chan's formula).
+// Merges the moments of the four values e - pivot into m (Chan's formula). The deviations are
+// halved before squaring (exactly): the sum of four squares would overflow f32 where their mean
+// does not (moments.wgsl).
 fn accumulate(m: Moments, e: Element, pivot: Value) -> Moments {
   let d = e - pivot;
   let mean = (d.x + d.y + d.z + d.w) * 0.25;
-  let deviation = d - mean;
-  return mergeMoments(m, Moments(4.0, mean, dot(deviation, deviation) * 0.25));
+  let deviation = (d - mean) * 0.5;
+  return mergeMoments(m, Moments(4.0, mean, dot(deviation, deviation)));
 }
 
 // The moments step of rangeMoments (moments.wgsl): the Element at `index`.

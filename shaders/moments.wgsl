@@ -2,7 +2,10 @@
 // biased one, sum of squared deviations / count), per lane of a Value. Welford's update adds
 // one value; Chan's formula merges two sets. Both stay accurate where
 // sum(x^2) - sum(x)^2 / n cancels catastrophically. Kept as a variance rather than a sum of
-// squares, so that nothing grows with the count: f32 holds deviations up to about 1e19.
+// squares, so that nothing grows with the count, and every product is formed already scaled by
+// its weight (never a bare square of a difference, which may be twice the largest deviation):
+// each term then lies below the variance it adds to, so f32 holds deviations from the mean up
+// to sqrt(f32 max) = 1.8e19, and beyond them the variance is inf, not a wrong number.
 
 struct Moments {
   count: f32,
@@ -23,12 +26,14 @@ fn emptyMoments() -> Moments {
   return Moments(0.0, Value(0.0), Value(0.0));
 }
 
+// variance' = variance + (delta (value - mean') - variance) / count, with delta / count (the
+// mean's step) formed first: delta (value - mean') alone overflows where variance' does not.
 fn addValue(m: Moments, value: Value) -> Moments {
   let count = m.count + 1.0;
   let inverse = 1.0 / count;
-  let delta = value - m.mean;
-  let mean = m.mean + delta * inverse;
-  return Moments(count, mean, m.variance + (delta * (value - mean) - m.variance) * inverse);
+  let step = (value - m.mean) * inverse;
+  let mean = m.mean + step;
+  return Moments(count, mean, m.variance + (step * (value - mean) - m.variance * inverse));
 }
 
 fn mergeMoments(a: Moments, b: Moments) -> Moments {
@@ -39,7 +44,9 @@ fn mergeMoments(a: Moments, b: Moments) -> Moments {
   let delta = b.mean - a.mean;
   let weightA = a.count / count;
   let weightB = b.count / count;
-  return Moments(count, a.mean + delta * weightB, weightA * a.variance + weightB * b.variance + delta * delta * (weightA * weightB));
+  // delta^2 weightA weightB as (delta weightA) (delta weightB): delta^2 alone may overflow.
+  let shift = delta * weightB;
+  return Moments(count, a.mean + shift, weightA * a.variance + weightB * b.variance + (delta * weightA) * shift);
 }
 
 // The statistics of an instance from its moments. A variance that overflowed f32 gives NaN,

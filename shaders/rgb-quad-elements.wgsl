@@ -13,7 +13,8 @@ fn firstValue(e: Element) -> Value {
 }
 
 // The moments step of rangeMoments (moments.wgsl): the quad whose first vec4 is at `index`,
-// four values per channel, merged as one set (Chan's formula), as four-position-elements.wgsl.
+// four values per channel, merged as one set (Chan's formula), as four-position-elements.wgsl:
+// the deviations halved before squaring.
 fn accumulateAt(m: Moments, index: u32, pivot: Value) -> Moments {
   let a = loadElement(index);
   let b = loadElement(index + 1u);
@@ -23,9 +24,9 @@ fn accumulateAt(m: Moments, index: u32, pivot: Value) -> Moments {
   let p2 = vec4f(b.zw, c.x, 0.0) - pivot;
   let p3 = vec4f(c.yzw, 0.0) - pivot;
   let mean = (p0 + p1 + p2 + p3) * 0.25;
-  let d0 = p0 - mean;
-  let d1 = p1 - mean;
-  let d2 = p2 - mean;
-  let d3 = p3 - mean;
-  return mergeMoments(m, Moments(4.0, mean, (d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3) * 0.25));
+  let d0 = (p0 - mean) * 0.5;
+  let d1 = (p1 - mean) * 0.5;
+  let d2 = (p2 - mean) * 0.5;
+  let d3 = (p3 - mean) * 0.5;
+  return mergeMoments(m, Moments(4.0, mean, d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3));
 }

@@ -13,13 +13,14 @@ var<workgroup> subgroupVariances: array<Value, WORKGROUP_SIZE>;
 var<workgroup> subgroupLeaders: array<atomic<u32>, (WORKGROUP_SIZE + 31u) / 32u>;
 
 // Chan's merge over a subgroup: the count, the count-weighted mean, then each invocation's
-// variance plus its squared distance to that mean, weighted alike. Empty invocations weigh 0.
+// variance plus its squared distance to that mean, weighted alike (the square formed weighted,
+// as in moments.wgsl, so that no term exceeds the sum). Empty invocations weigh 0.
 fn subgroupMergeMoments(m: Moments) -> Moments {
   let count = subgroupAdd(m.count);
   let weight = m.count / max(count, 1.0);
   let mean = subgroupAdd(m.mean * weight);
   let delta = m.mean - mean;
-  return Moments(count, mean, subgroupAdd(weight * (m.variance + delta * delta)));
+  return Moments(count, mean, subgroupAdd(weight * m.variance + (delta * weight) * delta));
 }
 
 fn workgroupMoments(local: Moments, localIndex: u32) -> Moments {

@@ -7,11 +7,12 @@ alias Value = vec4f;
 
 const LANES = 4u;
 
-// 1 / sqrt(v) per lane, or NaN where v overflowed (as in scalar-values.wgsl).
+// 1 / sqrt(v) per lane: 0 below 2^-126, NaN where v overflowed (laneInverseStd, moments.wgsl).
 fn guardedInverseStd(v: Value) -> Value {
   let bits = bitcast<vec4u>(v);
+  let exponent = bits & vec4u(0x7f800000u);
   let nan = bitcast<vec4f>(bits | vec4u(0x00400000u));
-  return select(inverseSqrt(v), nan, (bits & vec4u(0x7f800000u)) == vec4u(0x7f800000u));
+  return select(select(inverseSqrt(v), nan, exponent == vec4u(0x7f800000u)), vec4f(0.0), exponent == vec4u(0u));
 }
 
 // The channels of a group's lanes, clamped to C - 1 (lanes past C read channel C - 1).
@@ -75,11 +76,16 @@ fn exportStats(instance: u32, s: Stats) {
   let first = instanceChannel(instance);
   let index = instanceImage(instance) * params.tensorChannels + first;
   let mean = s.pivot + s.meanOffset;
-  let spread = select(s.invStd, 1.0 / s.invStd, params.exportStd == 1u);
+  let spread = select(s.invStd, standardDeviation(s.invStd), params.exportStd == 1u);
   for (var lane = 0u; lane < min(LANES, params.tensorChannels - first); lane++) {
     statsArrays[index + lane] = mean[lane];
     statsArrays[params.exportedSpreadOffset + index + lane] = spread[lane];
   }
+}
+
+// sqrt(var + epsilon) from its inverse: 0 where that is 0 (var + epsilon below 2^-126).
+fn standardDeviation(invStd: Value) -> Value {
+  return select(1.0 / invStd, Value(0.0), invStd == Value(0.0));
 }
 
 // Statistics from the running means and variances of the group's channels (eval mode).

@@ -49,18 +49,24 @@ fn mergeMoments(a: Moments, b: Moments) -> Moments {
   return Moments(count, a.mean + shift, weightA * a.variance + weightB * b.variance + (delta * weightA) * shift);
 }
 
-// The statistics of an instance from its moments. A variance that overflowed f32 gives NaN,
-// never a silently wrong 1/sqrt(inf) = 0 (guardedInverseStd, values files).
+// The statistics of an instance from its moments, 1 / sqrt(var + epsilon) by the rule of
+// laneInverseStd (guardedInverseStd, values files).
 fn instanceStats(pivot: Value, m: Moments) -> Stats {
   return Stats(pivot, m.mean, guardedInverseStd(m.variance + params.epsilon), m.variance);
 }
 
-// 1 / sqrt(v) of one lane, or NaN where v overflowed. The test is on the bits: WGSL lets
-// compilers assume float arithmetic never meets inf or NaN.
+// 1 / sqrt(v) of one lane, v = var + epsilon, where f32 can tell:
+// - 0 where v is below f32's smallest normal number 2^-126 (0, or a subnormal that GPUs may
+//   flush to 0): PyTorch's InvStd is 0 at v = 0, so a constant instance with epsilon 0 gives the
+//   bias, and a finite input never gives NaN;
+// - NaN where v overflowed (inf) or is NaN: never a silently wrong 1/sqrt(inf) = 0.
+// The tests are on the exponent bits: WGSL lets compilers assume float arithmetic never meets
+// inf or NaN, and subnormals may compare as 0 or not.
 fn laneInverseStd(v: f32) -> f32 {
   let bits = bitcast<u32>(v);
+  let exponent = bits & 0x7f800000u;
   let nan = bitcast<f32>(bits | 0x00400000u); // +inf with a mantissa bit set: a quiet NaN
-  return select(inverseSqrt(v), nan, (bits & 0x7f800000u) == 0x7f800000u);
+  return select(select(inverseSqrt(v), nan, exponent == 0x7f800000u), 0.0, exponent == 0u);
 }
 
 // Welford's running mean loses accuracy once its increments fall below the mean's ulp

@@ -4,7 +4,7 @@ alias Value = f32;
 
 const LANES = 1u;
 
-// 1 / sqrt(v), or NaN where v overflowed (moments.wgsl).
+// 1 / sqrt(v): 0 below 2^-126, NaN where v overflowed (laneInverseStd, moments.wgsl).
 fn guardedInverseStd(v: Value) -> Value {
   return laneInverseStd(v);
 }
@@ -45,7 +45,12 @@ fn loadStats(instance: u32) -> Stats {
 fn exportStats(instance: u32, s: Stats) {
   let index = params.firstInstance + instance;
   statsArrays[index] = s.pivot + s.meanOffset;
-  statsArrays[params.exportedSpreadOffset + index] = select(s.invStd, 1.0 / s.invStd, params.exportStd == 1u);
+  statsArrays[params.exportedSpreadOffset + index] = select(s.invStd, standardDeviation(s.invStd), params.exportStd == 1u);
+}
+
+// sqrt(var + epsilon) from its inverse: 0 where that is 0 (var + epsilon below 2^-126).
+fn standardDeviation(invStd: Value) -> Value {
+  return select(1.0 / invStd, 0.0, invStd == 0.0);
 }
 
 // Statistics from the running mean and variance of the instance's channel (eval mode).

@@ -1,5 +1,5 @@
 import { type BackwardOptions, type BackwardResult, validateBackward } from './backward-options';
-import { affineAt, affineFactor, type OutputMap } from './cpu-affine';
+import { affineAt, affineFactor, inverseStd, type OutputMap, standardDeviation } from './cpu-affine';
 import { type CpuEpilogue, cpuEpilogue } from './cpu-epilogue';
 import { normalizeWithSimd } from './cpu-simd';
 import { argumentError } from './errors';
@@ -64,7 +64,7 @@ export function instanceNormCpu(input: TensorArray, shape: readonly number[], op
     normalizeWithStatistics(values, output, geometry, runningStatistics(geometry, epsilon, running.stats.cpuValues()), map);
   } else if (groupChannels > 1) {
     const { mean, variance } = groupMoments(values, geometry, groupChannels);
-    normalizeWithStatistics(values, output, geometry, { mean, invStd: variance.map((v) => 1 / Math.sqrt(v + epsilon)) }, map);
+    normalizeWithStatistics(values, output, geometry, { mean, invStd: variance.map((v) => inverseStd(v, epsilon)) }, map);
   } else {
     normalizeInstances(values, output, geometry, epsilon, map);
   }
@@ -152,7 +152,7 @@ function runningStatistics(
   for (let instance = 0; instance < g.instanceCount; instance++) {
     const c = instance % C;
     mean[instance] = running[c];
-    invStd[instance] = 1 / Math.sqrt(running[C + c] + epsilon);
+    invStd[instance] = inverseStd(running[C + c], epsilon);
   }
   return { mean, invStd };
 }
@@ -195,7 +195,7 @@ function groupMoments(
 export function instanceStatsCpu(input: TensorArray, shape: readonly number[], options?: InstanceNormOptions): InstanceStats {
   const { geometry: g, epsilon, groupChannels } = validateCall(shape, options);
   const { mean, variance } = groupMoments(float32Values(validateInputArray(input, g)), g, groupChannels);
-  return { mean: new Float32Array(mean), invStd: new Float32Array(variance.map((v) => 1 / Math.sqrt(v + epsilon))) };
+  return { mean: new Float32Array(mean), invStd: new Float32Array(variance.map((v) => inverseStd(v, epsilon))) };
 }
 
 /** Mean and biased variance of every instance (n, c), index n * C + c: float64, two passes. */
@@ -260,7 +260,7 @@ export function adainCpu(
   const { content: call, style: styleGeometry } = validateAdain(contentShape, styleShape, options);
   validateInputArray(content, call.geometry, 'content');
   const { mean, variance } = instanceMoments(float32Values(validateInputArray(style, styleGeometry, 'style')), styleGeometry);
-  const std = variance.map((v) => Math.sqrt(v + call.epsilon));
+  const std = variance.map((v) => standardDeviation(v, call.epsilon));
   return instanceNormCpu(content, contentShape, { ...call.options, scale: new Float32Array(std), bias: new Float32Array(mean) });
 }
 
@@ -772,5 +772,5 @@ function backwardStatistics(
   if (call.running?.use === 'normalize-with') return runningStatistics(g, call.epsilon, call.running.stats.cpuValues());
   if (saved !== undefined) return validateSavedStats(saved, g);
   const { mean, variance } = instanceMoments(input, g);
-  return { mean, invStd: variance.map((v) => 1 / Math.sqrt(v + call.epsilon)) };
+  return { mean, invStd: variance.map((v) => inverseStd(v, call.epsilon)) };
 }

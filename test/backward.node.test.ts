@@ -138,6 +138,73 @@ describe.each(CASES)('instanceNormBackwardCpu against finite differences: %o', (
   });
 });
 
+describe('where var + epsilon is below 2^-126 (1 / sqrt taken as 0)', () => {
+  // Two images of three channels, nchw and nhwc: instance 1 constant, instance 5 subnormal, epsilon 0.
+  const t: Case = { batch: 2, channels: 3, spatial: 12, layout: 'nchw' };
+  const degenerate = [1, 5];
+
+  function data(layout: Layout) {
+    const lt = { ...t, layout };
+    const x = new Float32Array(t.batch * t.channels * t.spatial);
+    const values = [...Array(6)].map((_, i) =>
+      i === 1
+        ? new Float32Array(t.spatial).fill(Math.fround(7.25 + 100 * randomUniform(1, 130, 0, 1)[0]))
+        : i === 5
+          ? randomNormal(t.spatial, 131, 0, 1e-39)
+          : randomNormal(t.spatial, 132 + i, 2, 3),
+    );
+    for (let i = 0; i < 6; i++) {
+      for (let s = 0; s < t.spatial; s++) x[indexOf(lt, Math.floor(i / 3), i % 3, s)] = values[i][s];
+    }
+    const shape = layout === 'nchw' ? [2, 3, t.spatial] : [2, t.spatial, 3];
+    return { lt, x, shape, dy: randomNormal(x.length, 133, 0.5, 2) };
+  }
+
+  it.each(['nchw', 'nhwc'] as const)(
+    'dx = 0 and dScale = 0 there, dBias = Σ dy; recomputed and saved statistics alike (%s)',
+    (layout) => {
+      const { lt, x, shape, dy } = data(layout);
+      const scale = randomUniform(6, 134, 0.5, 2); // per instance
+      const bias = randomUniform(6, 135, -1, 1);
+      const savedStats = instanceStatsCpu(x, shape, { layout, epsilon: 0 });
+      for (const i of degenerate) expect(savedStats.invStd[i]).toBe(0);
+      for (const stats of [undefined, savedStats]) {
+        const result = instanceNormBackwardCpu(dy, x, shape, { layout, epsilon: 0, scale, bias, savedStats: stats });
+        for (let i = 0; i < 6; i++) {
+          const at = (s: number) => indexOf(lt, Math.floor(i / 3), i % 3, s);
+          const dx = [...Array(t.spatial)].map((_, s) => result.gradInput[at(s)]);
+          const sumDy = [...Array(t.spatial)].reduce((a: number, _, s) => a + dy[at(s)], 0);
+          expect(result.gradBias?.[i]).toBeCloseTo(sumDy, 5);
+          if (degenerate.includes(i)) {
+            expect(
+              dx.filter((v) => v !== 0),
+              `dx of instance ${i}`,
+            ).toEqual([]);
+            expect(result.gradScale?.[i]).toBe(0);
+          } else {
+            expect(dx.every(Number.isFinite) && dx.some((v) => v !== 0)).toBe(true);
+          }
+        }
+      }
+    },
+  );
+
+  it('eval mode: a running variance of 0 with epsilon 0 gives dx = 0 in its channel', () => {
+    const { x, shape, dy } = data('nchw');
+    const running = new RunningStats(3);
+    running.set({ mean: new Float32Array([1, 2, 3]), variance: new Float32Array([4, 0, 1]) });
+    const scale = new Float32Array([2, 3, 4]);
+    const { gradInput } = instanceNormBackwardCpu(dy, x, shape, { epsilon: 0, scale, runningStats: running, training: false });
+    for (let i = 0; i < gradInput.length; i++) {
+      const c = Math.floor(i / t.spatial) % 3;
+      // dx = dy · scale / sqrt(running var + eps), and 0 where that variance is 0
+      const expected = c === 1 ? 0 : (dy[i] * scale[c]) / Math.sqrt([4, 0, 1][c]);
+      expect(gradInput[i]).toBeCloseTo(expected, 5);
+      if (c === 1) expect(gradInput[i] === 0).toBe(true);
+    }
+  });
+});
+
 describe('backward options', () => {
   it('reject the epilogue, groups and half precision', () => {
     const x = new Float32Array(12);

@@ -31,8 +31,7 @@ import { isFloat32Array, isUint16Array } from './value-kinds';
  *
  * @param input - the tensor, `shape` in row-major order.
  * @param shape - `[N, C, ...spatial]` ('nchw') or `[N, ...spatial, C]` ('nhwc'), 1 to 3 spatial dimensions.
- * @returns a new Float32Array of the input's shape; with `dataType: 'float16'` a Uint16Array of
- *   half bits, each the float64 result rounded once to the nearest half.
+ * @returns a new Float32Array of the input's shape.
  * @throws InstanceNormError on bad arguments.
  *
  * @example
@@ -43,11 +42,16 @@ export function instanceNormCpu(
   shape: readonly number[],
   options?: InstanceNormOptions,
 ): Float32Array<ArrayBuffer>;
+/**
+ * Instance normalization on the CPU of a tensor of halves (`dataType: 'float16'`): a Uint16Array
+ * of IEEE half bits in, and out, each result the float64 value rounded once to the nearest half.
+ */
 export function instanceNormCpu(
   input: Uint16Array,
   shape: readonly number[],
   options: InstanceNormOptions & { dataType: 'float16' },
 ): Uint16Array<ArrayBuffer>;
+/** Instance normalization on the CPU of either array type, as `options.dataType` says. */
 export function instanceNormCpu(input: TensorArray, shape: readonly number[], options?: InstanceNormOptions): TensorArray;
 export function instanceNormCpu(input: TensorArray, shape: readonly number[], options?: InstanceNormOptions): TensorArray {
   const { options: opts, geometry, epsilon, epilogue, running, groupChannels } = validateCall(shape, options);
@@ -236,6 +240,7 @@ export function adainCpu(
   styleShape: readonly number[],
   options?: AdainOptions,
 ): Float32Array<ArrayBuffer>;
+/** AdaIN on the CPU of tensors of halves (`dataType: 'float16'`): Uint16Arrays of half bits in and out. */
 export function adainCpu(
   content: Uint16Array,
   contentShape: readonly number[],
@@ -243,6 +248,7 @@ export function adainCpu(
   styleShape: readonly number[],
   options: AdainOptions & { dataType: 'float16' },
 ): Uint16Array<ArrayBuffer>;
+/** AdaIN on the CPU of either array type, as `options.dataType` says. */
 export function adainCpu(
   content: TensorArray,
   contentShape: readonly number[],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type AdainOptions, adainCpu, InstanceNorm, instanceStatsCpu, type Layout } from '../src';
+import { type AdainOptions, adainCpu, InstanceNorm, type Layout } from '../src';
+import { referenceAdain, referenceStats } from '../src/reference';
 import { expectClose } from './helpers/compare';
 import { readBuffer, storageBuffer } from './helpers/gpu';
 import { useGpuInstances } from './helpers/gpu-instance';
@@ -77,7 +78,7 @@ describe.each(['auto', 'split'] as const)('encodeAdain, strategy %s, matches ada
         7,
       ); // far from zero
       const options: AdainOptions = { layout, epsilon: 1e-3 };
-      const expected = adainCpu(content, contentShape, style, styleShape, options);
+      const expected = referenceAdain(content, contentShape, style, styleShape, options);
       const actual = await gpuAdain(gpu.norm(strategy), content, contentShape, style, styleShape, options);
       expectClose(actual, expected, 1e-3, 1e-5); // outputs of magnitude ~300: f32 rounding ~3e-5
     });
@@ -92,8 +93,8 @@ describe('adain() results', () => {
 
   it('carry the style statistics: the output mean and standard deviation are the style instance ones', async () => {
     const y = await gpu.norm().adain(content, contentShape, style, styleShape, { epsilon: 0 });
-    const out = instanceStatsCpu(y, contentShape, { epsilon: 0 });
-    const target = instanceStatsCpu(style, styleShape, { epsilon: 0 });
+    const out = referenceStats(y, contentShape, { epsilon: 0 });
+    const target = referenceStats(style, styleShape, { epsilon: 0 });
     expectClose(out.mean, target.mean, 1e-4);
     expectClose(out.invStd, target.invStd, 0, 1e-4);
   });
@@ -101,7 +102,7 @@ describe('adain() results', () => {
   it('with a fused epilogue and a residual array in adain()', async () => {
     const residual = randomNormal(content.length, 43);
     const options: AdainOptions = { activation: 'leakyRelu', activationAlpha: 0.3, residual };
-    const expected = adainCpu(content, contentShape, style, styleShape, options);
+    const expected = referenceAdain(content, contentShape, style, styleShape, options);
     expectClose(await gpu.norm().adain(content, contentShape, style, styleShape, options), expected, 1e-4, 1e-5);
   });
 
@@ -143,7 +144,7 @@ describe('encodeStats writes [mean; invStd] as [N, C] arrays', () => {
     device.queue.submit([encoder.finish()]);
     const exported = await readBuffer(device, output, 2 * count);
     await gpu.norm().checkErrors();
-    const expected = instanceStatsCpu(x, shape, { layout, epsilon: 1e-2 });
+    const expected = referenceStats(x, shape, { layout, epsilon: 1e-2 });
     expectClose(exported.slice(0, count), expected.mean, 1e-3);
     expectClose(exported.slice(count), expected.invStd, 0, 1e-5);
     input.destroy();

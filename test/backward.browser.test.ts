@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type BackwardOptions,
-  instanceNormBackwardCpu,
-  instanceNormCpu,
-  instanceStatsCpu,
-  type Layout,
-  RunningStats,
-} from '../src';
+import { type BackwardOptions, type Layout, RunningStats } from '../src';
 import { type DeviceProfile, deviceProfile } from '../src/device-profile';
 import { GpuBackend } from '../src/gpu-backend';
 import { planBackward } from '../src/planner';
+import { referenceBackward, referenceInstanceNorm, referenceStats } from '../src/reference';
 import { tensorGeometry } from '../src/tensor-geometry';
 import { validateCall } from '../src/validation';
 import { expectClose } from './helpers/compare';
@@ -74,7 +68,7 @@ async function expectBackwardMatches(t: TensorCase, layout: Layout, variant: Var
   const actualInput = await readBuffer(device, gradInput, count);
   const actualAffine = await readBuffer(device, gradAffine, 2 * affineLength);
   await norm.checkErrors();
-  const expected = instanceNormBackwardCpu(dy, x, shape, cpuOptions);
+  const expected = referenceBackward(dy, x, shape, cpuOptions);
   expectClose(actualInput, expected.gradInput, 1e-4, 1e-4);
   // Sums over up to 22650 values of order 2: f32 rounding of order 1e-3 relative to their spread.
   const sumTolerance = 1e-4 * Math.sqrt(count) * 4;
@@ -114,10 +108,10 @@ describe('the forward saves its statistics with every strategy', () => {
       device.queue.submit([encoder.finish()]);
       const stats = await readBuffer(device, saved, 2 * instances);
       await gpu.norm(strategy).checkErrors();
-      const expected = instanceStatsCpu(x, shape, { layout });
+      const expected = referenceStats(x, shape, { layout });
       expectClose(stats.slice(0, instances), expected.mean, 1e-3);
       expectClose(stats.slice(instances), expected.invStd, 0, 1e-5);
-      expectClose(await readBuffer(device, output, count), instanceNormCpu(x, shape, { layout }), 1e-4);
+      expectClose(await readBuffer(device, output, count), referenceInstanceNorm(x, shape, { layout }), 1e-4);
       for (const b of [input, output, saved]) b.destroy();
     }
   });
@@ -133,13 +127,13 @@ describe('backward details on the GPU', () => {
     const scale = randomUniform(6, 123, 0.5, 2);
     const savedStats = await norm.stats(x, shape);
     const actual = await norm.backward(dy, x, shape, { scale, savedStats });
-    const expected = instanceNormBackwardCpu(dy, x, shape, { scale, savedStats });
+    const expected = referenceBackward(dy, x, shape, { scale, savedStats });
     expectClose(actual.gradInput, expected.gradInput, 1e-4, 1e-4);
     expectClose(actual.gradScale as Float32Array, expected.gradScale as Float32Array, 1e-3, 1e-4);
     expectClose(actual.gradBias as Float32Array, expected.gradBias as Float32Array, 1e-3, 1e-4);
     const plain = await norm.backward(dy, x, shape);
     expect(plain.gradScale).toBeUndefined();
-    expectClose(plain.gradInput, instanceNormBackwardCpu(dy, x, shape).gradInput, 1e-4, 1e-4);
+    expectClose(plain.gradInput, referenceBackward(dy, x, shape).gradInput, 1e-4, 1e-4);
   });
 
   /** The backward of a backend with another device profile against the CPU, statistics recomputed and saved. */
@@ -156,7 +150,7 @@ describe('backward details on the GPU', () => {
     const gradOutput = storageBuffer(device, grad);
     const gradInput = storageBuffer(device, new Float32Array(n).fill(Number.NaN));
     const gradAffine = storageBuffer(device, new Float32Array(2 * channels).fill(Number.NaN));
-    const expected = instanceNormBackwardCpu(grad, data, s, { layout, scale });
+    const expected = referenceBackward(grad, data, s, { layout, scale });
     // Statistics recomputed, then saved by a forward with the same profile.
     const savedStats = storageBuffer(device, new Float32Array(2 * call.geometry.instanceCount));
     const output = storageBuffer(device, new Float32Array(n));
@@ -229,7 +223,7 @@ describe('training on the GPU', () => {
     // The target: the same layer with scale and bias that training must find.
     const targetScale = randomUniform(8, 132, -2, 2);
     const targetBias = randomUniform(8, 133, -1, 1);
-    const target = instanceNormCpu(x, shape, { scale: targetScale, bias: targetBias });
+    const target = referenceInstanceNorm(x, shape, { scale: targetScale, bias: targetBias });
     const scale = new Float32Array(8).fill(1);
     const bias = new Float32Array(8);
     const input = storageBuffer(device, x);

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { InstanceNorm, InstanceNormError, instanceNormCpu } from '../src';
+import { InstanceNorm, InstanceNormError } from '../src';
+import { referenceInstanceNorm } from '../src/reference';
 import { expectClose } from './helpers/compare';
 import { storageBuffer } from './helpers/gpu';
 import { randomNormal } from './helpers/random';
 
 const shape = [1, 2, 64, 64];
 const x = randomNormal(2 * 64 * 64, 17, 3, 2);
-const expected = instanceNormCpu(x, shape);
+const expected = referenceInstanceNorm(x, shape);
 
 async function appDevice(): Promise<GPUDevice> {
   const adapter = await navigator.gpu.requestAdapter();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type InstanceNormOptions, instanceNormCpu, type Layout } from '../src';
+import type { InstanceNormOptions, Layout } from '../src';
+import { referenceInstanceNorm } from '../src/reference';
 import { expectClose } from './helpers/compare';
 import { normalizeOnGpu, storageBuffer } from './helpers/gpu';
 import { STRATEGY_CHOICES, useGpuInstances } from './helpers/gpu-instance';
@@ -48,7 +49,7 @@ async function expectEpilogueMatches(t: TensorCase, layout: Layout, e: Epilogue,
     bias: randomUniform(instances, 13, -1, 1),
   };
   const residual = e.residual ? randomNormal(count, 14, 0, 2) : undefined;
-  const expected = instanceNormCpu(input, shape, { ...options, residual });
+  const expected = referenceInstanceNorm(input, shape, { ...options, residual });
   const device = gpu.device();
   const residualBuffer = residual && storageBuffer(device, residual);
   const actual = await normalizeOnGpu(gpu.norm(strategy), input, shape, { ...options, residual: residualBuffer });
@@ -74,7 +75,7 @@ describe('the epilogue in run() and with per-instance GPU buffers', () => {
 
   it('run() takes the residual as a Float32Array', async () => {
     const options: InstanceNormOptions = { activation: 'gelu', residual, bias: randomUniform(4, 23, -1, 1) };
-    expectClose(await gpu.norm().run(input, shape, options), instanceNormCpu(input, shape, options), 1e-4, 1e-5);
+    expectClose(await gpu.norm().run(input, shape, options), referenceInstanceNorm(input, shape, options), 1e-4, 1e-5);
   });
 
   it('reads scale and bias buffers as N × C values with perInstanceAffine', async () => {
@@ -88,9 +89,9 @@ describe('the epilogue in run() and with per-instance GPU buffers', () => {
       bias: biasBuffer,
       perInstanceAffine: true,
     });
-    expectClose(actual, instanceNormCpu(input, shape, { scale, bias }), 1e-4);
+    expectClose(actual, referenceInstanceNorm(input, shape, { scale, bias }), 1e-4);
     // Without the flag the same buffers are per channel: image 1 then differs.
-    const perChannel = instanceNormCpu(input, shape, { scale: scale.slice(0, 4), bias: bias.slice(0, 4) });
+    const perChannel = referenceInstanceNorm(input, shape, { scale: scale.slice(0, 4), bias: bias.slice(0, 4) });
     const plain = await normalizeOnGpu(gpu.norm(), input, shape, { scale: scaleBuffer, bias: biasBuffer });
     expectClose(plain, perChannel, 1e-4);
     expect(Math.abs(plain[t.channels * 30] - actual[t.channels * 30])).toBeGreaterThan(1e-3);
@@ -108,7 +109,7 @@ describe('the epilogue in run() and with per-instance GPU buffers', () => {
     const { readBuffer } = await import('./helpers/gpu');
     const actual = await readBuffer(device, outputBuffer, input.length);
     await gpu.norm().checkErrors();
-    expectClose(actual, instanceNormCpu(input, shape, { activation: 'relu', residual: input }), 1e-4, 1e-5);
+    expectClose(actual, referenceInstanceNorm(input, shape, { activation: 'relu', residual: input }), 1e-4, 1e-5);
     inputBuffer.destroy();
     outputBuffer.destroy();
   });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { adainCpu, type InstanceNormOptions, instanceNormCpu, instanceStatsCpu, type Layout, RunningStats } from '../src';
+import { type InstanceNormOptions, type Layout, RunningStats } from '../src';
 import { deviceProfile } from '../src/device-profile';
 import { fromFloat16Bits, toFloat16Bits } from '../src/float16';
 import { GpuBackend } from '../src/gpu-backend';
+import { referenceAdain, referenceInstanceNorm, referenceStats } from '../src/reference';
 import { validateCall } from '../src/validation';
 import { expectClose } from './helpers/compare';
 import { expectWithinHalfUlps, halfBuffer, normalizeHalvesOnGpu, readHalves } from './helpers/float16';
@@ -37,7 +38,7 @@ describe.each(STRATEGY_CHOICES)('float16, strategy %s', (strategy) => {
         bias: randomUniform(t.channels, 74, -1, 1),
         activation: 'silu',
       };
-      const expected = instanceNormCpu(input, shape, { ...options, dataType: 'float16', residual }) as Uint16Array;
+      const expected = referenceInstanceNorm(input, shape, { ...options, dataType: 'float16', residual }) as Uint16Array;
       const actual = await normalizeHalvesOnGpu(gpu.norm(strategy), input, shape, { ...options, residualHalves: residual });
       expectWithinHalfUlps(actual, expected, 2, residual);
     });
@@ -50,14 +51,14 @@ describe('float16 extremes', () => {
 
   it('values near ±65504, whose sum of squares overflows half many times over', async () => {
     const x = toFloat16Bits(randomUniform(count, 81, -65000, 65000));
-    const expected = instanceNormCpu(x, shape, { dataType: 'float16' });
+    const expected = referenceInstanceNorm(x, shape, { dataType: 'float16' });
     expectWithinHalfUlps(await normalizeHalvesOnGpu(gpu.norm(), x, shape, {}), expected, 2);
   });
 
   it('subnormal halves, and outputs that overflow to infinity under a large scale', async () => {
     const x = toFloat16Bits(randomUniform(count, 82, -6e-5, 6e-5)); // mostly subnormal halves
     const options: InstanceNormOptions = { dataType: 'float16', epsilon: 1e-12, scale: new Float32Array([1, 1e5, -1e5, 1]) };
-    const expected = instanceNormCpu(x, shape, options) as Uint16Array;
+    const expected = referenceInstanceNorm(x, shape, options) as Uint16Array;
     expect(fromFloat16Bits(expected).some((v) => v === Number.POSITIVE_INFINITY)).toBe(true);
     expect(fromFloat16Bits(expected).some((v) => v === Number.NEGATIVE_INFINITY)).toBe(true);
     expectWithinHalfUlps(await normalizeHalvesOnGpu(gpu.norm(), x, shape, options), expected, 2);
@@ -80,23 +81,23 @@ describe('float16 through the other paths', () => {
   it('run() takes and returns Uint16Array', async () => {
     const shape = shapeOf(t, 'nhwc');
     const options = { layout: 'nhwc', dataType: 'float16', activation: 'gelu' } as const;
-    expectWithinHalfUlps(await gpu.norm().run(x, shape, options), instanceNormCpu(x, shape, options), 2);
+    expectWithinHalfUlps(await gpu.norm().run(x, shape, options), referenceInstanceNorm(x, shape, options), 2);
   });
 
   it('GroupNorm, running statistics and stats()', async () => {
     const shape = shapeOf(t, 'nchw');
     const grouped = { dataType: 'float16', groups: 3 } as const;
-    expectWithinHalfUlps(await normalizeHalvesOnGpu(gpu.norm(), x, shape, grouped), instanceNormCpu(x, shape, grouped), 2);
+    expectWithinHalfUlps(await normalizeHalvesOnGpu(gpu.norm(), x, shape, grouped), referenceInstanceNorm(x, shape, grouped), 2);
     const onGpu = gpu.norm().createRunningStats(6);
     const onCpu = new RunningStats(6);
     await normalizeHalvesOnGpu(gpu.norm(), x, shape, { runningStats: onGpu });
-    instanceNormCpu(x, shape, { dataType: 'float16', runningStats: onCpu });
+    referenceInstanceNorm(x, shape, { dataType: 'float16', runningStats: onCpu });
     const [a, b] = [await onGpu.read(), await onCpu.read()];
     expectClose(a.mean, b.mean, 1e-4, 1e-5);
     expectClose(a.variance, b.variance, 1e-4, 1e-4);
     onGpu.destroy();
     const stats = await gpu.norm().stats(x, shape, { dataType: 'float16' });
-    const expected = instanceStatsCpu(x, shape, { dataType: 'float16' });
+    const expected = referenceStats(x, shape, { dataType: 'float16' });
     expectClose(stats.mean, expected.mean, 1e-4);
     expectClose(stats.invStd, expected.invStd, 0, 1e-5);
   });
@@ -106,7 +107,7 @@ describe('float16 through the other paths', () => {
     const style = halves(2 * 6 * 30, 92, 5, 2);
     const styleShape = [2, 6, 6, 5];
     const options = { dataType: 'float16' } as const;
-    const expected = adainCpu(x, contentShape, style, styleShape, options);
+    const expected = referenceAdain(x, contentShape, style, styleShape, options);
     expectWithinHalfUlps(await gpu.norm().adain(x, contentShape, style, styleShape, options), expected, 2);
   });
 
@@ -132,7 +133,7 @@ describe('float16 through the other paths', () => {
       backend.encode(encoder, { ...call, input, output });
       device.queue.submit([encoder.finish()]);
       expect(await device.popErrorScope()).toBeNull();
-      const expected = instanceNormCpu(data, s, { layout, dataType: 'float16' });
+      const expected = referenceInstanceNorm(data, s, { layout, dataType: 'float16' });
       expectWithinHalfUlps(await readHalves(device, output, data.length), expected, 2);
       for (const b of [input, output]) b.destroy();
       backend.destroy();

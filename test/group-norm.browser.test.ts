@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { type InstanceNormOptions, instanceNormCpu, instanceStatsCpu, type Layout } from '../src';
+import type { InstanceNormOptions, Layout } from '../src';
 import { deviceProfile } from '../src/device-profile';
 import { GpuBackend } from '../src/gpu-backend';
+import { referenceInstanceNorm, referenceStats } from '../src/reference';
 import { validateCall } from '../src/validation';
 import { expectClose } from './helpers/compare';
 import { normalizeOnGpu, readBuffer, storageBuffer } from './helpers/gpu';
@@ -34,7 +35,7 @@ describe.each(['nchw', 'nhwc'] as const)('GroupNorm, layout %s, matches the CPU 
         bias: randomUniform(t.channels, 63, -1, 1),
         activation: 'silu',
       };
-      expectClose(await normalizeOnGpu(gpu.norm(), x, shape, options), instanceNormCpu(x, shape, options), 1e-4, 1e-5);
+      expectClose(await normalizeOnGpu(gpu.norm(), x, shape, options), referenceInstanceNorm(x, shape, options), 1e-4, 1e-5);
     });
   });
 });
@@ -45,7 +46,7 @@ describe('GroupNorm details on the GPU', () => {
 
   it('groups = C gives the instance norm result and plan', async () => {
     expect(gpu.norm().plan(shape, { groups: 6 })).toEqual(gpu.norm().plan(shape));
-    expectClose(await normalizeOnGpu(gpu.norm(), x, shape, { groups: 6 }), instanceNormCpu(x, shape), 1e-4);
+    expectClose(await normalizeOnGpu(gpu.norm(), x, shape, { groups: 6 }), referenceInstanceNorm(x, shape), 1e-4);
   });
 
   it('the plan merges per group: combine-group-moments in place of combine-moments', () => {
@@ -58,7 +59,7 @@ describe('GroupNorm details on the GPU', () => {
 
   it('stats() gives each channel its group statistics', async () => {
     const actual = await gpu.norm().stats(x, shape, { groups: 3 });
-    const expected = instanceStatsCpu(x, shape, { groups: 3 });
+    const expected = referenceStats(x, shape, { groups: 3 });
     expectClose(actual.mean, expected.mean, 1e-4);
     expectClose(actual.invStd, expected.invStd, 0, 1e-5);
   });
@@ -85,7 +86,7 @@ describe('GroupNorm details on the GPU', () => {
       backend.encode(encoder, { ...call, input, output });
       device.queue.submit([encoder.finish()]);
       expect(await device.popErrorScope()).toBeNull();
-      expectClose(await readBuffer(device, output, data.length), instanceNormCpu(data, s, { layout, groups }), 1e-4);
+      expectClose(await readBuffer(device, output, data.length), referenceInstanceNorm(data, s, { layout, groups }), 1e-4);
       for (const b of [input, output]) b.destroy();
       backend.destroy();
     }

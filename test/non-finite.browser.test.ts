@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { instanceNormCpu } from '../src';
+import { referenceInstanceNorm } from '../src/reference';
 import { expectClose } from './helpers/compare';
 import { normalizeOnGpu } from './helpers/gpu';
 import { STRATEGY_CHOICES, useGpuInstances } from './helpers/gpu-instance';
@@ -29,7 +29,7 @@ describe.each(STRATEGY_CHOICES)('strategy %s', (strategy) => {
     x[at(layout, 2, 100)] = Number.NEGATIVE_INFINITY;
     x[at(layout, 4, 322)] = Number.NaN; // the last element
     const y = await normalizeOnGpu(gpu.norm(strategy), x, shape, { layout });
-    const expected = instanceNormCpu(x, shape, { layout });
+    const expected = referenceInstanceNorm(x, shape, { layout });
     for (const spoiled of [1, 2, 4]) {
       expect(instanceValues(y, layout, spoiled).every(Number.isNaN), `instance ${spoiled} all NaN`).toBe(true);
     }
@@ -52,7 +52,7 @@ describe.each(STRATEGY_CHOICES)('strategy %s', (strategy) => {
     x.fill(123.456, 3 * size, 4 * size); // constant: variance 0, output = bias
     x.set(randomNormal(size, 4, 0, 1e18), 4 * size); // deviations near 1e18: squares near 1e36
     const options = { bias: new Float32Array([0, 0.5, -0.5, 2, 0]) };
-    expectClose(await normalizeOnGpu(gpu.norm(strategy), x, shape, options), instanceNormCpu(x, shape, options), 1e-4);
+    expectClose(await normalizeOnGpu(gpu.norm(strategy), x, shape, options), referenceInstanceNorm(x, shape, options), 1e-4);
   });
 
   it.each(['nchw', 'nhwc'] as const)(
@@ -75,7 +75,7 @@ describe.each(STRATEGY_CHOICES)('strategy %s', (strategy) => {
           `instance ${degenerate}: the bias ${bias}`,
         ).toBe(true);
       }
-      expectClose(y, instanceNormCpu(x, shape, options), 1e-4, 1e-4);
+      expectClose(y, referenceInstanceNorm(x, shape, options), 1e-4, 1e-4);
     },
   );
 
@@ -90,7 +90,7 @@ describe.each(STRATEGY_CHOICES)('strategy %s', (strategy) => {
         x[at(layout, 4, p)] = -1e18 + Math.sign(signs[p]) * 2e19;
       }
       const y = await normalizeOnGpu(gpu.norm(strategy), x, shape, { layout });
-      const expected = instanceNormCpu(x, shape, { layout });
+      const expected = referenceInstanceNorm(x, shape, { layout });
       expect(instanceValues(expected, layout, 0).every(Number.isFinite)).toBe(true);
       expect(instanceValues(y, layout, 4).every(Number.isNaN)).toBe(true);
       expectClose(y, expected, 1e-4, 1e-4);
@@ -104,6 +104,6 @@ describe.each(STRATEGY_CHOICES)('strategy %s', (strategy) => {
     x.set(randomNormal(300, 6, 0, 1), 300);
     const y = await normalizeOnGpu(gpu.norm(strategy), x, shape);
     expect(Array.from(y.subarray(0, 300)).every(Number.isNaN)).toBe(true);
-    expectClose(y.subarray(300), instanceNormCpu(x, shape).subarray(300), 1e-4);
+    expectClose(y.subarray(300), referenceInstanceNorm(x, shape).subarray(300), 1e-4);
   });
 });

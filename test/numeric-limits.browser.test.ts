@@ -1,19 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  adainCpu,
-  type BackwardOptions,
-  InstanceNorm,
-  instanceNormBackwardCpu,
-  instanceNormCpu,
-  instanceStatsCpu,
-  type Layout,
-  RunningStats,
-  type Strategy,
-  toFloat16Bits,
-} from '../src';
+import { type BackwardOptions, InstanceNorm, type Layout, RunningStats, type Strategy, toFloat16Bits } from '../src';
 import { type DeviceProfile, deviceProfile } from '../src/device-profile';
 import { GpuBackend } from '../src/gpu-backend';
 import type { ElementKind } from '../src/planner';
+import { referenceAdain, referenceBackward, referenceInstanceNorm, referenceStats } from '../src/reference';
 import { validateCall } from '../src/validation';
 import { expectClose } from './helpers/compare';
 import { expectWithinHalfUlps, halfBuffer, readHalves } from './helpers/float16';
@@ -193,7 +183,7 @@ describe.each(TUNINGS)('deviations near sqrt(float32 max), planned for %s', (tun
         const x = buildInput(c, OVERFLOW_ROLES, 400);
         const options = { epsilon: 1e-5, ...affineFor(c, 410) };
         const y = await forwardOnGpu(backend, c, x, options);
-        const expected = instanceNormCpu(x, shapeOf(c.t, c.layout), { layout: c.layout, ...options });
+        const expected = referenceInstanceNorm(x, shapeOf(c.t, c.layout), { layout: c.layout, ...options });
         const overflows = (i: number) => {
           const role = OVERFLOW_ROLES[i % OVERFLOW_ROLES.length];
           return role.kind === 'two-valued' && role.deviation >= 2e19;
@@ -236,7 +226,7 @@ describe('deviations near sqrt(float32 max) in the other reductions', () => {
       expect(plan.windows[0].dispatches.map((d) => d.kernel)).toContain('combine-moments-per-workgroup');
     }
     const stats = await readBuffer(device, target, 6);
-    const expected = instanceStatsCpu(x, shapeOf(c.t, c.layout), { layout: c.layout, epsilon: 1e-5 });
+    const expected = referenceStats(x, shapeOf(c.t, c.layout), { layout: c.layout, epsilon: 1e-5 });
     expect(Number.isNaN(expected.invStd[1]) && Number.isNaN(stats[4]), 'the ±2e19 instance: invStd NaN').toBe(true);
     expectClose(stats.subarray(3), expected.invStd, 0, 1e-5);
     expectClose(stats.subarray(0, 3), expected.mean, 1e13); // means of order 1e19, float32's ulp there 1e12
@@ -264,7 +254,7 @@ describe('deviations near sqrt(float32 max) in the other reductions', () => {
     device.queue.submit([encoder.finish()]);
     const y = await readBuffer(device, output, x.length);
     await owner.checkErrors();
-    const expected = instanceNormCpu(x, shape, options);
+    const expected = referenceInstanceNorm(x, shape, options);
     for (let i = 0; i < 8; i++) {
       const ch = i % 4;
       const values = instanceOutput(y, c, i);
@@ -325,7 +315,7 @@ describe.each(TUNINGS)('var + epsilon below 2^-126, planned for %s', (_tuningNam
         const x = buildInput(c, DEGENERATE_ROLES, 500);
         const options = { epsilon: 0, ...affineFor(c, 510) };
         const y = await forwardOnGpu(backend, c, x, options);
-        const expected = instanceNormCpu(x, shapeOf(c.t, c.layout), { layout: c.layout, ...options });
+        const expected = referenceInstanceNorm(x, shapeOf(c.t, c.layout), { layout: c.layout, ...options });
         // The reference gives the bias there too.
         expectBiasWhereDegenerate(expected, expected, c, DEGENERATE_ROLES, options.bias);
         expectBiasWhereDegenerate(y, expected, c, DEGENERATE_ROLES, options.bias);
@@ -350,7 +340,7 @@ describe.each(TUNINGS)('var + epsilon below 2^-126, planned for %s', (_tuningNam
       device.queue.submit([encoder.finish()]);
       expect((await device.popErrorScope())?.message).toBeUndefined();
       const stats = await readBuffer(device, target, 2 * count);
-      const expected = instanceStatsCpu(x, shapeOf(c.t, c.layout), { layout: c.layout, epsilon: 0 });
+      const expected = referenceStats(x, shapeOf(c.t, c.layout), { layout: c.layout, epsilon: 0 });
       for (let i = 0; i < count; i++) {
         const degenerate = isDegenerate(DEGENERATE_ROLES[i % DEGENERATE_ROLES.length]);
         expect(expected.invStd[i] === 0, `CPU invStd ${i}`).toBe(degenerate);
@@ -399,7 +389,7 @@ describe.each(TUNINGS.slice(0, 2))('float16 storage, planned for %s', (_tuningNa
         device.queue.submit([encoder.finish()]);
         expect((await device.popErrorScope())?.message).toBeUndefined();
         const y = await readHalves(device, output, x.length);
-        const expected = instanceNormCpu(x, shape, { layout: c.layout, epsilon: 0, dataType: 'float16', scale, bias });
+        const expected = referenceInstanceNorm(x, shape, { layout: c.layout, epsilon: 0, dataType: 'float16', scale, bias });
         const halfBias = toFloat16Bits(bias);
         expectBiasWhereDegenerate(expected, expected, c, HALF_ROLES, halfBias);
         for (let i = 0; i < c.t.batch * c.t.channels; i++) {
@@ -464,13 +454,13 @@ describe.each(STRATEGIES)('the backward, strategy %s', (strategy) => {
           }
           expectBiasWhereDegenerate(
             await readBuffer(device, output, count),
-            instanceNormCpu(x, shape, options),
+            referenceInstanceNorm(x, shape, options),
             c,
             DEGENERATE_ROLES,
             bias,
           );
         }
-        const expected = instanceNormBackwardCpu(dy, x, shape, cpuOptions);
+        const expected = referenceBackward(dy, x, shape, cpuOptions);
         for (let i = 0; i < instances; i++) {
           if (!isDegenerate(DEGENERATE_ROLES[i % DEGENERATE_ROLES.length])) continue;
           expect(
@@ -528,8 +518,8 @@ describe('running statistics, GroupNorm and AdaIN where var + epsilon is below 2
       const y = await readBuffer(device, output, count);
       const dx = await readBuffer(device, gradInput, count);
       await owner.checkErrors();
-      const expectedY = instanceNormCpu(x, shape, { ...options, runningStats: onCpu });
-      const expectedDx = instanceNormBackwardCpu(dy, x, shape, { ...options, runningStats: onCpu }).gradInput;
+      const expectedY = referenceInstanceNorm(x, shape, { ...options, runningStats: onCpu });
+      const expectedDx = referenceBackward(dy, x, shape, { ...options, runningStats: onCpu }).gradInput;
       const roles: Role[] = [
         { kind: 'constant', magnitude: 0 },
         { kind: 'normal', mean: 0, std: 1 },
@@ -566,7 +556,7 @@ describe('running statistics, GroupNorm and AdaIN where var + epsilon is below 2
     device.queue.submit([encoder.finish()]);
     const y = await readBuffer(device, output, x.length);
     await owner.checkErrors();
-    const expected = instanceNormCpu(x, shape, options);
+    const expected = referenceInstanceNorm(x, shape, options);
     const groupRoles: Role[] = [...Array(8)].map((_, i) =>
       [0, 1, 6, 7].includes(i) ? { kind: 'constant', magnitude: 1 } : roles[0],
     );
@@ -588,7 +578,7 @@ describe('running statistics, GroupNorm and AdaIN where var + epsilon is below 2
     device.queue.submit([encoder.finish()]);
     const y = await readBuffer(device, output, content.length);
     await owner.checkErrors();
-    const expected = adainCpu(content, shape, style, shape, { layout, epsilon: 0 });
+    const expected = referenceAdain(content, shape, style, shape, { layout, epsilon: 0 });
     for (let i = 0; i < 8; i++) {
       const role = DEGENERATE_ROLES[i % DEGENERATE_ROLES.length];
       if (role.kind !== 'constant') continue;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { type InstanceNormOptions, instanceNormCpu, type Layout, RunningStats } from '../src';
+import { type InstanceNormOptions, type Layout, RunningStats } from '../src';
 import { deviceProfile } from '../src/device-profile';
 import { GpuBackend } from '../src/gpu-backend';
+import { referenceInstanceNorm } from '../src/reference';
 import { tensorGeometry } from '../src/tensor-geometry';
 import { validateCall } from '../src/validation';
 import { expectClose } from './helpers/compare';
@@ -43,14 +44,14 @@ describe.each(['nchw', 'nhwc'] as const)('layout %s', (layout: Layout) => {
         const options: InstanceNormOptions = { layout, ...affine, momentum: 0.3 };
         const y = await normalizeOnGpu(norm, x, shape, { ...options, runningStats: onGpu });
         // Training normalizes with the batch's statistics.
-        expectClose(y, instanceNormCpu(x, shape, { ...options, runningStats: onCpu }), 1e-4);
+        expectClose(y, referenceInstanceNorm(x, shape, { ...options, runningStats: onCpu }), 1e-4);
       }
       expect(onGpu.batchesTracked).toBe(3);
       await expectRunningClose(onGpu, onCpu);
       const x = randomNormal(count, 20, 10, 3);
       const evalOptions: InstanceNormOptions = { layout, ...affine, training: false, activation: 'relu' };
       const y = await normalizeOnGpu(norm, x, shape, { ...evalOptions, runningStats: onGpu });
-      expectClose(y, instanceNormCpu(x, shape, { ...evalOptions, runningStats: onCpu }), 1e-4, 1e-5);
+      expectClose(y, referenceInstanceNorm(x, shape, { ...evalOptions, runningStats: onCpu }), 1e-4, 1e-5);
       onGpu.destroy();
     },
   );
@@ -67,7 +68,7 @@ describe('running statistics details on the GPU', () => {
     for (let step = 0; step < 3; step++) {
       const batch = x.map((v) => v * (step + 1) + step);
       await normalizeOnGpu(norm, batch, shape, { runningStats: onGpu, momentum: null });
-      instanceNormCpu(batch, shape, { runningStats: onCpu, momentum: null });
+      referenceInstanceNorm(batch, shape, { runningStats: onCpu, momentum: null });
     }
     await expectRunningClose(onGpu, onCpu);
     onGpu.destroy();
@@ -84,7 +85,7 @@ describe('running statistics details on the GPU', () => {
     const options: InstanceNormOptions = { training: false };
     expectClose(
       await norm.run(x, shape, { ...options, runningStats: onGpu }),
-      instanceNormCpu(x, shape, { ...options, runningStats: onCpu }),
+      referenceInstanceNorm(x, shape, { ...options, runningStats: onCpu }),
       1e-4,
       1e-5,
     );
@@ -103,7 +104,7 @@ describe('running statistics details on the GPU', () => {
     const layer = norm.loadStateDict(state, { eps: 1e-3 });
     const explicit = new RunningStats(4);
     explicit.set({ mean: state.running_mean, variance: state.running_var });
-    const expected = instanceNormCpu(x, shape, {
+    const expected = referenceInstanceNorm(x, shape, {
       epsilon: 1e-3,
       scale: state.weight,
       bias: state.bias,
@@ -139,7 +140,7 @@ describe('running statistics details on the GPU', () => {
       device.queue.submit([encoder.finish()]);
       expect(await device.popErrorScope()).toBeNull();
       const y = await readBuffer(device, output, data.length);
-      expectClose(y, instanceNormCpu(data, s, { layout, runningStats: onCpu, momentum: 0.5 }), 1e-4);
+      expectClose(y, referenceInstanceNorm(data, s, { layout, runningStats: onCpu, momentum: 0.5 }), 1e-4);
       await expectRunningClose(onGpu, onCpu);
       for (const b of [input, output]) b.destroy();
       onGpu.destroy();

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InstanceNorm, instanceNormBackwardCpu, instanceNormCpu, instanceStatsCpu, type Layout, type Strategy } from '../src';
+import { InstanceNorm, type Layout, type Strategy } from '../src';
 import { type DeviceProfile, deviceProfile } from '../src/device-profile';
 import { GpuBackend } from '../src/gpu-backend';
 import type { GpuPlan, WorkgroupReduction } from '../src/planner';
+import { referenceBackward, referenceInstanceNorm, referenceStats } from '../src/reference';
 import { validateCall } from '../src/validation';
 import { expectClose } from './helpers/compare';
 import { readBuffer, storageBuffer } from './helpers/gpu';
@@ -49,10 +50,10 @@ async function expectForwardMatches(backend: GpuBackend, shape: readonly number[
   const plan = backend.encode(encoder, { ...call, input, output, scale, saveStats: withStats ? stats : undefined });
   device.queue.submit([encoder.finish()]);
   expect((await device.popErrorScope())?.message).toBeUndefined();
-  expectClose(await readBuffer(device, output, count), instanceNormCpu(x, shape, { layout, scale }), 1e-4);
+  expectClose(await readBuffer(device, output, count), referenceInstanceNorm(x, shape, { layout, scale }), 1e-4);
   if (withStats) {
     const saved = await readBuffer(device, stats, 2 * call.geometry.instanceCount);
-    const expected = instanceStatsCpu(x, shape, { layout });
+    const expected = referenceStats(x, shape, { layout });
     expectClose(saved.slice(0, call.geometry.instanceCount), expected.mean, 1e-3);
     expectClose(saved.slice(call.geometry.instanceCount), expected.invStd, 0, 1e-4);
   }
@@ -116,7 +117,7 @@ describe.each(REDUCTIONS)('workgroup reduction by %s', (reduction) => {
     expect(kernelsOf(plan)).toEqual(
       expect.arrayContaining(['partial-moments', 'backward-partials', 'backward-combine-per-workgroup']),
     );
-    const expected = instanceNormBackwardCpu(dy, x, shape, { scale });
+    const expected = referenceBackward(dy, x, shape, { scale });
     expectClose(await readBuffer(device, gradInput, n), expected.gradInput, 1e-4, 1e-4);
     const affine = await readBuffer(device, gradAffine, 4);
     expectClose(affine.slice(0, 2), expected.gradScale as Float32Array, 1e-3, 1e-4);

@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation, Layout } from '../index';
 import { ADAIN_KERNEL, INSTANCE_NORM_GRAD_KERNEL, INSTANCE_NORM_KERNEL } from './kernels';
-import { type BackwardAttrs, channelsOf, type ForwardAttrs } from './options';
+import {
+  ADAIN_INPUTS,
+  type BackwardAttrs,
+  channelsOf,
+  type ForwardAttrs,
+  NORMALIZATION_INPUTS,
+  withPlaceholders,
+} from './options';
 
 // The gradients of the forward kernels. The library's backward (the INSTANCE_NORM_GRAD_KERNEL,
 // on the GPU under 'webgpu') covers the normalization and its affine map with a per-channel or
@@ -88,14 +95,27 @@ function fromGroupView(v: tf.Tensor, shape: number[], layout: Layout, groups: nu
   return tf.reshape(tf.transpose(tf.reshape(v, [n, groups, -1, c / groups]), [0, 2, 1, 3]), shape);
 }
 
-function backward(dy: tf.Tensor, x: tf.Tensor, scale: tf.Tensor | undefined, attrs: BackwardAttrs): tf.Tensor[] {
+function backward(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  scale: tf.Tensor | undefined,
+  bias: tf.Tensor | undefined,
+  attrs: BackwardAttrs,
+): tf.Tensor[] {
   const inputs: tf.NamedTensorMap = { dy, x };
-  if (scale) inputs.scale = scale;
+  // Per instance, both parameters (stand-ins for an absent one), so that both gradients are N × C.
+  const perInstance = attrs.perInstanceAffine && attrs.affine;
+  const k = [x.shape[0], channelsOf(x.shape, attrs.layout)];
+  if (scale || perInstance) inputs.scale = scale ?? tf.ones(k);
+  if (bias || perInstance) inputs.bias = bias ?? tf.zeros(k);
   return tf.engine().runKernel(INSTANCE_NORM_GRAD_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
 }
 
-function forward(inputs: tf.NamedTensorMap, attrs: ForwardAttrs): tf.Tensor {
-  return tf.engine().runKernel(INSTANCE_NORM_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+// Placeholders made in a gradient are disposed with the rest at the end of TF.js's backward pass.
+function forward(inputs: Record<string, tf.Tensor | undefined>, attrs: ForwardAttrs): tf.Tensor {
+  return tf
+    .engine()
+    .runKernel(INSTANCE_NORM_KERNEL, withPlaceholders(inputs, []), attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
 /**
@@ -104,109 +124,114 @@ function forward(inputs: tf.NamedTensorMap, attrs: ForwardAttrs): tf.Tensor {
  * dispose what a first call had computed for the others. What is computed here lives until the
  * end of TF.js's backward pass.
  */
-function allAtOnce<K extends string>(compute: () => Record<K, tf.Tensor>, keys: readonly K[]): Record<K, () => tf.Tensor> {
+function allAtOnce(
+  compute: () => Record<string, tf.Tensor>,
+  names: readonly string[],
+  saved: Saved,
+): Record<string, () => tf.Tensor> {
   const result = compute();
-  return Object.fromEntries(keys.map((key) => [key, () => result[key]])) as Record<K, () => tf.Tensor>;
+  // A placeholder of an absent input gets a zero gradient of its own shape.
+  return Object.fromEntries(names.map((name, i) => [name, () => result[name] ?? tf.zerosLike(saved[i])]));
 }
 
 function normalizationGradient(dy: tf.Tensor, saved: Saved, a: ForwardAttrs): Record<string, () => tf.Tensor> {
-  const [x, ...rest] = saved;
-  const scale = a.hasScale ? rest.shift() : undefined;
-  const bias = a.hasBias ? rest.shift() : undefined;
-  const residual = a.hasResidual ? rest.shift() : undefined;
-  const keys = ['x', ...(scale ? ['scale'] : []), ...(bias ? ['bias'] : []), ...(residual ? ['residual'] : [])];
+  const x = saved[0];
+  const scale = a.hasScale ? saved[1] : undefined;
+  const bias = a.hasBias ? saved[2] : undefined;
+  const residual = a.hasResidual ? saved[3] : undefined;
   const affine = a.hasScale || a.hasBias;
   const c = channelsOf(x.shape, a.layout);
-  return allAtOnce(() => {
-    const { dz, dr } = throughEpilogue(a, dy, (withResidual) => {
-      const inputs: tf.NamedTensorMap = { x };
-      if (scale) inputs.scale = scale;
-      if (bias) inputs.bias = bias;
-      if (withResidual && residual) inputs.residual = residual;
-      return forward(inputs, { ...a, activation: 'none', hasResidual: withResidual && a.hasResidual });
-    });
-    const grads: Record<string, tf.Tensor> = {};
-    if (residual) grads.residual = dr;
-    const parameterShape = a.perInstanceAffine ? [x.shape[0], c] : [c];
-    if (!a.groups || a.groups === c) {
-      const [dx, dAffine] = backward(dz, x, scale, {
-        layout: a.layout,
-        epsilon: a.epsilon,
-        affine,
-        hasScale: a.hasScale,
-        perInstanceAffine: a.perInstanceAffine,
+  return allAtOnce(
+    () => {
+      const { dz, dr } = throughEpilogue(a, dy, (withResidual) => {
+        const r = withResidual ? residual : undefined;
+        return forward({ x, scale, bias, residual: r }, { ...a, activation: 'none', hasResidual: r !== undefined });
       });
-      grads.x = dx;
-      if (scale) grads.scale = tf.reshape(tf.slice(dAffine, [0, 0], [1, -1]), parameterShape);
-      if (bias) grads.bias = tf.reshape(tf.slice(dAffine, [1, 0], [1, -1]), parameterShape);
+      const grads: Record<string, tf.Tensor> = {};
+      if (residual) grads.residual = dr;
+      const parameterShape = a.perInstanceAffine ? [x.shape[0], c] : [c];
+      if (!a.groups || a.groups === c) {
+        const [dx, dAffine] = backward(dz, x, scale, bias, {
+          layout: a.layout,
+          epsilon: a.epsilon,
+          affine,
+          perInstanceAffine: a.perInstanceAffine,
+        });
+        grads.x = dx;
+        if (scale) grads.scale = tf.reshape(tf.slice(dAffine, [0, 0], [1, -1]), parameterShape);
+        if (bias) grads.bias = tf.reshape(tf.slice(dAffine, [1, 0], [1, -1]), parameterShape);
+        return grads;
+      }
+      const groups = a.groups;
+      const dxHat = scale ? tf.mul(dz, tf.reshape(scale, broadcastShape(x.shape, a.layout, a.perInstanceAffine))) : dz;
+      const [dxView] = backward(groupView(dxHat, a.layout, groups), groupView(x, a.layout, groups), undefined, undefined, {
+        layout: 'nchw',
+        epsilon: a.epsilon,
+        affine: false,
+        perInstanceAffine: false,
+      });
+      grads.x = fromGroupView(dxView, x.shape, a.layout, groups);
+      const axes = parameterAxes(x.rank, a.layout, a.perInstanceAffine);
+      if (scale) {
+        const xHat = forward(
+          { x },
+          { ...a, activation: 'none', hasScale: false, hasBias: false, hasResidual: false, perInstanceAffine: false },
+        );
+        grads.scale = tf.reshape(tf.sum(tf.mul(dz, xHat), axes), parameterShape);
+      }
+      if (bias) grads.bias = tf.reshape(tf.sum(dz, axes), parameterShape);
       return grads;
-    }
-    const groups = a.groups;
-    const dxHat = scale ? tf.mul(dz, tf.reshape(scale, broadcastShape(x.shape, a.layout, a.perInstanceAffine))) : dz;
-    const [dxView] = backward(groupView(dxHat, a.layout, groups), groupView(x, a.layout, groups), undefined, {
-      layout: 'nchw',
-      epsilon: a.epsilon,
-      affine: false,
-      hasScale: false,
-      perInstanceAffine: false,
-    });
-    grads.x = fromGroupView(dxView, x.shape, a.layout, groups);
-    const axes = parameterAxes(x.rank, a.layout, a.perInstanceAffine);
-    if (scale) {
-      const xHat = forward(
-        { x },
-        { ...a, activation: 'none', hasScale: false, hasBias: false, hasResidual: false, perInstanceAffine: false },
-      );
-      grads.scale = tf.reshape(tf.sum(tf.mul(dz, xHat), axes), parameterShape);
-    }
-    if (bias) grads.bias = tf.reshape(tf.sum(dz, axes), parameterShape);
-    return grads;
-  }, keys);
+    },
+    NORMALIZATION_INPUTS,
+    saved,
+  );
 }
 
 function adaInGradient(dy: tf.Tensor, saved: Saved, a: ForwardAttrs): Record<string, () => tf.Tensor> {
-  const [content, style, residual] = saved;
-  const keys = ['content', 'style', ...(a.hasResidual ? ['residual'] : [])];
-  return allAtOnce(() => {
-    const { dz, dr } = throughEpilogue(a, dy, (withResidual) => {
-      const inputs: tf.NamedTensorMap = { content, style };
-      if (withResidual && residual) inputs.residual = residual;
-      return tf.engine().runKernel(ADAIN_KERNEL, inputs, {
-        ...a,
-        activation: 'none',
-        hasResidual: withResidual && a.hasResidual,
-      } as unknown as tf.NamedAttrMap) as tf.Tensor;
-    });
-    const n = content.shape[0];
-    const c = channelsOf(content.shape, a.layout);
-    const spatialAxes =
-      a.layout === 'nhwc'
-        ? [...Array(style.rank - 2).keys()].map((i) => i + 1)
-        : [...Array(style.rank - 2).keys()].map((i) => i + 2);
-    const moments = tf.moments(style, spatialAxes); // [Ns, C]
-    const sigma = tf.sqrt(tf.add(moments.variance, a.epsilon));
-    const perContent = style.shape[0] === n ? sigma : tf.tile(sigma, [n, 1]);
-    const [dContent, dAffine] = backward(dz, content, perContent, {
-      layout: a.layout,
-      epsilon: a.epsilon,
-      affine: true,
-      hasScale: true,
-      perInstanceAffine: true,
-    });
-    let dSigma = tf.reshape(tf.slice(dAffine, [0, 0], [1, -1]), [n, c]);
-    let dMu = tf.reshape(tf.slice(dAffine, [1, 0], [1, -1]), [n, c]);
-    if (style.shape[0] !== n) {
-      dSigma = tf.sum(dSigma, 0, true);
-      dMu = tf.sum(dMu, 0, true);
-    }
-    const shape = broadcastShape(style.shape, a.layout, true);
-    const count = style.size / (style.shape[0] * c);
-    const centred = tf.div(tf.sub(style, tf.reshape(moments.mean, shape)), tf.reshape(sigma, shape));
-    const dStyle = tf.div(tf.add(tf.reshape(dMu, shape), tf.mul(tf.reshape(dSigma, shape), centred)), count);
-    const grads: Record<string, tf.Tensor> = { content: dContent, style: dStyle };
-    if (a.hasResidual) grads.residual = dr;
-    return grads;
-  }, keys);
+  const [content, style] = saved;
+  const residual = a.hasResidual ? saved[2] : undefined;
+  return allAtOnce(
+    () => {
+      const { dz, dr } = throughEpilogue(a, dy, (withResidual) => {
+        const r = withResidual ? residual : undefined;
+        return tf.engine().runKernel(ADAIN_KERNEL, withPlaceholders({ content, style, residual: r }, []), {
+          ...a,
+          activation: 'none',
+          hasResidual: r !== undefined,
+        } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      });
+      const n = content.shape[0];
+      const c = channelsOf(content.shape, a.layout);
+      const spatialAxes =
+        a.layout === 'nhwc'
+          ? [...Array(style.rank - 2).keys()].map((i) => i + 1)
+          : [...Array(style.rank - 2).keys()].map((i) => i + 2);
+      const moments = tf.moments(style, spatialAxes); // [Ns, C]
+      const sigma = tf.sqrt(tf.add(moments.variance, a.epsilon));
+      const perContent = (t: tf.Tensor) => (style.shape[0] === n ? t : tf.tile(t, [n, 1]));
+      const [dContent, dAffine] = backward(dz, content, perContent(sigma), perContent(moments.mean), {
+        layout: a.layout,
+        epsilon: a.epsilon,
+        affine: true,
+        perInstanceAffine: true,
+      });
+      let dSigma = tf.reshape(tf.slice(dAffine, [0, 0], [1, -1]), [n, c]);
+      let dMu = tf.reshape(tf.slice(dAffine, [1, 0], [1, -1]), [n, c]);
+      if (style.shape[0] !== n) {
+        dSigma = tf.sum(dSigma, 0, true);
+        dMu = tf.sum(dMu, 0, true);
+      }
+      const shape = broadcastShape(style.shape, a.layout, true);
+      const count = style.size / (style.shape[0] * c);
+      const centred = tf.div(tf.sub(style, tf.reshape(moments.mean, shape)), tf.reshape(sigma, shape));
+      const dStyle = tf.div(tf.add(tf.reshape(dMu, shape), tf.mul(tf.reshape(dSigma, shape), centred)), count);
+      const grads: Record<string, tf.Tensor> = { content: dContent, style: dStyle };
+      if (a.hasResidual) grads.residual = dr;
+      return grads;
+    },
+    ADAIN_INPUTS,
+    saved,
+  );
 }
 
 /** Registers the gradients of the forward kernels (once). */
@@ -214,12 +239,12 @@ export function registerGradients(): void {
   const gradients: tf.GradConfig[] = [
     {
       kernelName: INSTANCE_NORM_KERNEL,
-      saveAllInputs: true,
+      inputsToSave: [...NORMALIZATION_INPUTS],
       gradFunc: (dy, saved, attrs) => normalizationGradient(dy as tf.Tensor, saved, attrs as unknown as ForwardAttrs),
     },
     {
       kernelName: ADAIN_KERNEL,
-      saveAllInputs: true,
+      inputsToSave: [...ADAIN_INPUTS],
       gradFunc: (dy, saved, attrs) => adaInGradient(dy as tf.Tensor, saved, attrs as unknown as ForwardAttrs),
     },
   ];

@@ -86,9 +86,19 @@ function forwardOptions(a: ForwardAttrs): InstanceNormOptions {
 // The CPU kernels: the library's CPU implementation on the backend's values. They serve the
 // 'cpu', 'wasm' and 'webgl' backends, and 'webgpu' until its InstanceNorm exists.
 
+/** The forward kernel's inputs, those the attributes mark absent (placeholders) left out. */
+function normalizationInputs(inputs: KernelArgs['inputs'], a: ForwardAttrs) {
+  return {
+    x: inputs.x,
+    scale: a.hasScale ? inputs.scale : undefined,
+    bias: a.hasBias ? inputs.bias : undefined,
+    residual: a.hasResidual ? inputs.residual : undefined,
+  };
+}
+
 function forwardCpu({ inputs, backend, attrs }: KernelArgs): Info {
   const a = attrs as unknown as ForwardAttrs;
-  const { x, scale, bias, residual } = inputs;
+  const { x, scale, bias, residual } = normalizationInputs(inputs, a);
   const y = instanceNormCpu(values(backend, x) as Float32Array, x.shape, {
     ...forwardOptions(a),
     scale: values(backend, scale),
@@ -100,11 +110,13 @@ function forwardCpu({ inputs, backend, attrs }: KernelArgs): Info {
 
 function backwardCpu({ inputs, backend, attrs }: KernelArgs): Info[] {
   const a = attrs as unknown as BackwardAttrs;
-  const { dy, x, scale } = inputs;
+  const { dy, x, scale, bias } = inputs;
   const result = instanceNormBackwardCpu(values(backend, dy) as Float32Array, values(backend, x) as Float32Array, x.shape, {
     layout: a.layout,
     epsilon: a.epsilon,
-    ...(scale ? { scale: values(backend, scale) } : a.affine ? { affine: true } : {}),
+    ...(scale ? { scale: values(backend, scale) } : {}),
+    ...(bias ? { bias: values(backend, bias) } : {}),
+    ...(a.affine && !scale && !bias ? { affine: true } : {}),
   });
   const dx = output(backend, result.gradInput, x.shape);
   if (!a.affine) return [dx];
@@ -117,7 +129,8 @@ function backwardCpu({ inputs, backend, attrs }: KernelArgs): Info[] {
 
 function adaInCpu({ inputs, backend, attrs }: KernelArgs): Info {
   const a = attrs as unknown as AdaInAttrs;
-  const { content, style, residual } = inputs;
+  const { content, style } = inputs;
+  const residual = a.hasResidual ? inputs.residual : undefined;
   const y = adainCpu(
     values(backend, content) as Float32Array,
     content.shape,
@@ -185,7 +198,7 @@ function onGpu(
 function forwardWebGpu(args: KernelArgs): Info {
   const on = gpu(args.backend);
   const a = args.attrs as unknown as ForwardAttrs;
-  const { x, scale, bias, residual } = args.inputs;
+  const { x, scale, bias, residual } = normalizationInputs(args.inputs, a);
   const done =
     on &&
     onGpu(on.parts, [x, scale, bias, residual], [x], (encoder, [input, s, b, r], [y]) =>
@@ -203,15 +216,15 @@ function forwardWebGpu(args: KernelArgs): Info {
 function backwardWebGpu(args: KernelArgs): Info[] {
   const on = gpu(args.backend);
   const a = args.attrs as unknown as BackwardAttrs;
-  const { dy, x, scale } = args.inputs;
+  const { dy, x, scale, bias } = args.inputs;
   const k = a.perInstanceAffine ? x.shape[0] * channels(x.shape, a) : channels(x.shape, a);
   const done =
     on &&
     onGpu(
       on.parts,
-      [dy, x, scale],
+      [dy, x, scale, bias],
       a.affine ? [x, { shape: [2, k] }] : [x],
-      (encoder, [gradOutput, input, s], [gradInput, gradAffine]) =>
+      (encoder, [gradOutput, input, s, b], [gradInput, gradAffine]) =>
         on.norm.encodeBackward(
           encoder,
           { gradOutput: gradOutput as GPUBuffer, input: input as GPUBuffer, gradInput, gradAffine },
@@ -219,7 +232,9 @@ function backwardWebGpu(args: KernelArgs): Info[] {
           {
             layout: a.layout,
             epsilon: a.epsilon,
-            ...(s ? { scale: s } : a.affine ? { affine: true } : {}),
+            ...(s ? { scale: s } : {}),
+            ...(b ? { bias: b } : {}),
+            ...(a.affine && !s && !b ? { affine: true } : {}),
             ...(a.perInstanceAffine ? { perInstanceAffine: true } : {}),
           },
         ),
@@ -230,7 +245,8 @@ function backwardWebGpu(args: KernelArgs): Info[] {
 function adaInWebGpu(args: KernelArgs): Info {
   const on = gpu(args.backend);
   const a = args.attrs as unknown as AdaInAttrs;
-  const { content, style, residual } = args.inputs;
+  const { content, style } = args.inputs;
+  const residual = a.hasResidual ? args.inputs.residual : undefined;
   const done =
     on &&
     onGpu(on.parts, [content, style, residual], [content], (encoder, [c, s, r], [y]) =>

@@ -70,8 +70,13 @@ export function groupNorm(x: tf.Tensor, groups: number, options?: GroupNormOpOpt
 export function adaIn(content: tf.Tensor, style: tf.Tensor, options?: AdaInOpOptions): tf.Tensor {
   checkedInput(content, 'content');
   checkedInput(style, 'style');
-  const { inputs, attrs } = checkedAdaIn(content, style, options);
-  return tf.engine().runKernel(ADAIN_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  const created: tf.Tensor[] = [];
+  try {
+    const { inputs, attrs } = checkedAdaIn(content, style, options, created);
+    return tf.engine().runKernel(ADAIN_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  } finally {
+    tf.dispose(created);
+  }
 }
 
 /**

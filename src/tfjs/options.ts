@@ -82,9 +82,12 @@ export interface ForwardAttrs {
 export interface BackwardAttrs {
   layout: Layout;
   epsilon: number;
-  /** Whether dL/dscale and dL/dbias are wanted (a second output, `[2, K]`). */
+  /**
+   * Whether dL/dscale and dL/dbias are wanted: a second output, `[2, K]` (K = C, or N × C per
+   * instance). Per instance, the kernel is given both scale and bias (the library's gradient of
+   * each has the length of its own parameter).
+   */
   affine: boolean;
-  hasScale: boolean;
   perInstanceAffine: boolean;
 }
 
@@ -226,6 +229,30 @@ function checkedAffine(
   return tensor;
 }
 
+/** The forward kernels' inputs, in this order (their gradients save them by these names). */
+export const NORMALIZATION_INPUTS = ['x', 'scale', 'bias', 'residual'] as const;
+/** The AdaIN kernel's inputs, in this order. */
+export const ADAIN_INPUTS = ['content', 'style', 'residual'] as const;
+
+/**
+ * The forward kernels' inputs with every name present: TF.js saves a kernel's inputs for its
+ * gradient by name, and cannot save one that is missing. An absent input is a scalar placeholder
+ * (its values never leave the CPU), which the attributes mark as absent (hasScale, hasBias,
+ * hasResidual); placeholders made here go into `created`, for the caller to dispose.
+ */
+export function withPlaceholders(map: Record<string, tf.Tensor | undefined>, created: tf.Tensor[]): tf.NamedTensorMap {
+  const inputs: tf.NamedTensorMap = {};
+  for (const [name, tensor] of Object.entries(map)) {
+    if (tensor) inputs[name] = tensor;
+    else {
+      const placeholder = tf.scalar(0);
+      created.push(placeholder);
+      inputs[name] = placeholder;
+    }
+  }
+  return inputs;
+}
+
 /** instanceNorm() and groupNorm(): their options checked into the kernel's inputs and attributes. */
 export function checkedNormalization(
   x: tf.Tensor,
@@ -244,12 +271,8 @@ export function checkedNormalization(
       `scale and bias must both be per channel or both per instance, got ${describe(scale)} and ${describe(bias)}`,
     );
   }
-  const inputs: tf.NamedTensorMap = { x };
-  if (scale) inputs.scale = scale;
-  if (bias) inputs.bias = bias;
-  if (common.residual) inputs.residual = common.residual;
   return {
-    inputs,
+    inputs: withPlaceholders({ x, scale, bias, residual: common.residual }, created),
     attrs: {
       ...common.attrs,
       groups,
@@ -276,6 +299,7 @@ export function checkedAdaIn(
   content: tf.Tensor,
   style: tf.Tensor,
   options: unknown,
+  created: tf.Tensor[],
 ): { inputs: tf.NamedTensorMap; attrs: Omit<ForwardAttrs, 'groups' | 'hasScale' | 'hasBias' | 'perInstanceAffine'> } {
   const own = ownOptions(options, COMMON_KEYS);
   const layout = layoutOf(own.dataFormat);
@@ -291,7 +315,5 @@ export function checkedAdaIn(
       `style must have the content's rank ${content.rank}, C = ${c} and N = ${content.shape[0]} or 1, got ${describe(style)}`,
     );
   }
-  const inputs: tf.NamedTensorMap = { content, style };
-  if (common.residual) inputs.residual = common.residual;
-  return { inputs, attrs: common.attrs };
+  return { inputs: withPlaceholders({ content, style, residual: common.residual }, created), attrs: common.attrs };
 }

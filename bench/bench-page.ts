@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import { instanceNormModel } from '../examples/one-node-onnx-model';
 import { InstanceNorm, instanceNormCpu, type Layout } from '../src';
-import { STRATEGIES } from '../src/planner';
+import { STRATEGIES } from '../src/gpu/planner';
 import copyWGSL from './copy.wgsl?raw';
 import { alternatingMediansMs, elementwiseKernel, gpuBuffer, medianMs, randomData } from './gpu-timing';
 import separateEpilogueWGSL from './separate-epilogue.wgsl?raw';

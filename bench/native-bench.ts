@@ -1,5 +1,5 @@
 import { InstanceNorm, type InstanceNormOptions } from '../src';
-import { STRATEGIES } from '../src/planner';
+import { STRATEGIES } from '../src/gpu/planner';
 import copyWGSL from './copy.wgsl?raw';
 import { elementwiseKernel, gpuBuffer, randomData } from './gpu-timing';
 import { BENCH_SHAPES, type BenchShape, layoutShape } from './shapes';

@@ -27,6 +27,6 @@ export const CPU_KERNELS_WASM_BASE64 =
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const bytes = await assembleCpuKernels();
-  writeFileSync(new URL('../src/cpu-kernels-wasm.ts', import.meta.url), cpuKernelsModuleText(bytes));
+  writeFileSync(new URL('../src/cpu/cpu-kernels-wasm.ts', import.meta.url), cpuKernelsModuleText(bytes));
   console.log(`src/cpu-kernels-wasm.ts: ${bytes.length} bytes of WebAssembly`);
 }

@@ -1,8 +1,8 @@
-export type { BackwardBuffers, BackwardOptions, BackwardResult } from './backward-options';
-export { adainCpu, instanceNormBackwardCpu, instanceNormCpu, instanceStatsCpu } from './cpu-reference';
-export { InstanceNormError, type InstanceNormErrorCode, type InstanceNormErrorOptions } from './errors';
-export { fromFloat16Bits, toFloat16Bits } from './float16';
-export { InstanceNorm } from './instance-norm';
+export { InstanceNorm } from './api/instance-norm';
+export type { InstanceNormPlan } from './api/plan-description';
+export type { PyTorchStateDict } from './api/pytorch-state-dict';
+export { InstanceNormError, type InstanceNormErrorCode, type InstanceNormErrorOptions } from './core/errors';
+export { fromFloat16Bits, toFloat16Bits } from './core/float16';
 export {
   type Activation,
   type AdainOptions,
@@ -14,11 +14,11 @@ export {
   type InstanceStats,
   type Layout,
   type ResidualPosition,
-} from './options';
-export type { InstanceNormPlan } from './plan-description';
-export type { Strategy } from './planner';
-export type { PyTorchStateDict } from './pytorch-state-dict';
-export { RunningStats, type RunningStatsValues } from './running-stats';
-export type { TuneResult } from './tuner';
-export { clearTuning } from './tuning-table';
-export type { TensorArray } from './validation';
+} from './core/options';
+export { RunningStats, type RunningStatsValues } from './core/running-stats';
+export { adainCpu, instanceNormBackwardCpu, instanceNormCpu, instanceStatsCpu } from './cpu/cpu-backend';
+export type { Strategy } from './gpu/planner';
+export type { TuneResult } from './gpu/tuner';
+export { clearTuning } from './gpu/tuning-table';
+export type { BackwardBuffers, BackwardOptions, BackwardResult } from './validation/backward-options';
+export type { TensorArray } from './validation/validation';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type AdainOptions, adainCpu, InstanceNorm, type Layout } from '../src';
-import { referenceAdain, referenceStats } from '../src/reference';
+import { referenceAdain, referenceStats } from '../src/reference/float64-reference';
 import { expectClose } from './helpers/compare';
 import { readBuffer, storageBuffer } from './helpers/gpu';
 import { useGpuInstances } from './helpers/gpu-instance';

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { InstanceNorm } from '../src';
-import { deviceProfile } from '../src/device-profile';
+import { deviceProfile } from '../src/gpu/device-profile';
 
 it('runs on a WebGPU adapter (named in the output)', async () => {
   const norm = await InstanceNorm.create({ fallback: 'error' });

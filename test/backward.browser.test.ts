@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { type BackwardOptions, type Layout, RunningStats } from '../src';
-import { type DeviceProfile, deviceProfile } from '../src/device-profile';
-import { GpuBackend } from '../src/gpu-backend';
-import { planBackward } from '../src/planner';
-import { referenceBackward, referenceInstanceNorm, referenceStats } from '../src/reference';
-import { tensorGeometry } from '../src/tensor-geometry';
-import { validateCall } from '../src/validation';
+import { tensorGeometry } from '../src/core/tensor-geometry';
+import { type DeviceProfile, deviceProfile } from '../src/gpu/device-profile';
+import { GpuBackend } from '../src/gpu/gpu-backend';
+import { planBackward } from '../src/gpu/planner';
+import { referenceBackward, referenceInstanceNorm, referenceStats } from '../src/reference/float64-reference';
+import { validateCall } from '../src/validation/validation';
 import { expectClose } from './helpers/compare';
 import { readBuffer, storageBuffer } from './helpers/gpu';
 import { STRATEGY_CHOICES, type StrategyChoice, useGpuInstances } from './helpers/gpu-instance';

@@ -10,7 +10,7 @@ import {
   RunningStats,
   toFloat16Bits,
 } from '../src';
-import { referenceAdain, referenceBackward, referenceInstanceNorm, referenceStats } from '../src/reference';
+import { referenceAdain, referenceBackward, referenceInstanceNorm, referenceStats } from '../src/reference/float64-reference';
 import { expectClose } from './helpers/compare';
 import { SHAPES, VARIANTS } from './helpers/grids';
 import { randomNormal, randomUniform } from './helpers/random';

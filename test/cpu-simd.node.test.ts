@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { assembleCpuKernels } from '../scripts/build-wasm.mjs';
 import { instanceNormCpu, type Layout } from '../src';
-import { cpuEpilogue } from '../src/cpu-epilogue';
-import { CPU_KERNELS_WASM_BASE64 } from '../src/cpu-kernels-wasm';
-import { normalizeWithSimd, simdAvailable, withoutSimd } from '../src/cpu-simd';
-import { validateCall } from '../src/validation';
+import { cpuEpilogue } from '../src/cpu/cpu-epilogue';
+import { CPU_KERNELS_WASM_BASE64 } from '../src/cpu/cpu-kernels-wasm';
+import { normalizeWithSimd, simdAvailable, withoutSimd } from '../src/cpu/cpu-simd';
+import { validateCall } from '../src/validation/validation';
 import { expectClose } from './helpers/compare';
 import { randomNormal, randomUniform } from './helpers/random';
 

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InstanceNorm, type Layout, type Strategy } from '../src';
-import { type DeviceProfile, deviceProfile } from '../src/device-profile';
-import { GpuBackend } from '../src/gpu-backend';
-import { STRATEGIES } from '../src/planner';
-import { referenceInstanceNorm } from '../src/reference';
-import { tensorGeometry } from '../src/tensor-geometry';
-import { validateEpilogue } from '../src/validation';
+import { tensorGeometry } from '../src/core/tensor-geometry';
+import { type DeviceProfile, deviceProfile } from '../src/gpu/device-profile';
+import { GpuBackend } from '../src/gpu/gpu-backend';
+import { STRATEGIES } from '../src/gpu/planner';
+import { referenceInstanceNorm } from '../src/reference/float64-reference';
+import { validateEpilogue } from '../src/validation/validation';
 import { expectClose } from './helpers/compare';
 import { readBuffer, storageBuffer } from './helpers/gpu';
 import { randomNormal, randomUniform } from './helpers/random';

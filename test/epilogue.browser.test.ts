@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InstanceNormOptions, Layout } from '../src';
-import { referenceInstanceNorm } from '../src/reference';
+import { referenceInstanceNorm } from '../src/reference/float64-reference';
 import { expectClose } from './helpers/compare';
 import { normalizeOnGpu, storageBuffer } from './helpers/gpu';
 import { STRATEGY_CHOICES, useGpuInstances } from './helpers/gpu-instance';

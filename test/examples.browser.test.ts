@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeOrtOutput } from '../examples/onnx-runtime-web';
 import { normalizeTfjsTensor } from '../examples/tensorflow-js';
-import { referenceInstanceNorm } from '../src/reference';
+import { referenceInstanceNorm } from '../src/reference/float64-reference';
 import { expectClose } from './helpers/compare';
 import { randomNormal, randomUniform } from './helpers/random';
 

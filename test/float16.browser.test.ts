@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { type InstanceNormOptions, type Layout, RunningStats } from '../src';
-import { deviceProfile } from '../src/device-profile';
-import { fromFloat16Bits, toFloat16Bits } from '../src/float16';
-import { GpuBackend } from '../src/gpu-backend';
-import { referenceAdain, referenceInstanceNorm, referenceStats } from '../src/reference';
-import { validateCall } from '../src/validation';
+import { fromFloat16Bits, toFloat16Bits } from '../src/core/float16';
+import { deviceProfile } from '../src/gpu/device-profile';
+import { GpuBackend } from '../src/gpu/gpu-backend';
+import { referenceAdain, referenceInstanceNorm, referenceStats } from '../src/reference/float64-reference';
+import { validateCall } from '../src/validation/validation';
 import { expectClose } from './helpers/compare';
 import { expectWithinHalfUlps, halfBuffer, normalizeHalvesOnGpu, readHalves } from './helpers/float16';
 import { STRATEGY_CHOICES, useGpuInstances } from './helpers/gpu-instance';

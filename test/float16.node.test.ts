@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { instanceNormCpu } from '../src';
-import { fromFloat16Bits, halfBits, halfUlp, roundToHalf, toFloat16Bits } from '../src/float16';
+import { fromFloat16Bits, halfBits, halfUlp, roundToHalf, toFloat16Bits } from '../src/core/float16';
 
 const isNanBits = (b: number) => (b & 0x7c00) === 0x7c00 && (b & 0x03ff) !== 0;
 const hex = (b: number) => `0x${b.toString(16).padStart(4, '0')}`;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { inject, it } from 'vitest';
 import type { Layout } from '../src';
-import { referenceInstanceNorm } from '../src/reference';
+import { referenceInstanceNorm } from '../src/reference/float64-reference';
 import { expectClose } from './helpers/compare';
 import { normalizeOnGpu } from './helpers/gpu';
 import { STRATEGY_CHOICES, useGpuInstances } from './helpers/gpu-instance';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { InstanceNormOptions, Layout } from '../src';
-import { deviceProfile } from '../src/device-profile';
-import { GpuBackend } from '../src/gpu-backend';
-import { referenceInstanceNorm, referenceStats } from '../src/reference';
-import { validateCall } from '../src/validation';
+import { deviceProfile } from '../src/gpu/device-profile';
+import { GpuBackend } from '../src/gpu/gpu-backend';
+import { referenceInstanceNorm, referenceStats } from '../src/reference/float64-reference';
+import { validateCall } from '../src/validation/validation';
 import { expectClose } from './helpers/compare';
 import { normalizeOnGpu, readBuffer, storageBuffer } from './helpers/gpu';
 import { useGpuInstances } from './helpers/gpu-instance';

@@ -11,7 +11,7 @@ import {
   RunningStats,
   toFloat16Bits,
 } from '../src';
-import { referenceAdain, referenceBackward, referenceInstanceNorm, referenceStats } from '../src/reference';
+import { referenceAdain, referenceBackward, referenceInstanceNorm, referenceStats } from '../src/reference/float64-reference';
 import { expectClose } from './helpers/compare';
 import { readBuffer, storageBuffer } from './helpers/gpu';
 import { randomNormal } from './helpers/random';
@@ -648,7 +648,7 @@ describe('everything is checked before the caller’s encoder is touched', () =>
 
 describe('error codes', () => {
   it('a WebGPU out-of-memory error is out-of-memory, a validation error gpu-validation', async () => {
-    const { gpuError } = await import('../src/errors');
+    const { gpuError } = await import('../src/core/errors');
     expect(gpuError('run', new GPUOutOfMemoryError('no memory')).code).toBe('out-of-memory');
     expect(gpuError('run', new GPUValidationError('bad.')).code).toBe('gpu-validation');
     expect(gpuError('run', new GPUValidationError('bad.')).message).toBe('WebGPU error in InstanceNorm.run: bad');

@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest';
 import { InstanceNorm, type Layout } from '../src';
-import { deviceProfile } from '../src/device-profile';
-import { ELEMENT_KINDS } from '../src/planner';
-import { referenceInstanceNorm } from '../src/reference';
+import { deviceProfile } from '../src/gpu/device-profile';
+import { ELEMENT_KINDS } from '../src/gpu/planner';
+import { referenceInstanceNorm } from '../src/reference/float64-reference';
 import { expectClose } from './helpers/compare';
 import { readBuffer, storageBuffer } from './helpers/gpu';
 import { randomNormal, seededRandom } from './helpers/random';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { referenceInstanceNorm } from '../src/reference';
+import { referenceInstanceNorm } from '../src/reference/float64-reference';
 import { expectClose } from './helpers/compare';
 import { normalizeOnGpu } from './helpers/gpu';
 import { STRATEGY_CHOICES, useGpuInstances } from './helpers/gpu-instance';

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackwardOptions, InstanceNorm, type Layout, RunningStats, type Strategy, toFloat16Bits } from '../src';
-import { type DeviceProfile, deviceProfile } from '../src/device-profile';
-import { GpuBackend } from '../src/gpu-backend';
-import type { ElementKind } from '../src/planner';
-import { referenceAdain, referenceBackward, referenceInstanceNorm, referenceStats } from '../src/reference';
-import { validateCall } from '../src/validation';
+import { type DeviceProfile, deviceProfile } from '../src/gpu/device-profile';
+import { GpuBackend } from '../src/gpu/gpu-backend';
+import type { ElementKind } from '../src/gpu/planner';
+import { referenceAdain, referenceBackward, referenceInstanceNorm, referenceStats } from '../src/reference/float64-reference';
+import { validateCall } from '../src/validation/validation';
 import { expectClose } from './helpers/compare';
 import { expectWithinHalfUlps, halfBuffer, readHalves } from './helpers/float16';
 import { readBuffer, storageBuffer } from './helpers/gpu';

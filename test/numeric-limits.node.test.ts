@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { adainCpu, fromFloat16Bits, instanceNormCpu, instanceStatsCpu, type Layout, RunningStats, toFloat16Bits } from '../src';
-import { inverseStd, standardDeviation } from '../src/cpu-affine';
-import { withoutSimd } from '../src/cpu-simd';
+import { inverseStd, standardDeviation } from '../src/cpu/cpu-affine';
+import { withoutSimd } from '../src/cpu/cpu-simd';
 import { expectClose } from './helpers/compare';
 import { randomNormal, randomUniform, seededRandom } from './helpers/random';
 

@@ -1,6 +1,6 @@
 import { expect, it, vi } from 'vitest';
 import { InstanceNorm } from '../src';
-import { deviceProfile } from '../src/device-profile';
+import { deviceProfile } from '../src/gpu/device-profile';
 import { storageBuffer } from './helpers/gpu';
 import { randomNormal } from './helpers/random';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { pipelineKey } from '../src/pipeline-cache';
+import { tensorGeometry } from '../src/core/tensor-geometry';
+import { pipelineKey } from '../src/gpu/pipeline-cache';
 import {
   bindingWindows,
   type GpuPlan,
@@ -11,9 +12,8 @@ import {
   planWithRunningStats,
   STRATEGIES,
   workgroupGrid,
-} from '../src/planner';
-import { kernelSource } from '../src/shader-sources';
-import { tensorGeometry } from '../src/tensor-geometry';
+} from '../src/gpu/planner';
+import { kernelSource } from '../src/gpu/shader-sources';
 import { CPU_ADAPTER_PROFILE, GPU_PROFILE } from './helpers/profiles';
 
 const gpu = GPU_PROFILE;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InstanceNorm } from '../src';
-import { referenceInstanceNorm } from '../src/reference';
+import { referenceInstanceNorm } from '../src/reference/float64-reference';
 import { expectClose } from './helpers/compare';
 import { storageBuffer } from './helpers/gpu';
 import { randomNormal, randomUniform } from './helpers/random';

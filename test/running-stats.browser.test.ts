@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { type InstanceNormOptions, type Layout, RunningStats } from '../src';
-import { deviceProfile } from '../src/device-profile';
-import { GpuBackend } from '../src/gpu-backend';
-import { referenceInstanceNorm } from '../src/reference';
-import { tensorGeometry } from '../src/tensor-geometry';
-import { validateCall } from '../src/validation';
+import { tensorGeometry } from '../src/core/tensor-geometry';
+import { deviceProfile } from '../src/gpu/device-profile';
+import { GpuBackend } from '../src/gpu/gpu-backend';
+import { referenceInstanceNorm } from '../src/reference/float64-reference';
+import { validateCall } from '../src/validation/validation';
 import { expectClose } from './helpers/compare';
 import { normalizeOnGpu, readBuffer, storageBuffer } from './helpers/gpu';
 import { useGpuInstances } from './helpers/gpu-instance';

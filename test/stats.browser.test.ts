@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InstanceNorm, instanceStatsCpu, type Layout } from '../src';
-import { deviceProfile } from '../src/device-profile';
-import { GpuBackend } from '../src/gpu-backend';
-import { referenceStats } from '../src/reference';
-import { tensorGeometry } from '../src/tensor-geometry';
+import { tensorGeometry } from '../src/core/tensor-geometry';
+import { deviceProfile } from '../src/gpu/device-profile';
+import { GpuBackend } from '../src/gpu/gpu-backend';
+import { referenceStats } from '../src/reference/float64-reference';
 import { expectClose } from './helpers/compare';
 import { readBuffer, storageBuffer } from './helpers/gpu';
 import { randomNormal } from './helpers/random';

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { clearTuning, InstanceNorm } from '../src';
-import { deviceProfile } from '../src/device-profile';
-import { STRATEGIES } from '../src/planner';
-import { referenceInstanceNorm } from '../src/reference';
-import { tensorGeometry } from '../src/tensor-geometry';
-import { shapeClass } from '../src/tuning-table';
+import { tensorGeometry } from '../src/core/tensor-geometry';
+import { deviceProfile } from '../src/gpu/device-profile';
+import { STRATEGIES } from '../src/gpu/planner';
+import { shapeClass } from '../src/gpu/tuning-table';
+import { referenceInstanceNorm } from '../src/reference/float64-reference';
 import { expectClose } from './helpers/compare';
 import { normalizeOnGpu } from './helpers/gpu';
 import { randomNormal } from './helpers/random';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextBatchSize } from '../src/tuner';
+import { nextBatchSize } from '../src/gpu/tuner';
 
 // tune() on a fast GPU: browsers coarsen timestamps to 100 µs, so one call reads as 0 ms and
 // every strategy would tie. Batches grow until a sample lasts 1 ms.

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { planInstanceNorm } from '../src/planner';
-import { tensorGeometry } from '../src/tensor-geometry';
-import { type CallParams, PARAMS_BYTES, packParams } from '../src/uniforms';
+import { tensorGeometry } from '../src/core/tensor-geometry';
+import { planInstanceNorm } from '../src/gpu/planner';
+import { type CallParams, PARAMS_BYTES, packParams } from '../src/gpu/uniforms';
 import { GPU_PROFILE } from './helpers/profiles';
 
-const wgsl = readFileSync(new URL('../shaders/instance-params.wgsl', import.meta.url), 'utf8');
+const wgsl = readFileSync(new URL('../shaders/math/instance-params.wgsl', import.meta.url), 'utf8');
 const structBody = /struct Params \{([^}]*)\}/.exec(wgsl)![1];
 const fields = [...structBody.matchAll(/(\w+):\s*(u32|f32)/g)].map((m) => m[1]);
 

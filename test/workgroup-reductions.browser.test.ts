@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InstanceNorm, type Layout, type Strategy } from '../src';
-import { type DeviceProfile, deviceProfile } from '../src/device-profile';
-import { GpuBackend } from '../src/gpu-backend';
-import type { GpuPlan, WorkgroupReduction } from '../src/planner';
-import { referenceBackward, referenceInstanceNorm, referenceStats } from '../src/reference';
-import { validateCall } from '../src/validation';
+import { type DeviceProfile, deviceProfile } from '../src/gpu/device-profile';
+import { GpuBackend } from '../src/gpu/gpu-backend';
+import type { GpuPlan, WorkgroupReduction } from '../src/gpu/planner';
+import { referenceBackward, referenceInstanceNorm, referenceStats } from '../src/reference/float64-reference';
+import { validateCall } from '../src/validation/validation';
 import { expectClose } from './helpers/compare';
 import { readBuffer, storageBuffer } from './helpers/gpu';
 import { randomNormal, randomUniform } from './helpers/random';

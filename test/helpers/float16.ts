@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { InstanceNorm, InstanceNormOptions } from '../../src';
-import { halfUlp, halfValue } from '../../src/float16';
+import { halfUlp, halfValue } from '../../src/core/float16';
 
 // Below this times the operands' magnitude an output is the cancellation of f32 operands (x near
 // the mean, a residual near minus the activation): f32's own rounding, not the half storage,

@@ -1,4 +1,4 @@
-import type { DeviceProfile } from '../../src/device-profile';
+import type { DeviceProfile } from '../../src/gpu/device-profile';
 
 /** A discrete GPU with WebGPU's default limits. */
 export const GPU_PROFILE: DeviceProfile = {

@@ -1,10 +1,10 @@
-import { describe, describeKind } from './describe-value';
-import { argumentError } from './errors';
-import { MODULE_OPTION_KEYS, STATE_DICT_KEYS } from './option-keys';
-import type { InstanceNormOptions } from './options';
-import { ownOptions } from './own-options';
-import type { RunningStats } from './running-stats';
-import { isFloat32Array } from './value-kinds';
+import { describe, describeKind } from '../core/describe-value';
+import { argumentError } from '../core/errors';
+import type { InstanceNormOptions } from '../core/options';
+import { ownOptions } from '../core/own-options';
+import type { RunningStats } from '../core/running-stats';
+import { isFloat32Array } from '../core/value-kinds';
+import { MODULE_OPTION_KEYS, STATE_DICT_KEYS } from '../validation/option-keys';
 
 /** The `state_dict()` of a PyTorch InstanceNorm1d/2d/3d, as float32 arrays of length C. */
 export interface PyTorchStateDict {

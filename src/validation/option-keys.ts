@@ -1,8 +1,8 @@
+import type { PyTorchStateDict } from '../api/pytorch-state-dict';
+import type { InstanceNormCreateOptions, InstanceNormOptions, InstanceStats } from '../core/options';
+import type { OptionKeys } from '../core/own-options';
+import type { RunningStatsValues } from '../core/running-stats';
 import type { BackwardBuffers, BackwardOptions } from './backward-options';
-import type { InstanceNormCreateOptions, InstanceNormOptions, InstanceStats } from './options';
-import type { OptionKeys } from './own-options';
-import type { PyTorchStateDict } from './pytorch-state-dict';
-import type { RunningStatsValues } from './running-stats';
 
 // The keys each entry point takes, one table per options type. Written as records of every key
 // of the type, so that the compiler fails when an option is added to a type and not here.

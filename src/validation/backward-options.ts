@@ -1,8 +1,8 @@
-import { describe } from './describe-value';
-import { unsupportedError } from './errors';
+import { describe } from '../core/describe-value';
+import { unsupportedError } from '../core/errors';
+import type { InstanceNormOptions, InstanceStats } from '../core/options';
+import { type OptionKeys, ownOptions } from '../core/own-options';
 import { BACKWARD_KEYS } from './option-keys';
-import type { InstanceNormOptions, InstanceStats } from './options';
-import { type OptionKeys, ownOptions } from './own-options';
 import { type CheckedCall, checkCall } from './validation';
 
 /**

@@ -1,10 +1,23 @@
-import { type BackwardBuffers, type BackwardOptions, type BackwardResult, validateBackward } from './backward-options';
-import { adainCpu, instanceNormBackwardCpu, instanceNormCpu, instanceStatsCpu } from './cpu-reference';
-import { describe } from './describe-value';
-import { checkedDevice, requestDevice } from './device-request';
-import { argumentError, gpuError, InstanceNormError, sentence, unsupportedError } from './errors';
-import { GpuBackend } from './gpu-backend';
-import { gpuRoundTrip } from './gpu-round-trip';
+import { describe } from '../core/describe-value';
+import { argumentError, gpuError, InstanceNormError, sentence, unsupportedError } from '../core/errors';
+import type { AdainOptions, InstanceNormCreateOptions, InstanceNormOptions, InstanceStats } from '../core/options';
+import { ownOptions } from '../core/own-options';
+import { RunningStats } from '../core/running-stats';
+import { tensorBytes } from '../core/tensor-geometry';
+import { isGpuBuffer } from '../core/value-kinds';
+import { adainCpu, instanceNormBackwardCpu, instanceNormCpu, instanceStatsCpu } from '../cpu/cpu-backend';
+import { checkedDevice, requestDevice } from '../gpu/device-request';
+import { GpuBackend } from '../gpu/gpu-backend';
+import { gpuRoundTrip } from '../gpu/gpu-round-trip';
+import { STRATEGIES, type Strategy } from '../gpu/planner';
+import { type RecordCall, type TuneResult, timeStrategies } from '../gpu/tuner';
+import { recordWinner } from '../gpu/tuning-table';
+import {
+  type BackwardBuffers,
+  type BackwardOptions,
+  type BackwardResult,
+  validateBackward,
+} from '../validation/backward-options';
 import {
   checkedEncoder,
   checkInputOutput,
@@ -14,18 +27,8 @@ import {
   gpuSaveStats,
   gradAffineLength,
   statsBuffer,
-} from './gpu-validation';
-import { BACKWARD_BUFFER_KEYS, CREATE_KEYS, TUNE_KEYS } from './option-keys';
-import type { AdainOptions, InstanceNormCreateOptions, InstanceNormOptions, InstanceStats } from './options';
-import { ownOptions } from './own-options';
-import type { InstanceNormPlan } from './plan-description';
-import { STRATEGIES, type Strategy } from './planner';
-import type { PyTorchStateDict } from './pytorch-state-dict';
-import { optionsFromStateDict } from './pytorch-state-dict';
-import { RunningStats } from './running-stats';
-import { tensorBytes } from './tensor-geometry';
-import { type RecordCall, type TuneResult, timeStrategies } from './tuner';
-import { recordWinner } from './tuning-table';
+} from '../validation/gpu-validation';
+import { BACKWARD_BUFFER_KEYS, CREATE_KEYS, TUNE_KEYS } from '../validation/option-keys';
 import {
   type CheckedCall,
   checkDistinctBuffers,
@@ -38,8 +41,10 @@ import {
   validateInputArray,
   validateResidualArray,
   validateSavedStats,
-} from './validation';
-import { isGpuBuffer } from './value-kinds';
+} from '../validation/validation';
+import type { InstanceNormPlan } from './plan-description';
+import type { PyTorchStateDict } from './pytorch-state-dict';
+import { optionsFromStateDict } from './pytorch-state-dict';
 
 /**
  * Instance normalization on WebGPU, or on the CPU where WebGPU is missing.

@@ -1,6 +1,6 @@
+import { argumentError, unsupportedError } from '../core/errors';
+import type { TensorGeometry } from '../core/tensor-geometry';
 import type { DeviceProfile } from './device-profile';
-import { argumentError, unsupportedError } from './errors';
-import type { TensorGeometry } from './tensor-geometry';
 
 /**
  * How a normalization is carried out on the GPU:

@@ -1,7 +1,8 @@
-import { argumentError } from './errors';
-import type { AffineSource } from './gpu-backend';
-import type { TensorGeometry } from './tensor-geometry';
-import { tensorBytes } from './tensor-geometry';
+import { argumentError } from '../core/errors';
+import type { TensorGeometry } from '../core/tensor-geometry';
+import { tensorBytes } from '../core/tensor-geometry';
+import { isFloat32Array, isGpuBuffer, isGpuCommandEncoder } from '../core/value-kinds';
+import type { AffineSource } from '../gpu/gpu-backend';
 import {
   type CallOptions,
   type CheckedCall,
@@ -11,7 +12,6 @@ import {
   validateAffineArray,
   validateStorageBuffer,
 } from './validation';
-import { isFloat32Array, isGpuBuffer, isGpuCommandEncoder } from './value-kinds';
 
 // The checks of a GPU call's buffers, beside validation.ts's checks of shapes and options: all
 // of them run before the library touches the caller's encoder.

@@ -1,4 +1,4 @@
-import type { Strategy } from './planner';
+import type { Strategy } from '../gpu/planner';
 
 /**
  * What the GPU backend carries out for a call, as {@link InstanceNorm.plan} returns it: plain,

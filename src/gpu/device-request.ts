@@ -1,6 +1,6 @@
-import { describe } from './describe-value';
-import { argumentError, InstanceNormError, sentence } from './errors';
-import { isGpuDevice } from './value-kinds';
+import { describe } from '../core/describe-value';
+import { argumentError, InstanceNormError, sentence } from '../core/errors';
+import { isGpuDevice } from '../core/value-kinds';
 
 // Asked for when the adapter has them; the kernels use them only where the device has them.
 const OPTIONAL_FEATURES: readonly GPUFeatureName[] = ['subgroups', 'shader-f16', 'timestamp-query'];

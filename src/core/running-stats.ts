@@ -1,6 +1,6 @@
+import { RUNNING_VALUES_KEYS } from '../validation/option-keys';
 import { describe, describeKind } from './describe-value';
 import { argumentError, InstanceNormError, unsupportedError } from './errors';
-import { RUNNING_VALUES_KEYS } from './option-keys';
 import { ownOptions } from './own-options';
 import { isFloat32Array } from './value-kinds';
 

@@ -1,11 +1,9 @@
-import { type BackwardOptions, type BackwardResult, validateBackward } from './backward-options';
-import { affineAt, affineFactor, inverseStd, type OutputMap, standardDeviation } from './cpu-affine';
-import { type CpuEpilogue, cpuEpilogue } from './cpu-epilogue';
-import { normalizeWithSimd } from './cpu-simd';
-import { argumentError } from './errors';
-import { fromFloat16Bits, toFloat16Bits } from './float16';
-import type { AdainOptions, InstanceNormOptions, InstanceStats } from './options';
-import { arrayTypeName, type TensorGeometry } from './tensor-geometry';
+import { argumentError } from '../core/errors';
+import { fromFloat16Bits, toFloat16Bits } from '../core/float16';
+import type { AdainOptions, InstanceNormOptions, InstanceStats } from '../core/options';
+import { arrayTypeName, type TensorGeometry } from '../core/tensor-geometry';
+import { isFloat32Array, isUint16Array } from '../core/value-kinds';
+import { type BackwardOptions, type BackwardResult, validateBackward } from '../validation/backward-options';
 import {
   type CheckedCall,
   type CheckedRunning,
@@ -18,8 +16,10 @@ import {
   validateInputArray,
   validateResidualArray,
   validateSavedStats,
-} from './validation';
-import { isFloat32Array, isUint16Array } from './value-kinds';
+} from '../validation/validation';
+import { affineAt, affineFactor, inverseStd, type OutputMap, standardDeviation } from './cpu-affine';
+import { type CpuEpilogue, cpuEpilogue } from './cpu-epilogue';
+import { normalizeWithSimd } from './cpu-simd';
 
 /**
  * Instance normalization on the CPU: the reference the GPU is tested against and the

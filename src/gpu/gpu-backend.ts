@@ -1,3 +1,6 @@
+import { geometryKey, type TensorGeometry } from '../core/tensor-geometry';
+import { isFloat32Array, isGpuBuffer } from '../core/value-kinds';
+import type { CheckedEpilogue, CheckedRunning } from '../validation/validation';
 import { BindGroupCache } from './bind-group-cache';
 import { type DeviceProfile, deviceProfile } from './device-profile';
 import { ImmutableBufferCache } from './immutable-buffer-cache';
@@ -15,11 +18,8 @@ import {
   type Strategy,
 } from './planner';
 import { ScratchBuffers } from './scratch-buffers';
-import { geometryKey, type TensorGeometry } from './tensor-geometry';
 import { tunedStrategy } from './tuning-table';
 import { type CallParams, packParams } from './uniforms';
-import type { CheckedEpilogue, CheckedRunning } from './validation';
-import { isFloat32Array, isGpuBuffer } from './value-kinds';
 
 /** A checked call on GPU buffers: what GpuBackend.encode records. */
 export interface GpuCall {

@@ -1,4 +1,4 @@
-import type { Strategy } from './planner';
+import type { Strategy } from '../gpu/planner';
 import type { RunningStats } from './running-stats';
 
 /** How tensor values are stored: IEEE float32, or float16 (halves; computed in f32 on the GPU). */

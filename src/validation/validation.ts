@@ -1,8 +1,5 @@
-import type { BackwardOptions } from './backward-options';
-import { describe, describeKind } from './describe-value';
-import { argumentError, InstanceNormError, unsupportedError } from './errors';
-import { FORWARD_KEYS, SAVED_STATS_KEYS } from './option-keys';
-import { canonicalOptions } from './option-names';
+import { describe, describeKind } from '../core/describe-value';
+import { argumentError, InstanceNormError, unsupportedError } from '../core/errors';
 import {
   type Activation,
   type DataType,
@@ -12,12 +9,15 @@ import {
   type InstanceStats,
   type Layout,
   type ResidualPosition,
-} from './options';
-import { type OptionKeys, type OwnOptions, ownOptions } from './own-options';
-import type { RunningStatsUse } from './planner';
-import { RunningStats } from './running-stats';
-import { arrayTypeName, type TensorGeometry, tensorGeometry } from './tensor-geometry';
-import { isFloat32Array, isGpuBuffer, isUint16Array } from './value-kinds';
+} from '../core/options';
+import { type OptionKeys, type OwnOptions, ownOptions } from '../core/own-options';
+import { RunningStats } from '../core/running-stats';
+import { arrayTypeName, type TensorGeometry, tensorGeometry } from '../core/tensor-geometry';
+import { isFloat32Array, isGpuBuffer, isUint16Array } from '../core/value-kinds';
+import type { RunningStatsUse } from '../gpu/planner';
+import type { BackwardOptions } from './backward-options';
+import { FORWARD_KEYS, SAVED_STATS_KEYS } from './option-keys';
+import { canonicalOptions } from './option-names';
 
 // Every check on arguments, run before anything touches the GPU. Messages name the argument,
 // what was expected and what was given; errors carry the argument's name too.

@@ -1,4 +1,4 @@
-import type { Activation, ResidualPosition } from './options';
+import type { Activation, ResidualPosition } from '../core/options';
 import type { ElementKind, KernelName, WorkgroupReduction } from './planner';
 import { kernelSource, reducesAcrossWorkgroup, writesOutput } from './shader-sources';
 

@@ -1,8 +1,9 @@
-import type { BackwardOptions, BackwardResult } from './backward-options';
-import { validateBackward } from './backward-options';
-import { fromFloat16Bits, toFloat16Bits } from './float16';
-import type { AdainOptions, InstanceNormOptions, InstanceStats } from './options';
-import type { TensorGeometry } from './tensor-geometry';
+import { fromFloat16Bits, toFloat16Bits } from '../core/float16';
+import type { AdainOptions, InstanceNormOptions, InstanceStats } from '../core/options';
+import type { TensorGeometry } from '../core/tensor-geometry';
+import { isUint16Array } from '../core/value-kinds';
+import type { BackwardOptions, BackwardResult } from '../validation/backward-options';
+import { validateBackward } from '../validation/backward-options';
 import {
   type CheckedCall,
   type CheckedRunning,
@@ -11,8 +12,7 @@ import {
   validateCall,
   validateInputArray,
   validateSavedStats,
-} from './validation';
-import { isUint16Array } from './value-kinds';
+} from '../validation/validation';
 
 // The definition that the GPU kernels and the CPU fallback are tested against: every operation
 // in float64, two passes, plain loops over (n, c, s), written to be checked against the formulas

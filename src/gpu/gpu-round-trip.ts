@@ -1,6 +1,6 @@
+import { gpuError, InstanceNormError, sentence, unsupportedError } from '../core/errors';
+import type { TensorArray } from '../validation/validation';
 import type { DeviceProfile } from './device-profile';
-import { gpuError, InstanceNormError, sentence, unsupportedError } from './errors';
-import type { TensorArray } from './validation';
 
 /**
  * Records a call's work into `encoder`: `inputs` hold the uploaded arrays in order; buffers the

@@ -41,19 +41,50 @@ export async function tensorFromFile(file: File): Promise<Float32Array> {
   return tensor;
 }
 
+/** The heat map's colour at t in [0, 1]: blue (0) through white (0.5) to red (1). */
+function heatColor(t: number): [number, number, number] {
+  const cold = Math.min(1, 2 * t);
+  const hot = Math.min(1, 2 - 2 * t);
+  return [255 * cold, 255 * Math.min(cold, hot), 255 * hot];
+}
+
 /** Draws one channel as a heat map: blue (low) through white to red (high) over [low, high]. */
 export function drawHeatMap(canvas: HTMLCanvasElement, plane: Float32Array, low: number, high: number): void {
   const context = canvas.getContext('2d');
   if (!context) return;
   const image = context.createImageData(IMAGE_SIZE, IMAGE_SIZE);
   for (let i = 0; i < plane.length; i++) {
-    const t = Math.min(1, Math.max(0, (plane[i] - low) / (high - low)));
-    const cold = Math.min(1, 2 * t);
-    const hot = Math.min(1, 2 - 2 * t);
-    image.data[4 * i] = 255 * cold;
-    image.data[4 * i + 1] = 255 * Math.min(cold, hot);
-    image.data[4 * i + 2] = 255 * hot;
+    const [r, g, b] = heatColor(Math.min(1, Math.max(0, (plane[i] - low) / (high - low))));
+    image.data[4 * i] = r;
+    image.data[4 * i + 1] = g;
+    image.data[4 * i + 2] = b;
     image.data[4 * i + 3] = 255;
   }
   context.putImageData(image, 0, 0);
+}
+
+/** The heat map's legend: the colour bar over [low, high] with its ends and middle labelled. */
+export function drawLegend(canvas: HTMLCanvasElement, low: number, high: number): void {
+  const context = canvas.getContext('2d');
+  if (!context) return;
+  const { width, height } = canvas;
+  const inset = 16;
+  context.clearRect(0, 0, width, height);
+  for (let x = inset; x < width - inset; x++) {
+    const [r, g, b] = heatColor((x - inset) / (width - 2 * inset - 1));
+    context.fillStyle = `rgb(${r} ${g} ${b})`;
+    context.fillRect(x, 0, 1, 14);
+  }
+  context.strokeStyle = '#999';
+  context.strokeRect(inset - 0.5, 0.5, width - 2 * inset, 14);
+  context.fillStyle = '#333';
+  context.font = '11px system-ui, sans-serif';
+  context.textAlign = 'center';
+  const label = (v: number) => `${v > 0 && low < 0 ? '+' : ''}${Number(v.toFixed(2))}`;
+  const labels: [number, string][] = [
+    [inset, `≤ ${label(low)}`],
+    [width / 2, label((low + high) / 2)],
+    [width - inset, `≥ ${label(high)}`],
+  ];
+  for (const [x, text] of labels) context.fillText(text, Math.min(Math.max(x, 20), width - 20), height - 4);
 }

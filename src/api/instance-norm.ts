@@ -1,23 +1,25 @@
 import { describe } from '../core/describe-value';
 import { argumentError, gpuError, InstanceNormError, sentence, unsupportedError } from '../core/errors';
-import type { AdainOptions, InstanceNormCreateOptions, InstanceNormOptions, InstanceStats } from '../core/options';
+import type {
+  AdainOptions,
+  BackwardBuffers,
+  BackwardOptions,
+  BackwardResult,
+  InstanceNormCreateOptions,
+  InstanceNormOptions,
+  InstanceStats,
+} from '../core/options';
 import { ownOptions } from '../core/own-options';
 import { RunningStats } from '../core/running-stats';
 import { tensorBytes } from '../core/tensor-geometry';
 import { isGpuBuffer } from '../core/value-kinds';
-import { adainCpu, instanceNormBackwardCpu, instanceNormCpu, instanceStatsCpu } from '../cpu/cpu-backend';
 import { checkedDevice, requestDevice } from '../gpu/device-request';
 import { GpuBackend } from '../gpu/gpu-backend';
 import { gpuRoundTrip } from '../gpu/gpu-round-trip';
 import { STRATEGIES, type Strategy } from '../gpu/planner';
 import { type RecordCall, type TuneResult, timeStrategies } from '../gpu/tuner';
 import { recordWinner } from '../gpu/tuning-table';
-import {
-  type BackwardBuffers,
-  type BackwardOptions,
-  type BackwardResult,
-  validateBackward,
-} from '../validation/backward-options';
+import { validateBackward } from '../validation/backward-options';
 import {
   checkedEncoder,
   checkInputOutput,
@@ -42,6 +44,7 @@ import {
   validateResidualArray,
   validateSavedStats,
 } from '../validation/validation';
+import { adainCpu, instanceNormBackwardCpu, instanceNormCpu, instanceStatsCpu } from './cpu-functions';
 import type { InstanceNormPlan } from './plan-description';
 import type { PyTorchStateDict } from './pytorch-state-dict';
 import { optionsFromStateDict } from './pytorch-state-dict';

@@ -1,10 +1,9 @@
 import { describe, describeKind } from '../core/describe-value';
 import { argumentError } from '../core/errors';
 import type { InstanceNormOptions } from '../core/options';
-import { ownOptions } from '../core/own-options';
+import { optionKeys, ownOptions } from '../core/own-options';
 import type { RunningStats } from '../core/running-stats';
 import { isFloat32Array } from '../core/value-kinds';
-import { MODULE_OPTION_KEYS, STATE_DICT_KEYS } from '../validation/option-keys';
 
 /** The `state_dict()` of a PyTorch InstanceNorm1d/2d/3d, as float32 arrays of length C. */
 export interface PyTorchStateDict {
@@ -19,6 +18,15 @@ export interface PyTorchStateDict {
   /** A number, or the one-element array PyTorch exports. */
   readonly num_batches_tracked?: number | ArrayLike<number>;
 }
+
+const STATE_DICT_KEYS = optionKeys<PyTorchStateDict>({
+  weight: true,
+  bias: true,
+  running_mean: true,
+  running_var: true,
+  num_batches_tracked: true,
+});
+const MODULE_OPTION_KEYS = optionKeys<Pick<InstanceNormOptions, 'eps' | 'momentum'>>({ eps: true, momentum: true });
 
 /**
  * Call options from a state dict: scale and bias from weight and bias; running statistics,

@@ -9,6 +9,12 @@ import { argumentError } from './errors';
 /** The keys an entry point takes. */
 export type OptionKeys = ReadonlySet<string>;
 
+/**
+ * The keys of an options type, from a record of every one of them: the compiler then fails
+ * where a key is added to the type and not to the record.
+ */
+export const optionKeys = <T>(record: Record<keyof T, true>): OptionKeys => new Set(Object.keys(record));
+
 /** An options object as read: own properties only, no prototype. */
 export type OwnOptions = Readonly<Record<string, unknown>>;
 

@@ -1,11 +1,12 @@
-import { RUNNING_VALUES_KEYS } from '../validation/option-keys';
 import { describe, describeKind } from './describe-value';
 import { argumentError, InstanceNormError, unsupportedError } from './errors';
-import { ownOptions } from './own-options';
+import { optionKeys, ownOptions } from './own-options';
 import { isFloat32Array } from './value-kinds';
 
 // A tensor holds at most 2^32 bytes, so at most 2^30 channels.
 const MAX_CHANNELS = 2 ** 30;
+
+const VALUES_KEYS = optionKeys<RunningStatsValues>({ mean: true, variance: true });
 
 /** Running statistics as arrays: one mean and one (unbiased) variance per channel. */
 export interface RunningStatsValues<TBuffer extends ArrayBufferLike = ArrayBuffer> {
@@ -113,7 +114,7 @@ export class RunningStats {
         `values must be { mean?, variance? } of Float32Array(C = ${this.channels}), got ${describe(values)}`,
       );
     }
-    const own = ownOptions(values, RUNNING_VALUES_KEYS, 'values');
+    const own = ownOptions(values, VALUES_KEYS, 'values');
     // Both checked before either is written.
     for (const name of ['mean', 'variance'] as const) {
       const array = own[name];

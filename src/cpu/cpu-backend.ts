@@ -1,65 +1,47 @@
-import { argumentError } from '../core/errors';
+import type { CheckedCall, CheckedRunning, TensorArray } from '../core/checked-call';
 import { fromFloat16Bits, toFloat16Bits } from '../core/float16';
-import type { AdainOptions, InstanceNormOptions, InstanceStats } from '../core/options';
-import { arrayTypeName, type TensorGeometry } from '../core/tensor-geometry';
-import { isFloat32Array, isUint16Array } from '../core/value-kinds';
-import { type BackwardOptions, type BackwardResult, validateBackward } from '../validation/backward-options';
-import {
-  type CheckedCall,
-  type CheckedRunning,
-  describeKind,
-  isTensorArray,
-  type TensorArray,
-  validateAdain,
-  validateAffineArray,
-  validateCall,
-  validateInputArray,
-  validateResidualArray,
-  validateSavedStats,
-} from '../validation/validation';
+import type { BackwardResult, InstanceStats } from '../core/options';
+import type { TensorGeometry } from '../core/tensor-geometry';
+import { isUint16Array } from '../core/value-kinds';
 import { affineAt, affineFactor, inverseStd, type OutputMap, standardDeviation } from './cpu-affine';
 import { type CpuEpilogue, cpuEpilogue } from './cpu-epilogue';
 import { normalizeWithSimd } from './cpu-simd';
 
+// The CPU backend: the fallback where WebGPU is missing. It takes calls validation checked
+// (src/validation/cpu-validation.ts) and checks nothing again; the public functions of
+// src/api/cpu-functions.ts validate and hand over.
+
+/** A call checked for the CPU: scale and bias as arrays (C or N × C values), the residual as the input's array type. */
+export interface CpuCall extends CheckedCall {
+  readonly scale?: Float32Array;
+  readonly bias?: Float32Array;
+  readonly residual?: TensorArray;
+}
+
+/** A backward call checked for the CPU. */
+export interface CpuBackward {
+  readonly call: CpuCall;
+  /** Whether the gradients of scale and bias are wanted. */
+  readonly affine: boolean;
+  /** The forward normalized with running statistics. */
+  readonly evalMode: boolean;
+  /** The forward's statistics, where given. */
+  readonly savedStats?: InstanceStats<ArrayBufferLike>;
+}
+
 /**
- * Instance normalization on the CPU: the reference the GPU is tested against and the
- * fallback where WebGPU is missing. For every instance (n, c): mean and biased variance
- * over the spatial positions, accumulated in float64 in two passes, then
- * `y = (x - mean) / sqrt(var + epsilon) * scale[c] + bias[c]` (or `scale[n * C + c]`), then the
- * activation and residual of the options, all in float64. Synchronous. Its loops run in
- * WebAssembly SIMD where the engine allows it (the same float64 arithmetic), else in JavaScript.
- *
- * @param input - the tensor, `shape` in row-major order.
- * @param shape - `[N, C, ...spatial]` ('nchw') or `[N, ...spatial, C]` ('nhwc'), 1 to 3 spatial dimensions.
- * @returns a new Float32Array of the input's shape.
- * @throws InstanceNormError on bad arguments.
- *
- * @example
- * const y = instanceNormCpu(new Float32Array([1, 2, 3, 4]), [1, 1, 4]); // ≈ [-1.34, -0.45, 0.45, 1.34]
+ * Instance normalization of a checked call on the CPU, in float64: for every instance (n, c)
+ * the mean and biased variance over its positions in two passes, then
+ * y = (x - mean) · invStd · scale + bias, then the epilogue; halves rounded once from float64.
+ * Its loops run in WebAssembly SIMD where the engine allows it (the same arithmetic), else in JavaScript.
  */
-export function instanceNormCpu(
-  input: Float32Array,
-  shape: readonly number[],
-  options?: InstanceNormOptions,
-): Float32Array<ArrayBuffer>;
-/**
- * Instance normalization on the CPU of a tensor of halves (`dataType: 'float16'`): a Uint16Array
- * of IEEE half bits in, and out, each result the float64 value rounded once to the nearest half.
- */
-export function instanceNormCpu(
-  input: Uint16Array,
-  shape: readonly number[],
-  options: InstanceNormOptions & { dataType: 'float16' },
-): Uint16Array<ArrayBuffer>;
-/** Instance normalization on the CPU of either array type, as `options.dataType` says. */
-export function instanceNormCpu(input: TensorArray, shape: readonly number[], options?: InstanceNormOptions): TensorArray;
-export function instanceNormCpu(input: TensorArray, shape: readonly number[], options?: InstanceNormOptions): TensorArray {
-  const { options: opts, geometry, epsilon, epilogue, running, groupChannels } = validateCall(shape, options);
-  const values = float32Values(validateInputArray(input, geometry));
+export function normalizeOnCpu(call: CpuCall, input: TensorArray): TensorArray {
+  const { geometry, epsilon, epilogue, running, groupChannels } = call;
+  const values = float32Values(input);
   const map: OutputMap = {
-    scale: cpuAffine('scale', opts?.scale, geometry),
-    bias: cpuAffine('bias', opts?.bias, geometry),
-    finish: cpuEpilogue(epilogue, cpuResidual(opts?.residual, geometry)),
+    scale: call.scale,
+    bias: call.bias,
+    finish: cpuEpilogue(epilogue, call.residual && float32Values(call.residual)),
   };
   // Halves are rounded once, from float64.
   const half = geometry.dataType === 'float16';
@@ -187,19 +169,10 @@ function groupMoments(
   return { mean, variance };
 }
 
-/**
- * The statistics of every instance on the CPU, float64 two-pass, as {@link instanceNormCpu}
- * uses them; with `groups`, each channel's are its group's. `scale` and `bias` in the options
- * are ignored.
- *
- * @returns mean and 1 / sqrt(var + epsilon) per instance, index `n * C + c`.
- * @example
- * const { mean, invStd } = instanceStatsCpu(style, [1, 3, 256, 256]);
- */
-export function instanceStatsCpu(input: TensorArray, shape: readonly number[], options?: InstanceNormOptions): InstanceStats {
-  const { geometry: g, epsilon, groupChannels } = validateCall(shape, options);
-  const { mean, variance } = groupMoments(float32Values(validateInputArray(input, g)), g, groupChannels);
-  return { mean: new Float32Array(mean), invStd: new Float32Array(variance.map((v) => inverseStd(v, epsilon))) };
+/** The statistics of every instance of a checked call (each channel's its group's with groups), float64 two-pass. */
+export function statsOnCpu(call: CheckedCall, input: TensorArray): InstanceStats {
+  const { mean, variance } = groupMoments(float32Values(input), call.geometry, call.groupChannels);
+  return { mean: new Float32Array(mean), invStd: new Float32Array(variance.map((v) => inverseStd(v, call.epsilon))) };
 }
 
 /** Mean and biased variance of every instance (n, c), index n * C + c: float64, two passes. */
@@ -226,70 +199,14 @@ function instanceMoments(input: Float32Array, g: TensorGeometry): { mean: Float6
 }
 
 /**
- * Adaptive instance normalization on the CPU: `content` normalized per instance, then scaled by
- * the standard deviation sqrt(var + epsilon) and shifted by the mean of the same instance of
- * `style` (of its only image where the style has N = 1), then the epilogue. Float64 statistics.
- *
- * @example
- * const y = adainCpu(content, [1, 3, 64, 64], style, [1, 3, 128, 128]);
+ * AdaIN of a checked call on the CPU: `content` normalized with the standard deviation
+ * sqrt(var + epsilon) and the mean of the same instance of `style` (of its only image where the
+ * style has N = 1) as scale and bias, then the epilogue. Float64 statistics.
  */
-export function adainCpu(
-  content: Float32Array,
-  contentShape: readonly number[],
-  style: Float32Array,
-  styleShape: readonly number[],
-  options?: AdainOptions,
-): Float32Array<ArrayBuffer>;
-/** AdaIN on the CPU of tensors of halves (`dataType: 'float16'`): Uint16Arrays of half bits in and out. */
-export function adainCpu(
-  content: Uint16Array,
-  contentShape: readonly number[],
-  style: Uint16Array,
-  styleShape: readonly number[],
-  options: AdainOptions & { dataType: 'float16' },
-): Uint16Array<ArrayBuffer>;
-/** AdaIN on the CPU of either array type, as `options.dataType` says. */
-export function adainCpu(
-  content: TensorArray,
-  contentShape: readonly number[],
-  style: TensorArray,
-  styleShape: readonly number[],
-  options?: AdainOptions,
-): TensorArray;
-export function adainCpu(
-  content: TensorArray,
-  contentShape: readonly number[],
-  style: TensorArray,
-  styleShape: readonly number[],
-  options?: AdainOptions,
-): TensorArray {
-  const { content: call, style: styleGeometry } = validateAdain(contentShape, styleShape, options);
-  validateInputArray(content, call.geometry, 'content');
-  const { mean, variance } = instanceMoments(float32Values(validateInputArray(style, styleGeometry, 'style')), styleGeometry);
+export function adainOnCpu(call: CpuCall, content: TensorArray, style: TensorArray, styleGeometry: TensorGeometry): TensorArray {
+  const { mean, variance } = instanceMoments(float32Values(style), styleGeometry);
   const std = variance.map((v) => standardDeviation(v, call.epsilon));
-  return instanceNormCpu(content, contentShape, { ...call.options, scale: new Float32Array(std), bias: new Float32Array(mean) });
-}
-
-function cpuAffine(name: 'scale' | 'bias', value: unknown, geometry: TensorGeometry): Float32Array | undefined {
-  if (value === undefined) return undefined;
-  if (!isFloat32Array(value)) {
-    throw argumentError(
-      name,
-      `${name} must be a Float32Array of length C = ${geometry.channels} on the CPU backend, got ${describeKind(value)}`,
-    );
-  }
-  return validateAffineArray(name, value, geometry);
-}
-
-function cpuResidual(value: unknown, geometry: TensorGeometry): Float32Array | undefined {
-  if (value === undefined) return undefined;
-  if (!isTensorArray(value)) {
-    throw argumentError(
-      'residual',
-      `residual must be a ${arrayTypeName(geometry)} on the CPU backend, got ${describeKind(value)}`,
-    );
-  }
-  return float32Values(validateResidualArray(value, geometry));
+  return normalizeOnCpu({ ...call, scale: new Float32Array(std), bias: new Float32Array(mean) }, content);
 }
 
 // Each instance is a contiguous run of spatialSize elements. Four partial sums per pass let
@@ -713,30 +630,17 @@ function normalizeFewChannels(
 }
 
 /**
- * The backward pass on the CPU, in float64: with x̂ the normalized input and g = dy · scale, per
- * instance `dx = (g - mean(g) - x̂ · mean(g · x̂)) / sqrt(var + eps)`; in eval mode (running
- * statistics) the affine map's `dx = g / sqrt(running var + eps)`. With scale, bias or
- * `affine: true` also `gradScale = Σ dy · x̂` and `gradBias = Σ dy`, summed over N (per instance
- * for a per-instance scale).
- *
- * @example
- * const { gradInput, gradScale, gradBias } = instanceNormBackwardCpu(dy, x, [2, 64, 32, 32], { scale: gamma });
+ * The backward pass of a checked call on the CPU, in float64: with x̂ the normalized input and
+ * g = dy · scale, per instance dx = (g - mean(g) - x̂ · mean(g · x̂)) / sqrt(var + eps); in eval
+ * mode the affine map's dx = g / sqrt(running var + eps). gradScale = Σ dy · x̂ and gradBias = Σ dy,
+ * summed over N (per instance for per-instance ones), where the call asks for them.
  */
-export function instanceNormBackwardCpu(
-  gradOutput: Float32Array,
-  input: Float32Array,
-  shape: readonly number[],
-  options?: BackwardOptions,
-): BackwardResult {
-  const { call, affine, evalMode } = validateBackward(shape, options);
+export function backwardOnCpu(checked: CpuBackward, gradOutput: Float32Array, input: Float32Array): BackwardResult {
+  const { call, affine, evalMode } = checked;
   const g = call.geometry;
-  validateInputArray(gradOutput, g, 'gradOutput');
-  validateInputArray(input, g);
-  const opts = call.options;
-  const scale = cpuAffine('scale', opts.scale, g);
-  const bias = cpuAffine('bias', opts.bias, g);
+  const { scale, bias } = call;
   const biasLength = bias?.length ?? g.channels;
-  const statistics = backwardStatistics(input, g, call, opts.savedStats);
+  const statistics = backwardStatistics(input, g, call, checked.savedStats);
   const C = g.channels;
   const S = g.spatialSize;
   const stride = g.layout === 'nhwc' ? C : 1;
@@ -773,10 +677,10 @@ function backwardStatistics(
   input: Float32Array,
   g: TensorGeometry,
   call: CheckedCall,
-  saved: InstanceStats<ArrayBufferLike> | GPUBuffer | undefined,
+  saved: InstanceStats<ArrayBufferLike> | undefined,
 ): { mean: ArrayLike<number>; invStd: ArrayLike<number> } {
   if (call.running?.use === 'normalize-with') return runningStatistics(g, call.epsilon, call.running.stats.cpuValues());
-  if (saved !== undefined) return validateSavedStats(saved, g);
+  if (saved !== undefined) return saved;
   const { mean, variance } = instanceMoments(input, g);
   return { mean, invStd: variance.map((v) => inverseStd(v, call.epsilon)) };
 }

@@ -1,6 +1,6 @@
+import type { CheckedEpilogue, CheckedRunning } from '../core/checked-call';
 import { geometryKey, type TensorGeometry } from '../core/tensor-geometry';
 import { isFloat32Array, isGpuBuffer } from '../core/value-kinds';
-import type { CheckedEpilogue, CheckedRunning } from '../validation/validation';
 import { BindGroupCache } from './bind-group-cache';
 import { type DeviceProfile, deviceProfile } from './device-profile';
 import { ImmutableBufferCache } from './immutable-buffer-cache';

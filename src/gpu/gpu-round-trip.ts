@@ -1,5 +1,5 @@
+import type { TensorArray } from '../core/checked-call';
 import { gpuError, InstanceNormError, sentence, unsupportedError } from '../core/errors';
-import type { TensorArray } from '../validation/validation';
 import type { DeviceProfile } from './device-profile';
 
 /**

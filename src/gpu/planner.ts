@@ -1,17 +1,11 @@
+import type { RunningStatsUse } from '../core/checked-call';
 import { argumentError, unsupportedError } from '../core/errors';
+import { STRATEGIES, type Strategy } from '../core/options';
 import type { TensorGeometry } from '../core/tensor-geometry';
 import type { DeviceProfile } from './device-profile';
 
-/**
- * How a normalization is carried out on the GPU:
- * - 'fused-per-thread': one dispatch, one invocation per instance, no barrier. Small instances.
- * - 'fused-per-workgroup': one dispatch, one workgroup per instance. Medium instances.
- * - 'split': partial moments over chunks, a combine, then an elementwise normalize: three
- *   dispatches, so that a few large instances spread over the whole device.
- */
-export type Strategy = 'fused-per-thread' | 'fused-per-workgroup' | 'split';
-
-export const STRATEGIES: readonly Strategy[] = ['fused-per-thread', 'fused-per-workgroup', 'split'];
+// Defined with the options that name them; kept here too for the planner's users.
+export { type RunningStatsUse, STRATEGIES, type Strategy };
 
 /** A compute kernel: the name of its file in shaders/. */
 export type KernelName =
@@ -315,7 +309,6 @@ export function planInstanceStats(geometry: TensorGeometry, profile: DeviceProfi
  * statistics and fold them into the running ones) or `'normalize-with'` (eval: normalize with
  * the running ones, no reduction).
  */
-export type RunningStatsUse = 'update' | 'normalize-with';
 
 /**
  * The plan of a call with running statistics, from the split plan, whose statistics entries the

@@ -1,8 +1,7 @@
 import { fromFloat16Bits, toFloat16Bits } from '../core/float16';
-import type { AdainOptions, InstanceNormOptions, InstanceStats } from '../core/options';
+import type { AdainOptions, BackwardOptions, BackwardResult, InstanceNormOptions, InstanceStats } from '../core/options';
 import type { TensorGeometry } from '../core/tensor-geometry';
 import { isUint16Array } from '../core/value-kinds';
-import type { BackwardOptions, BackwardResult } from '../validation/backward-options';
 import { validateBackward } from '../validation/backward-options';
 import {
   type CheckedCall,

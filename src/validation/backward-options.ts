@@ -1,62 +1,8 @@
 import { describe } from '../core/describe-value';
 import { unsupportedError } from '../core/errors';
-import type { InstanceNormOptions, InstanceStats } from '../core/options';
 import { type OptionKeys, ownOptions } from '../core/own-options';
 import { BACKWARD_KEYS } from './option-keys';
 import { type CheckedCall, checkCall } from './validation';
-
-/**
- * Options of the backward pass: those of the forward call it differentiates (layout, epsilon,
- * scale or weight, perInstanceAffine, runningStats with `training: false` for eval mode), and
- * the forward's saved statistics. `dataType` must be `'float32'`; `momentum` is accepted and
- * ignored, so that a forward's options can be passed as they are.
- */
-export interface BackwardOptions
-  extends Pick<
-    InstanceNormOptions,
-    | 'layout'
-    | 'dataType'
-    | 'epsilon'
-    | 'eps'
-    | 'scale'
-    | 'weight'
-    | 'bias'
-    | 'affine'
-    | 'perInstanceAffine'
-    | 'runningStats'
-    | 'training'
-    | 'momentum'
-    | 'trackRunningStats'
-  > {
-  /**
-   * The forward's statistics, so that the backward does not reduce the input again: what
-   * `stats()` returned (typed arrays), or the buffer the forward's `saveStats` (or
-   * `encodeStats()`) filled (GPU). Default: computed again from the input.
-   */
-  savedStats?: InstanceStats<ArrayBufferLike> | GPUBuffer;
-}
-
-/** The GPU buffers of {@link InstanceNorm.encodeBackward}, each with STORAGE usage. */
-export interface BackwardBuffers {
-  /** dL/dy: the gradient of the forward's output, of the input's shape. */
-  readonly gradOutput: GPUBuffer;
-  /** The forward's input x. */
-  readonly input: GPUBuffer;
-  /** Receives dL/dx. */
-  readonly gradInput: GPUBuffer;
-  /** Receives dL/dscale then dL/dbias (C values each; N × C for per-instance ones). Optional. */
-  readonly gradAffine?: GPUBuffer;
-}
-
-/** The gradients of a backward call. */
-export interface BackwardResult {
-  /** dL/dx, of the input's shape. */
-  readonly gradInput: Float32Array<ArrayBuffer>;
-  /** dL/dscale: length C (summed over N), or N × C for a per-instance scale. With `scale`, `bias` or `affine: true`. */
-  readonly gradScale?: Float32Array<ArrayBuffer>;
-  /** dL/dbias, as gradScale. */
-  readonly gradBias?: Float32Array<ArrayBuffer>;
-}
 
 /** A backward call, checked: the forward's call, whether gradients of scale and bias are wanted. */
 export interface CheckedBackward {

@@ -1,3 +1,4 @@
+import type { CallOptions, CheckedCall, CheckedEpilogue, CheckedRunning, TensorArray } from '../core/checked-call';
 import { describe, describeKind } from '../core/describe-value';
 import { argumentError, InstanceNormError, unsupportedError } from '../core/errors';
 import {
@@ -5,7 +6,6 @@ import {
   type DataType,
   DEFAULT_ACTIVATION_ALPHA,
   DEFAULT_EPSILON,
-  type InstanceNormOptions,
   type InstanceStats,
   type Layout,
   type ResidualPosition,
@@ -14,8 +14,6 @@ import { type OptionKeys, type OwnOptions, ownOptions } from '../core/own-option
 import { RunningStats } from '../core/running-stats';
 import { arrayTypeName, type TensorGeometry, tensorGeometry } from '../core/tensor-geometry';
 import { isFloat32Array, isGpuBuffer, isUint16Array } from '../core/value-kinds';
-import type { RunningStatsUse } from '../gpu/planner';
-import type { BackwardOptions } from './backward-options';
 import { FORWARD_KEYS, SAVED_STATS_KEYS } from './option-keys';
 import { canonicalOptions } from './option-names';
 
@@ -31,39 +29,6 @@ const MAX_BYTES = 2 ** 32;
 
 // The kernels hold epsilon in an f32.
 const FLOAT32_MAX = 3.4028234663852886e38;
-
-/** The options of a call as read: own properties, this library's names, values not yet checked. */
-export type CallOptions = Readonly<
-  Omit<InstanceNormOptions, 'eps' | 'weight' | 'affine' | 'trackRunningStats'> &
-    Pick<BackwardOptions, 'savedStats'> & { persist?: unknown; repetitions?: unknown }
->;
-
-/** The epilogue's options, checked; whether there is a residual is the residual argument's business. */
-export interface CheckedEpilogue {
-  readonly activation: Activation;
-  readonly activationAlpha: number;
-  readonly residualPosition: ResidualPosition;
-}
-
-/** How a call uses its running statistics, checked. */
-export interface CheckedRunning {
-  readonly stats: RunningStats;
-  readonly use: RunningStatsUse;
-  /** The batch's weight in the update: momentum, or null for the cumulative average over batchesTracked. */
-  readonly momentum: number | null;
-}
-
-/** The backend-independent part of a call: shape, layout, epsilon, epilogue, running statistics, checked. */
-export interface CheckedCall {
-  /** The options as read once from the caller's object; later steps read these, never the caller's object. */
-  readonly options: CallOptions;
-  readonly geometry: TensorGeometry;
-  readonly epsilon: number;
-  readonly epilogue: CheckedEpilogue;
-  readonly running?: CheckedRunning;
-  /** Channels per normalization group: 1 for instance norm, C / groups for GroupNorm. */
-  readonly groupChannels: number;
-}
 
 /** A call's shape and options: `keys` are the option keys the entry point takes. */
 export function validateCall(shape: unknown, options: unknown, keys: OptionKeys = FORWARD_KEYS): CheckedCall {
@@ -216,9 +181,6 @@ function validateEpsilon(epsilon: unknown): number {
   }
   return epsilon;
 }
-
-/** A tensor on the CPU: a Float32Array, or for `dataType: 'float16'` a Uint16Array of half bits. */
-export type TensorArray = Float32Array | Uint16Array;
 
 export function isTensorArray(value: unknown): value is TensorArray {
   return isFloat32Array(value) || isUint16Array(value);
@@ -384,4 +346,5 @@ export function checkDistinctBuffers(bound: readonly BoundBuffer[]): void {
   });
 }
 
+export type { CallOptions, CheckedCall, CheckedEpilogue, CheckedRunning, TensorArray } from '../core/checked-call';
 export { describe, describeKind };

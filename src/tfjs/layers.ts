@@ -95,6 +95,8 @@ function checkedBoolean(args: Record<string, unknown>, field: string): boolean {
   return value;
 }
 
+let layerCount = 0;
+
 /**
  * What the four normalization layers share: Keras's config, γ then β (each of shape [C]), the
  * channel axis checked against the input, and the op of this entry point in call().
@@ -124,9 +126,13 @@ abstract class NormalizationLayer extends tfl.layers.Layer {
 
   protected constructor(
     args: NormalizationLayerArgs | undefined,
-    defaults: { groups?: number; allowNullAxis: boolean; acceptsGroups: boolean },
+    defaults: { groups?: number; allowNullAxis: boolean; acceptsGroups: boolean; baseName: string },
   ) {
     const own: Record<string, unknown> = { ...(args ?? {}) };
+    // tf.loadLayersModel hands the deserialization's custom objects on with the config.
+    delete own.customObjects;
+    // TF.js names a layer after its class name, which for 'Addons>…' is no valid tensor name.
+    own.name ??= `${defaults.baseName}_${++layerCount}`;
     const keys = [...BASE_KEYS, ...NORMALIZATION_KEYS, ...(defaults.acceptsGroups ? ['groups'] : [])];
     for (const key of Object.keys(own)) {
       if (!keys.includes(key))
@@ -181,7 +187,7 @@ abstract class NormalizationLayer extends tfl.layers.Layer {
     if (rank < 3 || rank > 5) {
       throw argumentError(
         'inputShape',
-        `the layer takes inputs of rank 3 to 5 (N, 1 to 3 spatial dimensions, C), got [${shape.join(', ')}]`,
+        `inputShape must have rank 3 to 5 (N, 1 to 3 spatial dimensions, C), got [${shape.join(', ')}]`,
       );
     }
     const axis = this.axis === null ? rank - 1 : this.axis < 0 ? this.axis + rank : this.axis;
@@ -286,7 +292,7 @@ export class InstanceNormalization extends NormalizationLayer {
   static readonly className = 'InstanceNormalization';
   /** Makes the layer from its config. */
   constructor(args?: NormalizationLayerArgs) {
-    super(args, { allowNullAxis: true, acceptsGroups: false });
+    super(args, { allowNullAxis: true, acceptsGroups: false, baseName: 'instance_normalization' });
   }
   protected groupsFor(channels: number): number {
     return channels;
@@ -306,7 +312,7 @@ export class AddonsInstanceNormalization extends NormalizationLayer {
   static readonly className = 'Addons>InstanceNormalization';
   /** Makes the layer from its config. */
   constructor(args?: NormalizationLayerArgs) {
-    super(args, { groups: -1, allowNullAxis: false, acceptsGroups: true });
+    super(args, { groups: -1, allowNullAxis: false, acceptsGroups: true, baseName: 'instance_normalization' });
   }
   protected groupsFor(channels: number): number {
     return channels;
@@ -325,7 +331,7 @@ export class AddonsGroupNormalization extends NormalizationLayer {
   static readonly className = 'Addons>GroupNormalization';
   /** Makes the layer from its config. */
   constructor(args?: NormalizationLayerArgs) {
-    super(args, { groups: 32, allowNullAxis: false, acceptsGroups: true });
+    super(args, { groups: 32, allowNullAxis: false, acceptsGroups: true, baseName: 'group_normalization' });
   }
   protected groupsFor(channels: number): number {
     return groupsDividing(this.groups as number, channels);
@@ -344,7 +350,7 @@ export class GroupNormalization extends NormalizationLayer {
   static readonly className = 'GroupNormalization';
   /** Makes the layer from its config. */
   constructor(args?: NormalizationLayerArgs) {
-    super(args, { groups: 32, allowNullAxis: false, acceptsGroups: true });
+    super(args, { groups: 32, allowNullAxis: false, acceptsGroups: true, baseName: 'group_normalization' });
   }
   protected groupsFor(channels: number): number {
     return groupsDividing(this.groups as number, channels);

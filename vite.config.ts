@@ -1,4 +1,6 @@
+import { fileURLToPath } from 'node:url';
 import { playwright } from '@vitest/browser-playwright';
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { CHROMIUM_ARGS, chromiumPath } from './scripts/chromium-path.mjs';
 
@@ -6,10 +8,36 @@ import { CHROMIUM_ARGS, chromiumPath } from './scripts/chromium-path.mjs';
 const fuzzRuns = Number(process.env.FUZZ_RUNS ?? 200);
 const fuzzSeed = Number(process.env.FUZZ_SEED ?? (process.env.FUZZ_RUNS ? Date.now() % 2 ** 31 : 20261125));
 
+const libraryEntry = fileURLToPath(new URL('src/index.ts', import.meta.url));
+
+/**
+ * In the build, webgpu-instancenorm/tfjs imports the library by the package's name, so that
+ * dist/tfjs.js shares the app's one copy of dist/webgpu-instancenorm.js (and its classes) and
+ * that stays one module with no imports, rather than both becoming wrappers of a shared chunk.
+ */
+const tfjsImportsThePackage: Plugin = {
+  name: 'tfjs-entry-imports-the-package',
+  apply: 'build',
+  enforce: 'pre',
+  async resolveId(source, importer) {
+    if (!importer || importer === libraryEntry) return null;
+    const resolved = await this.resolve(source, importer, { skipSelf: true });
+    return resolved?.id === libraryEntry ? { id: 'webgpu-instancenorm', external: true } : null;
+  },
+};
+
 // One config for the library build (`vite build`), the demo (`vite demo`) and the tests.
 export default defineConfig({
+  plugins: [tfjsImportsThePackage],
   build: {
-    lib: { entry: 'src/index.ts', formats: ['es'], fileName: 'webgpu-instancenorm' },
+    // Two entry points: the library (no imports) and webgpu-instancenorm/tfjs, which imports it
+    // and TensorFlow.js (peer dependencies, left to the app).
+    lib: {
+      entry: { 'webgpu-instancenorm': 'src/index.ts', tfjs: 'src/tfjs/index.ts' },
+      formats: ['es'],
+      fileName: (_format, name) => `${name}.js`,
+    },
+    rollupOptions: { external: [/^@tensorflow\//] },
     outDir: 'dist',
     sourcemap: true,
     minify: false,

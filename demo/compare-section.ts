@@ -194,8 +194,8 @@ function fillTable(cases: CompareCase[], kinds: CaseKind[], results: SideResults
   const th = (text: string) => Object.assign(document.createElement('th'), { textContent: text });
   head.append(
     th('Side'),
-    ...cases.map((c) => th(`${caseLabel(c)}: ms per call`)),
-    ...kinds.flatMap((k) => PROBE_INPUTS.map((input) => th(`Error, ${caseLabel(PROBE_CASES[k])}, ${input.label}`))),
+    ...cases.map((c) => th(`${caseShortLabel(c)}: ms per call`)),
+    ...kinds.flatMap((k) => PROBE_INPUTS.map((input) => th(`${caseShortLabel(PROBE_CASES[k])} error, ${input.label}`))),
   );
   table.tHead?.replaceChildren(head);
   const cell = (outcome: Outcome | undefined, format: (v: number) => string, kind: 'ms' | 'error') => {
@@ -280,7 +280,7 @@ function drawBars(canvas: HTMLCanvasElement, cases: CompareCase[], results: Side
     context.fillStyle = r.side.color;
     context.fillRect(x, 6, 10, 10);
     context.fillStyle = '#222';
-    const label = r.side.label.replace(/ \(.*\)$/, '');
+    const label = r.side.short;
     context.fillText(label, x + 14, 15);
     x += context.measureText(label).width + 30;
   }

@@ -1,7 +1,8 @@
 /**
  * "Compare on your device": the same normalization through this library, ONNX Runtime Web and
  * TensorFlow.js, timed on the visitor's GPU, and each one's error on an input whose mean lies far
- * from zero. Loaded by a dynamic import() when the section is opened: it carries both peers.
+ * from zero; and TF.js calling this library's op from its TF.js entry point. Loaded by a dynamic
+ * import() when the section is opened: it carries the peers.
  */
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,6 +10,13 @@ import '@tensorflow/tfjs-backend-webgpu';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import * as ort from 'onnxruntime-web/webgpu';
 import { type InstanceNorm, type InstanceNormOptions, instanceNormCpu } from '../src';
+import {
+  INSTANCE_NORM_KERNEL,
+  instanceNormReady,
+  registerKernelsFor,
+  groupNorm as tfjsGroupNorm,
+  instanceNorm as tfjsInstanceNorm,
+} from '../src/tfjs';
 import { type CaseKind, type CompareCase, EPSILON } from './compare-cases';
 import { groupNormSiluModel, instanceNormModel } from './onnx-models';
 
@@ -31,6 +39,8 @@ export interface Prepared {
 export interface Side {
   readonly id: string;
   readonly label: string;
+  /** For the chart's legend. */
+  readonly short: string;
   readonly color: string;
   /** Why it does not run here, or undefined if it does. */
   readonly unavailable?: string;
@@ -51,6 +61,7 @@ export function makeSides(norm: InstanceNorm): Side[] {
     {
       id: 'ours',
       label: gpu ? 'webgpu-instancenorm (WebGPU)' : 'webgpu-instancenorm (CPU fallback)',
+      short: 'webgpu-instancenorm',
       color: '#d62728',
       isReference: !gpu,
       prepare: (c, data) => (gpu ? oursOnGpu(norm, c, data) : oursOnCpu(norm, c, data)),
@@ -58,15 +69,25 @@ export function makeSides(norm: InstanceNorm): Side[] {
     {
       id: 'ort',
       label: gpu ? `ONNX Runtime Web ${PEER_VERSIONS.ort} (WebGPU EP)` : `ONNX Runtime Web ${PEER_VERSIONS.ort} (wasm EP, CPU)`,
+      short: 'ONNX Runtime Web',
       color: '#2ca02c',
       prepare: (c, data) => ortSide(c, data, gpu),
     },
     {
       id: 'tfjs',
       label: `TensorFlow.js ${PEER_VERSIONS.tfjs} (WebGPU backend)`,
+      short: 'TensorFlow.js',
       color: '#ff7f0e',
       unavailable: gpu ? undefined : 'not run: its WebGPU backend needs WebGPU, which this browser lacks',
-      prepare: (c, data) => tfjsSide(c, data),
+      prepare: (c, data) => tfjsSide(c, data, tfjsComposition),
+    },
+    {
+      id: 'tfjs-library',
+      label: `TensorFlow.js ${PEER_VERSIONS.tfjs} + this library's op (webgpu-instancenorm/tfjs)`,
+      short: 'TF.js + this library',
+      color: '#9467bd',
+      unavailable: gpu ? undefined : 'not run: TF.js has no WebGPU backend here, and its other backends are not bundled',
+      prepare: (c, data) => tfjsSide(c, data, tfjsLibraryOp),
     },
   ];
 }
@@ -168,37 +189,67 @@ async function ortSide(c: CompareCase, data: CaseData, gpu: boolean): Promise<Pr
 
 let tfjsBackend: Promise<WebGPUBackend> | undefined;
 
-async function tfjsSide(c: CompareCase, data: CaseData): Promise<Prepared> {
+/** The tensors of one case on TF.js, NCHW: x, and scale and bias as [1, C, 1, 1] and as [C]. */
+interface TfjsTensors {
+  readonly x: tf.Tensor4D;
+  readonly scale4d: tf.Tensor4D;
+  readonly bias4d: tf.Tensor4D;
+  readonly scale: tf.Tensor1D;
+  readonly bias: tf.Tensor1D;
+}
+
+/**
+ * TF.js has no instance or group norm op: the composition a TF.js model uses, in NCHW (the
+ * reduced axes innermost, so tf.moments reduces without a transpose).
+ */
+function tfjsComposition(c: CompareCase, t: TfjsTensors): tf.Tensor {
+  const [n, channels, h, w] = c.shape;
+  if (c.kind === 'instance-norm') {
+    const { mean, variance } = tf.moments(t.x, [2, 3], true);
+    return tf.batchNorm(t.x, mean, variance, t.bias4d, t.scale4d, EPSILON);
+  }
+  const grouped = tf.reshape(t.x, [n, c.groups, (channels / c.groups) * h * w]);
+  const { mean, variance } = tf.moments(grouped, 2, true);
+  const normalized = tf.reshape(tf.batchNorm(grouped, mean, variance, undefined, undefined, EPSILON), [n, channels, h, w]);
+  const affine = tf.add(tf.mul(normalized, t.scale4d), t.bias4d);
+  return tf.mul(affine, tf.sigmoid(affine));
+}
+
+/** This library's TF.js entry point: one op, run by the library on TF.js's device and buffers. */
+function tfjsLibraryOp(c: CompareCase, t: TfjsTensors): tf.Tensor {
+  const options = { scale: t.scale, bias: t.bias, epsilon: EPSILON, dataFormat: 'channelsFirst' as const };
+  return c.kind === 'instance-norm'
+    ? tfjsInstanceNorm(t.x, options)
+    : tfjsGroupNorm(t.x, c.groups, { ...options, activation: 'silu' });
+}
+
+async function tfjsSide(c: CompareCase, data: CaseData, op: (c: CompareCase, t: TfjsTensors) => tf.Tensor): Promise<Prepared> {
   tfjsBackend ??= tf
     .setBackend('webgpu')
     .then((ok) => {
       if (!ok) throw new Error('TF.js could not start its WebGPU backend');
-      return tf.ready();
+      // The entry point registers its kernels on import, but a bundler that trusts the package's
+      // "sideEffects": false drops that import from this chunk: registered here if missing.
+      if (!tf.getKernel(INSTANCE_NORM_KERNEL, 'webgpu')) registerKernelsFor('webgpu');
+      return instanceNormReady(); // tf.ready(), and the library's instance on TF.js's device
     })
     .then(() => tf.backend() as WebGPUBackend);
   const backend = await tfjsBackend;
-  const [n, channels, h, w] = c.shape;
-  const x = tf.tensor4d(data.x, [n, channels, h, w]);
-  const scale = tf.tensor4d(data.scale, [1, channels, 1, 1]);
-  const bias = tf.tensor4d(data.bias, [1, channels, 1, 1]);
-  // TF.js has no instance or group norm op: the composition a TF.js model uses, in NCHW (the
-  // reduced axes innermost, so tf.moments reduces without a transpose).
-  const compute = (): tf.Tensor =>
-    tf.tidy(() => {
-      if (c.kind === 'instance-norm') {
-        const { mean, variance } = tf.moments(x, [2, 3], true);
-        return tf.batchNorm(x, mean, variance, bias, scale, EPSILON);
-      }
-      const grouped = tf.reshape(x, [n, c.groups, (channels / c.groups) * h * w]);
-      const { mean, variance } = tf.moments(grouped, 2, true);
-      const normalized = tf.reshape(tf.batchNorm(grouped, mean, variance, undefined, undefined, EPSILON), [n, channels, h, w]);
-      const affine = tf.add(tf.mul(normalized, scale), bias);
-      return tf.mul(affine, tf.sigmoid(affine));
-    });
+  const channels = c.shape[1];
+  const t: TfjsTensors = {
+    x: tf.tensor4d(data.x, [...c.shape]),
+    scale4d: tf.tensor4d(data.scale, [1, channels, 1, 1]),
+    bias4d: tf.tensor4d(data.bias, [1, channels, 1, 1]),
+    scale: tf.tensor1d(data.scale),
+    bias: tf.tensor1d(data.bias),
+  };
+  const compute = (): tf.Tensor => tf.tidy(() => op(c, t));
   return {
     async call() {
       const y = compute();
-      // What TF.js itself does before it reads: end its open compute pass, submit its encoder.
+      // What TF.js itself does before it reads: end its open compute pass, submit its encoder
+      // (made first if the op left none, as the library's kernel does after submitting it).
+      backend.ensureCommandEncoderReady();
       backend.endComputePassEncoder();
       backend.submitQueue();
       await backend.device.queue.onSubmittedWorkDone();
@@ -211,7 +262,7 @@ async function tfjsSide(c: CompareCase, data: CaseData): Promise<Prepared> {
       return values;
     },
     async release() {
-      tf.dispose([x, scale, bias]);
+      tf.dispose(Object.values(t));
     },
   };
 }

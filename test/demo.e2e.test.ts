@@ -15,9 +15,9 @@ const results = `${root}test-results`;
 const demoConfig = {
   root: `${root}demo`,
   base: './',
-  configFile: false as const,
+  configFile: `${root}demo/vite.config.ts`,
   logLevel: 'error' as const,
-  build: { outDir: `${root}dist-demo`, emptyOutDir: true, chunkSizeWarningLimit: 1024 },
+  build: { outDir: `${root}dist-demo`, emptyOutDir: true },
 };
 const BENCHMARK_SIDES = 4; // the page's benchmark sizes with ?quick
 let server: PreviewServer;
@@ -299,8 +299,8 @@ describe('the demo page on WebGPU', () => {
     await expect.poll(() => page.locator('#compare-progress').isVisible()).toBe(true);
     await page.waitForSelector('html[data-compare="done"]', { timeout: 150_000 });
     expect(await page.getAttribute('html', 'data-state')).toBe('ready');
-    expect(await page.locator('#compare-table tbody tr').count()).toBe(3);
-    for (const side of ['ours', 'ort', 'tfjs']) {
+    expect(await page.locator('#compare-table tbody tr').count()).toBe(4);
+    for (const side of ['ours', 'ort', 'tfjs', 'tfjs-library']) {
       const cells = await page.locator(`#compare-table tr[data-side="${side}"] td`).allTextContents();
       const all = `${side}: ${cells.join(' | ')}`;
       // Name, two shapes' ms per call, then per kind the errors on ordinary input and on a far mean.
@@ -314,7 +314,7 @@ describe('the demo page on WebGPU', () => {
     // This library's own error on the far mean is within its documented 1e-4.
     const ours = await page.locator('#compare-table tr[data-side="ours"] td').allTextContents();
     for (const error of ours.slice(3)) expect(Number(error)).toBeLessThan(1e-4);
-    expect(Number(await page.getAttribute('#compare-chart', 'data-bars'))).toBe(6);
+    expect(Number(await page.getAttribute('#compare-chart', 'data-bars'))).toBe(8);
     expect(requested.some((u) => /\.wasm/.test(u))).toBe(true);
     await screenshotSections(page, '');
     await page.context().close();
@@ -362,10 +362,11 @@ describe('the demo page without WebGPU', () => {
       for (let i = 1; i < (await boxes.count()); i++) await boxes.nth(i).setChecked(false);
       await page.locator('#compare-run').click();
       await page.waitForSelector('html[data-compare="done"]', { timeout: 150_000 });
-      expect(await page.locator('#compare-table tbody tr').count()).toBe(3);
+      expect(await page.locator('#compare-table tbody tr').count()).toBe(4);
       expect(await text(page, '#compare-table tr[data-side="ours"]')).toMatch(/CPU fallback/);
       expect(await text(page, '#compare-table tr[data-side="ort"]')).toMatch(/wasm EP, CPU/);
       expect(await text(page, '#compare-table tr[data-side="tfjs"]')).toMatch(/not run: its WebGPU backend needs WebGPU/);
+      expect(await text(page, '#compare-table tr[data-side="tfjs-library"]')).toMatch(/not run/);
       for (const side of ['ours', 'ort']) {
         const cells = await page.locator(`#compare-table tr[data-side="${side}"] td`).allTextContents();
         expect(Number(cells[1]), cells.join(' | ')).toBeGreaterThan(0);

@@ -7,8 +7,10 @@
 //    the repository by an earlier `npm run build` plays no part).
 // 2. Checks the tarball: exactly package.json, README.md, LICENSE, src/ and shaders/ (the targets of
 //    the source maps), the one-module bundle dist/webgpu-instancenorm.js and its map, and a .d.ts and
-//    .d.ts.map per source file; no run-time dependencies, "sideEffects": false, exports "." with
-//    "types" and "import".
+//    .d.ts.map per source file, and dist/tfjs.js with its map (webgpu-instancenorm/tfjs); no
+//    run-time dependencies, TF.js's packages only as optional peer dependencies, "sideEffects"
+//    only for dist/tfjs.js, exports "." and "./tfjs" with "types" and "import"; dist/tfjs.js
+//    importing only TF.js and the library by its name, the library's bundle no TF.js.
 // 3. Installs the tarball (`npm install --offline <tgz>`) into an empty Vite + TypeScript app
 //    (scripts/package-app/app-files.mjs) and checks the installed package: the WGSL inlined, no
 //    imports left in the bundle (it works from a plain page with an import map), every `sources`
@@ -18,7 +20,11 @@
 //    must be 'webgpu' and run(), encode() (read back through a MAP_READ buffer) and instanceNormCpu
 //    must give what is worked out here by hand, within 1e-5. Then a plain page with no bundler, an
 //    import map pointing the package's name at dist/webgpu-instancenorm.js (the README's way).
-// 5. Imports the installed package in Node and runs the CPU path.
+// 5. Installs it into a fresh TF.js app (scripts/package-app/app-files.mjs, tfjsAppFiles) with this
+//    checkout's TF.js packages linked in: webgpu-instancenorm/tfjs must typecheck strictly (no
+//    skipLibCheck) against TF.js's declarations, build with Vite, and on TF.js's WebGPU backend
+//    give the values worked out here by hand through the op, groupNorm, a Keras layer and a gradient.
+// 6. Imports the installed package in Node and runs the CPU path.
 //
 // The app's vite, typescript and @webgpu/types are links to this checkout's node_modules (no
 // network). CHECK_PACKAGE_KEEP=1 keeps the temporary folder and prints where it is.
@@ -41,12 +47,21 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { appFiles, INPUT, plainPage, SHAPE } from './package-app/app-files.mjs';
+import { appFiles, INPUT, plainPage, SHAPE, tfjsAppFiles } from './package-app/app-files.mjs';
 import { runInChromium } from './package-app/browser.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const NAME = 'webgpu-instancenorm';
 const BUNDLE = `dist/${NAME}.js`;
+const TFJS_BUNDLE = 'dist/tfjs.js';
+// What webgpu-instancenorm/tfjs may import: TF.js (optional peer dependencies) and the library by its name.
+const TFJS_IMPORTS = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', NAME];
+const TFJS_PACKAGES = [
+  '@tensorflow/tfjs-core',
+  '@tensorflow/tfjs-layers',
+  '@tensorflow/tfjs-backend-webgpu',
+  '@tensorflow/tfjs-backend-cpu',
+];
 const TOLERANCE = 1e-5;
 
 class CheckFailure extends Error {}
@@ -99,6 +114,11 @@ function cleanCopy(into) {
   return copied;
 }
 
+/** The import and export-from lines of a module. */
+function bundleImportsOf(text) {
+  return [...text.matchAll(/^\s*(import|export)\s[^;]*?from\s*['"][^'"]+['"]/gm)].map((m) => m[0]).join('\n');
+}
+
 function near(actual, expected) {
   return (
     Array.isArray(actual) &&
@@ -148,6 +168,8 @@ try {
     'LICENSE',
     BUNDLE,
     `${BUNDLE}.map`,
+    TFJS_BUNDLE,
+    `${TFJS_BUNDLE}.map`,
     'dist/index.d.ts',
     ...declarations,
     ...sources,
@@ -180,16 +202,42 @@ try {
 
   const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
   if (manifest.name !== NAME) fail(`the package is named ${manifest.name}`);
-  for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies']) {
+  for (const field of ['dependencies', 'optionalDependencies']) {
     if (manifest[field] && Object.keys(manifest[field]).length) fail(`the library must have no run-time ${field}`);
   }
-  if (manifest.sideEffects !== false) fail('package.json needs "sideEffects": false');
+  // Peer dependencies: TF.js's packages only, each optional (the main entry imports none of them).
+  for (const [peer, range] of Object.entries(manifest.peerDependencies ?? {})) {
+    if (!peer.startsWith('@tensorflow/')) fail(`the peer dependency ${peer} is not a TF.js package`);
+    if (manifest.peerDependenciesMeta?.[peer]?.optional !== true) fail(`the peer dependency ${peer} (${range}) is not optional`);
+  }
+  // Only the tfjs entry has side effects (it registers kernels, gradients and layers on import).
+  if (JSON.stringify(manifest.sideEffects) !== JSON.stringify([`./${TFJS_BUNDLE}`])) {
+    fail(`package.json needs "sideEffects": ["./${TFJS_BUNDLE}"], got ${JSON.stringify(manifest.sideEffects)}`);
+  }
   const entry = manifest.exports?.['.'];
+  const tfjsEntry = manifest.exports?.['./tfjs'];
   if (!entry?.types || !entry?.import) fail('package.json exports "." needs "types" and "import"');
-  for (const target of [entry.types, entry.import, manifest.types, manifest.main, manifest.module]) {
+  if (!tfjsEntry?.types || !tfjsEntry?.import) fail('package.json exports "./tfjs" needs "types" and "import"');
+  for (const target of [
+    entry.types,
+    entry.import,
+    tfjsEntry.types,
+    tfjsEntry.import,
+    manifest.types,
+    manifest.main,
+    manifest.module,
+  ]) {
     if (target && !existsSync(join(installed, target))) fail(`package.json names ${target}, which the package lacks`);
   }
   if (entry.import !== `./${BUNDLE}`) fail(`exports "." imports ${entry.import}, expected ./${BUNDLE}`);
+  if (tfjsEntry.import !== `./${TFJS_BUNDLE}`) fail(`exports "./tfjs" imports ${tfjsEntry.import}, expected ./${TFJS_BUNDLE}`);
+  const tfjsBundle = readFileSync(join(installed, TFJS_BUNDLE), 'utf8');
+  const tfjsImports = [...tfjsBundle.matchAll(/^\s*import\s[^;]*?from\s*['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+  const strayImports = tfjsImports.filter((i) => !TFJS_IMPORTS.includes(i));
+  if (strayImports.length || /\bimport\s*\(|\brequire\s*\(/.test(tfjsBundle)) {
+    fail(`${TFJS_BUNDLE} imports ${strayImports.join(', ') || 'dynamically'}; it may import only ${TFJS_IMPORTS.join(', ')}`);
+  }
+  if (/tfjs|tensorflow/i.test(bundleImportsOf(readFileSync(join(installed, BUNDLE), 'utf8')))) fail(`${BUNDLE} imports TF.js`);
 
   const bundle = readFileSync(join(installed, BUNDLE), 'utf8');
   if (!bundle.includes('workgroupBarrier') || !bundle.includes('@compute') || /['"][^'"\s]*\.wgsl(\?raw)?['"]/.test(bundle)) {
@@ -257,7 +305,56 @@ try {
   }
   say('a plain page with no bundler, an import map pointing at the bundle, computes it too');
 
-  // 5. Node, the CPU path.
+  // 5. A fresh TF.js app: webgpu-instancenorm/tfjs typechecks strictly against TF.js's declarations,
+  // builds, and computes on TF.js's WebGPU backend.
+  const tfjsApp = join(work, 'tfjs-app');
+  mkdirSync(tfjsApp);
+  for (const [path, text] of Object.entries(tfjsAppFiles)) writeFileSync(join(tfjsApp, path), text);
+  run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], tfjsApp, 'npm install <tarball> (in the TF.js app)');
+  // `npm install @tensorflow/tfjs-core @tensorflow/tfjs-layers ...`, offline: this checkout's copies.
+  for (const dependency of ['vite', 'typescript', '@webgpu/types', ...TFJS_PACKAGES]) {
+    const link = join(tfjsApp, 'node_modules', dependency);
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(join(root, 'node_modules', dependency), link, 'dir');
+  }
+  // TF.js's own declarations have errors under strict with skipLibCheck off (tfjs-core's hash_util
+  // names Long, tfjs-layers' keras_format types): those are TF.js's and are counted; any error in
+  // the app or in this package's declarations fails.
+  const tsc = spawnSync('node', [join(tfjsApp, 'node_modules/typescript/bin/tsc'), '-p', join(tfjsApp, 'tsconfig.json')], {
+    cwd: tfjsApp,
+    encoding: 'utf8',
+  });
+  const diagnostics = tsc.stdout.split('\n').filter((line) => /^\S.*\(\d+,\d+\): error TS/.test(line));
+  const ours = diagnostics.filter((line) => !line.includes('/@tensorflow/'));
+  if (tsc.error || ours.length || (tsc.status !== 0 && !diagnostics.length)) {
+    fail(`tsc (the TF.js app) failed in ${tfjsApp}:\n${ours.join('\n') || tsc.stdout || tsc.stderr || tsc.error}`);
+  }
+  say(
+    `a fresh TF.js app typechecks webgpu-instancenorm/tfjs strictly (skipLibCheck: false): no error in the app or the package's declarations (${diagnostics.length} in TF.js's own)`,
+  );
+  run(
+    'node',
+    [join(tfjsApp, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'],
+    tfjsApp,
+    'vite build (the TF.js app)',
+  );
+  const tfjsPage = await runInChromium(join(tfjsApp, 'dist'));
+  const tfjsDetail = `\n${JSON.stringify(tfjsPage.result ?? tfjsPage.error, null, 2)}${tfjsPage.logs.length ? `\n${tfjsPage.logs.join('\n')}` : ''}`;
+  if (tfjsPage.error !== undefined) fail(`the TF.js app failed in Chromium: ${tfjsPage.error}${tfjsDetail}`);
+  const tf = tfjsPage.result;
+  if (tf?.backend !== 'webgpu') fail(`the TF.js app ran on TF.js's ${tf?.backend} backend, not webgpu${tfjsDetail}`);
+  for (const key of ['op', 'group', 'layer']) {
+    if (!near(tf[key], exact)) fail(`the TF.js app's ${key} gave ${tf[key]}, expected ${exact}${tfjsDetail}`);
+  }
+  if (!near(tf.gradient, [0, 0, 0, 0]))
+    fail(`the TF.js app's gradient of the sum gave ${tf.gradient}, expected zeros${tfjsDetail}`);
+  if (tf.instanceNormError !== true)
+    fail(`groupNorm with 3 groups of 1 channel did not throw an InstanceNormError naming groups${tfjsDetail}`);
+  say(
+    "the built TF.js app ran on TF.js's WebGPU backend: instanceNorm, groupNorm, the InstanceNormalization layer and a gradient match by hand",
+  );
+
+  // 6. Node, the CPU path.
   writeFileSync(
     join(app, 'smoke.mjs'),
     `import { instanceNormCpu, InstanceNorm } from '${NAME}';

@@ -187,3 +187,73 @@ export const plainPage = `<!doctype html>
   </body>
 </html>
 `;
+
+// A fresh TensorFlow.js app (TF.js core, its WebGPU and CPU backends, layers) using
+// webgpu-instancenorm/tfjs as the README's "With TensorFlow.js" section shows: strict, with no
+// skipLibCheck, so that the entry point's declarations are checked against TF.js's own. The page
+// reports as the other app does; on WebGPU with epsilon 0, [1, 2, 3, 4] normalizes to
+// (x - 2.5) / sqrt(1.25), through the op, groupNorm (G = 1 over 4 channels), a Keras layer, and
+// the gradient of the sum (zero).
+export const tfjsAppFiles = {
+  'package.json': `${JSON.stringify({ name: 'instancenorm-tfjs-consumer', private: true, version: '0.0.0', type: 'module' }, null, 2)}\n`,
+  'tsconfig.json': appFiles['tsconfig.json'],
+  'index.html': appFiles['index.html'],
+  'main.ts': `import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgpu';
+import * as tfl from '@tensorflow/tfjs-layers';
+import {
+  groupNorm,
+  InstanceNormalization,
+  InstanceNormError,
+  type InstanceNormOpOptions,
+  instanceNorm,
+  instanceNormReady,
+} from 'webgpu-instancenorm/tfjs';
+
+interface Report {
+  backend: string;
+  op: number[];
+  group: number[];
+  layer: number[];
+  gradient: number[];
+  instanceNormError: boolean;
+}
+
+async function main(): Promise<Report> {
+  await tf.setBackend('webgpu');
+  await instanceNormReady();
+  const options: InstanceNormOpOptions = { epsilon: 0, dataFormat: 'channelsLast' };
+  const x: tf.Tensor = tf.tensor([1, 2, 3, 4], [1, 4, 1]);
+  const op = instanceNorm(x, options);
+  const group = groupNorm(tf.reshape(x, [1, 1, 4]), 1, { epsilon: 0 });
+  const model = tfl.sequential({ layers: [new InstanceNormalization({ inputShape: [4, 1], epsilon: 0 })] });
+  const layer = model.predict(x) as tf.Tensor;
+  const gradient = tf.grad((t: tf.Tensor) => tf.sum(instanceNorm(t, options)))(x);
+  let instanceNormError = false;
+  try {
+    groupNorm(x, 3);
+  } catch (error) {
+    instanceNormError = error instanceof InstanceNormError && error.argument === 'groups';
+  }
+  const read = async (t: tf.Tensor) => Array.from(await t.data());
+  return {
+    backend: tf.getBackend(),
+    op: await read(op),
+    group: await read(group),
+    layer: await read(layer),
+    gradient: await read(gradient),
+    instanceNormError,
+  };
+}
+
+main().then(
+  (report) => {
+    document.body.dataset.result = JSON.stringify(report);
+  },
+  (error: unknown) => {
+    document.body.dataset.error = error instanceof Error ? \`\${error.name}: \${error.message}\\n\${error.stack}\` : String(error);
+  },
+);
+`,
+};

@@ -18,7 +18,9 @@
  *
  * @module
  */
-import './register';
+import { registerGradients } from './gradients';
+import { CPU_KERNEL_BACKENDS, registerKernelsFor } from './kernels';
+import { registerLayers } from './layers';
 
 export { InstanceNormError } from '../index';
 export { registerGradients } from './gradients';
@@ -50,3 +52,12 @@ export {
   TFJS_DEFAULT_LEAKYRELU_ALPHA,
   type TfjsActivation,
 } from './options';
+
+// What importing the entry point does, here in the entry module itself (a bundler keeps an entry's
+// own statements; a side-effect import of another module is dropped where package.json's
+// sideEffects does not name it): the kernels for 'webgpu' and the CPU-side backends, their
+// gradients, and the layers under their Keras class names.
+registerKernelsFor('webgpu');
+for (const backend of CPU_KERNEL_BACKENDS) registerKernelsFor(backend);
+registerGradients();
+registerLayers();

@@ -13,13 +13,13 @@ export interface BenchmarkSettings {
   readonly sides: readonly number[];
   /** A batch of calls is timed as one: it grows until it takes at least this long. */
   readonly minBatchMs: number;
-  /** Batches timed per side and path; the median is shown. */
+  /** Batches timed per side and path; the median is shown (5 by default: a busy machine's outliers stay out of it). */
   readonly batches: number;
 }
 
 const CHANNELS = 16;
 export const BENCHMARK_SIDES = [16, 32, 64, 128, 256, 512];
-export const DEFAULT_BENCHMARK: BenchmarkSettings = { sides: BENCHMARK_SIDES, minBatchMs: 30, batches: 3 };
+export const DEFAULT_BENCHMARK: BenchmarkSettings = { sides: BENCHMARK_SIDES, minBatchMs: 30, batches: 5 };
 /** The most calls in one batch: enough to lift a 16² call on a fast GPU well above the 0.1 ms timer. */
 const MAX_BATCH = 512;
 

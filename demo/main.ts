@@ -348,8 +348,8 @@ function check(id: string, epsilon: number, difference: () => number): void {
 function setUpBenchmark(instance: InstanceNorm): void {
   const gpu = instance.device !== undefined;
   element('bench-what').textContent = gpu
-    ? 'Milliseconds per call of one normalization of [1, 16, side, side]: the library’s WebGPU path (encode() on GPU buffers) against its CPU fallback (instanceNormCpu() on a Float32Array). Both are timed over batches of calls, one submit per batch on the GPU, median of 3 batches.'
-    : 'Milliseconds per call of one normalization of [1, 16, side, side] on the library’s CPU fallback (instanceNormCpu() on a Float32Array), timed over batches of calls, median of 3 batches. There is no GPU line: this browser has no WebGPU.';
+    ? `Milliseconds per call of one normalization of [1, 16, side, side]: the library’s WebGPU path (encode() on GPU buffers) against its CPU fallback (instanceNormCpu() on a Float32Array). Both are timed over batches of calls, one submit per batch on the GPU, median of ${BENCHMARK.batches} batches.`
+    : `Milliseconds per call of one normalization of [1, 16, side, side] on the library’s CPU fallback (instanceNormCpu() on a Float32Array), timed over batches of calls, median of ${BENCHMARK.batches} batches. There is no GPU line: this browser has no WebGPU.`;
   const labels = { gpu: gpu ? 'GPU path (WebGPU)' : '', cpu: 'CPU fallback' };
   const rerun = element<HTMLButtonElement>('rerun');
   const status = element('bench-status');

@@ -1,11 +1,14 @@
+import '@tensorflow/tfjs-backend-webgpu';
+import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-web/webgpu';
 import { instanceNormModel } from '../examples/one-node-onnx-model';
 import { InstanceNorm, instanceNormCpu, type Layout } from '../src';
 import { STRATEGIES } from '../src/gpu/planner';
+import { groupNorm, instanceNorm, instanceNormReady } from '../src/tfjs';
 import copyWGSL from './copy.wgsl?raw';
 import { alternatingMediansMs, elementwiseKernel, gpuBuffer, medianMs, randomData } from './gpu-timing';
 import separateEpilogueWGSL from './separate-epilogue.wgsl?raw';
-import { BENCH_SHAPES, layoutShape } from './shapes';
+import { BENCH_SHAPES, layoutShape, TFJS_BENCH_SHAPES, tfjsLabel } from './shapes';
 
 export interface BenchConfig {
   readonly quick: boolean;
@@ -38,8 +41,23 @@ export interface BenchRow {
   readonly byStrategy?: Record<string, number>;
 }
 
+/** A TF.js case: the op of webgpu-instancenorm/tfjs against the composition TF.js users write. */
+export interface TfjsBenchRow {
+  readonly shape: string;
+  /** 'instanceNorm' or 'groupNorm G = 32'. */
+  readonly op: string;
+  /** ms per call of the op (a registered kernel on TF.js's device and buffers), GPU work awaited. */
+  readonly opMs: number;
+  /** ms per call of tf.moments + tf.batchNorm (the group-reshaped form for GroupNorm). */
+  readonly compositionMs: number;
+  /** The largest difference between the two outputs. */
+  readonly maxDifference: number;
+}
+
 export interface BenchReport {
   readonly adapter: string;
+  /** TF.js's WebGPU backend: its device's adapter, and the rows. */
+  readonly tfjs: { readonly adapter: string; readonly rows: TfjsBenchRow[] };
   readonly ortVersion: string;
   /** CPU time of one encode() call on a small tensor, microseconds (median of 5 runs of 1000 calls). */
   readonly encodeMicroseconds: number;
@@ -85,11 +103,7 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
   const idle = () => device.queue.onSubmittedWorkDone();
   const reps = config.quick ? 5 : 15;
   const warmup = config.quick ? 2 : 3;
-  const shapes = BENCH_SHAPES.filter(
-    (s) =>
-      (!config.quick || s.quick) &&
-      (!config.only || config.only.split('|').some((o) => `[${s.dims.join(', ')}] ${s.layout}`.includes(o))),
-  );
+  const shapes = BENCH_SHAPES.filter((s) => (!config.quick || s.quick) && matches(config, `[${s.dims.join(', ')}] ${s.layout}`));
   const forced = config.strategies
     ? await Promise.all(STRATEGIES.map((strategy) => InstanceNorm.create({ device, strategy })))
     : [];
@@ -191,12 +205,87 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
   }
   const encodeMicroseconds = await measureEncodeCost(device, norm);
   const info = device.adapterInfo;
+  const tfjs = await runTfjsBenchmark(config, warmup, reps);
   return {
+    tfjs,
     encodeMicroseconds,
     adapter: `${info.vendor} / ${info.architecture} / ${info.description}`,
     ortVersion: ort.env.versions.web ?? '?',
     rows,
   };
+}
+
+/** Whether `--only` keeps a case of this label. */
+function matches(config: BenchConfig, label: string): boolean {
+  return !config.only || config.only.split('|').some((o) => label.includes(o));
+}
+
+/**
+ * TF.js on its own WebGPU backend (its own device): the op of webgpu-instancenorm/tfjs against
+ * what TF.js users write today, tf.moments then tf.batchNorm (for GroupNorm, on the tensor
+ * reshaped to [N, H·W, G, C/G]), alternated call for call. A call disposes its output; `after`
+ * submits what TF.js has recorded and waits for the GPU.
+ */
+async function runTfjsBenchmark(config: BenchConfig, warmup: number, reps: number): Promise<BenchReport['tfjs']> {
+  await tf.setBackend('webgpu');
+  await instanceNormReady();
+  const backend = tf.backend() as unknown as {
+    device: GPUDevice;
+    ensureCommandEncoderReady(): void;
+    endComputePassEncoder(): void;
+    submitQueue(): void;
+  };
+  const after = () => {
+    backend.ensureCommandEncoderReady();
+    backend.endComputePassEncoder();
+    backend.submitQueue();
+    return backend.device.queue.onSubmittedWorkDone();
+  };
+  const rows: TfjsBenchRow[] = [];
+  for (const s of TFJS_BENCH_SHAPES.filter((c) => (!config.quick || c.quick) && matches(config, tfjsLabel(c)))) {
+    const shape = [...s.shape];
+    const [n, h, w, c] = shape;
+    const x = tf.tensor(randomData(n * h * w * c), shape);
+    const gamma = tf.tensor(randomData(c));
+    const beta = tf.tensor(randomData(c));
+    const groups = s.groups;
+    const op = () =>
+      groups ? groupNorm(x, groups, { gamma, beta, epsilon: EPSILON }) : instanceNorm(x, { gamma, beta, epsilon: EPSILON });
+    const composition = () =>
+      tf.tidy(() => {
+        if (!groups) {
+          const { mean, variance } = tf.moments(x, [1, 2], true);
+          return tf.batchNorm(x, mean, variance, beta, gamma, EPSILON);
+        }
+        const grouped = tf.reshape(x, [n, h * w, groups, c / groups]);
+        const { mean, variance } = tf.moments(grouped, [1, 3], true);
+        return tf.add(
+          tf.mul(tf.reshape(tf.batchNorm(grouped, mean, variance, undefined, undefined, EPSILON), shape), gamma),
+          beta,
+        );
+      });
+    const a = op();
+    const b = composition();
+    const maxDifference = (await tf.max(tf.abs(tf.sub(a, b))).data())[0];
+    tf.dispose([a, b]);
+    const timed = await alternatingMediansMs(
+      { op: { run: () => op().dispose(), reps }, composition: { run: () => composition().dispose(), reps } },
+      after,
+      warmup,
+    );
+    const row: TfjsBenchRow = {
+      shape: `[${shape.join(', ')}]`,
+      op: groups ? `groupNorm G = ${groups}` : 'instanceNorm',
+      opMs: timed.op,
+      compositionMs: timed.composition,
+      maxDifference,
+    };
+    console.log(`bench row ${JSON.stringify(row)}`);
+    rows.push(row);
+    tf.dispose([x, gamma, beta]);
+  }
+  const info = backend.device.adapterInfo;
+  return { adapter: `${info.vendor} / ${info.architecture} / ${info.description}`, rows };
 }
 
 /** What encode() costs the CPU per call: recording only, nothing submitted. */

@@ -35,3 +35,30 @@ export function layoutShape(s: BenchShape): number[] {
   const [n, c, ...spatial] = s.dims;
   return s.layout === 'nchw' ? [...s.dims] : [n, ...spatial, c];
 }
+
+/** A TF.js benchmark case: a channels-last tensor, as TF.js holds it, and the op it gets. */
+export interface TfjsBenchShape {
+  /** [N, H, W, C]. */
+  readonly shape: readonly number[];
+  /** instanceNorm, or groupNorm with this many groups. */
+  readonly groups?: number;
+  /** Kept by `--quick`. */
+  readonly quick?: boolean;
+}
+
+// Style transfer's instance norms (32-256 channels at 32²-256²) and the GroupNorm (G = 32) of
+// diffusion U-Nets (320-1280 channels), channels-last as in TF.js.
+export const TFJS_BENCH_SHAPES: readonly TfjsBenchShape[] = [
+  { shape: [1, 256, 256, 32] },
+  { shape: [1, 128, 128, 64], quick: true },
+  { shape: [1, 64, 64, 128], quick: true },
+  { shape: [1, 32, 32, 256] },
+  { shape: [1, 64, 64, 320], groups: 32, quick: true },
+  { shape: [1, 32, 32, 640], groups: 32 },
+  { shape: [2, 16, 16, 1280], groups: 32 },
+];
+
+/** What `--only` matches a TF.js case against: `[dims] tfjs instanceNorm` or `[dims] tfjs groupNorm`. */
+export function tfjsLabel(s: TfjsBenchShape): string {
+  return `[${s.shape.join(', ')}] tfjs ${s.groups ? 'groupNorm' : 'instanceNorm'}`;
+}

@@ -101,6 +101,19 @@ function printReport(report) {
         `two calls ${fixed(r.separateEpilogueMs)} ms  ${fixed(gain)}x`,
     );
   }
+  if (report.tfjs.rows.length) {
+    console.log(
+      `\nTF.js ${'on its WebGPU backend'} (${report.tfjs.adapter}): the op of webgpu-instancenorm/tfjs against tf.moments + tf.batchNorm` +
+        ' (GroupNorm: on the tensor reshaped to [N, H·W, G, C/G]), ms per call, GPU work awaited:',
+    );
+    const width = Math.max(...report.tfjs.rows.map((r) => r.shape.length));
+    for (const r of report.tfjs.rows) {
+      console.log(
+        `${r.shape.padEnd(width)}  ${r.op.padEnd(17)}  op ${fixed(r.opMs)} ms  composition ${fixed(r.compositionMs)} ms  ` +
+          `${fixed(r.compositionMs / r.opMs, 1)}x  (outputs differ by ${r.maxDifference.toExponential(1)})`,
+      );
+    }
+  }
   if (report.rows.some((r) => r.byStrategy)) {
     console.log('\nms per call of each strategy (--strategies):');
     for (const r of report.rows) {

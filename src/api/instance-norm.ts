@@ -1,5 +1,6 @@
+import type { TensorArray } from '../core/checked-call';
 import { describe } from '../core/describe-value';
-import { argumentError, gpuError, InstanceNormError, sentence, unsupportedError } from '../core/errors';
+import { argumentError, unsupportedError } from '../core/errors';
 import type {
   AdainOptions,
   BackwardBuffers,
@@ -12,42 +13,22 @@ import type {
 import { ownOptions } from '../core/own-options';
 import { RunningStats } from '../core/running-stats';
 import { tensorBytes } from '../core/tensor-geometry';
-import { isGpuBuffer } from '../core/value-kinds';
 import { checkedDevice, requestDevice } from '../gpu/device-request';
-import { GpuBackend } from '../gpu/gpu-backend';
 import { gpuRoundTrip } from '../gpu/gpu-round-trip';
 import { STRATEGIES, type Strategy } from '../gpu/planner';
 import { type RecordCall, type TuneResult, timeStrategies } from '../gpu/tuner';
 import { recordWinner } from '../gpu/tuning-table';
 import { validateBackward } from '../validation/backward-options';
-import {
-  checkedEncoder,
-  checkInputOutput,
-  gpuAffine,
-  gpuResidual,
-  gpuRunning,
-  gpuSaveStats,
-  gradAffineLength,
-  statsBuffer,
-} from '../validation/gpu-validation';
+import { checkedEncoder, checkInputOutput, gpuAffine, gpuBackwardSources, gpuSources } from '../validation/gpu-validation';
 import { BACKWARD_BUFFER_KEYS, CREATE_KEYS, TUNE_KEYS } from '../validation/option-keys';
-import {
-  type CheckedCall,
-  checkDistinctBuffers,
-  checkedBuffer,
-  isTensorArray,
-  type TensorArray,
-  tensorDetail,
-  validateAdain,
-  validateCall,
-  validateInputArray,
-  validateResidualArray,
-  validateSavedStats,
-} from '../validation/validation';
+import { checkedBuffer, tensorDetail, validateAdain, validateCall, validateInputArray } from '../validation/validation';
 import { adainCpu, instanceNormBackwardCpu, instanceNormCpu, instanceStatsCpu } from './cpu-functions';
+import { destroyedError, GpuSession, needsWebGpu } from './gpu-session';
 import type { InstanceNormPlan } from './plan-description';
-import type { PyTorchStateDict } from './pytorch-state-dict';
-import { optionsFromStateDict } from './pytorch-state-dict';
+import { optionsFromStateDict, type PyTorchStateDict } from './pytorch-state-dict';
+
+// The public face: each method validates its arguments (src/validation), picks the backend and
+// hands the checked call over (src/gpu through a GpuSession, or src/cpu through api/cpu-functions).
 
 /**
  * Instance normalization on WebGPU, or on the CPU where WebGPU is missing.
@@ -61,22 +42,12 @@ export class InstanceNorm {
   /** Where the work runs. */
   readonly backend: 'webgpu' | 'cpu';
 
-  private gpu?: GpuBackend;
-  private ownsDevice = false;
-  private lost?: GPUDeviceLostInfo;
-  // The one request for a device replacing a lost one, shared by every call waiting for it.
-  private replacement?: Promise<void>;
+  private readonly session?: GpuSession;
   private destroyed = false;
-  private deferredError?: InstanceNormError;
-  private readonly pendingChecks = new Set<Promise<void>>();
 
-  private constructor(
-    device: GPUDevice | undefined,
-    ownsDevice: boolean,
-    private readonly strategy: Strategy | undefined,
-  ) {
+  private constructor(device: GPUDevice | undefined, ownsDevice: boolean, strategy: Strategy | undefined) {
     this.backend = device ? 'webgpu' : 'cpu';
-    if (device) this.attach(device, ownsDevice);
+    if (device) this.session = new GpuSession(device, ownsDevice, strategy);
   }
 
   /**
@@ -107,7 +78,7 @@ export class InstanceNorm {
 
   /** The device of the WebGPU backend (a new one after a lost device was replaced); undefined on the CPU. */
   get device(): GPUDevice | undefined {
-    return this.gpu?.device;
+    return this.session?.device;
   }
 
   /**
@@ -128,49 +99,28 @@ export class InstanceNorm {
     options: InstanceNormOptions & { dataType: 'float16' },
   ): Promise<Uint16Array<ArrayBuffer>>;
   async run(input: TensorArray, shape: readonly number[], options?: InstanceNormOptions): Promise<TensorArray> {
-    this.assertUsable('run');
-    if (this.backend === 'cpu') return instanceNormCpu(input, shape, options);
+    const session = this.usable('run');
+    if (!session) return instanceNormCpu(input, shape, options);
     validateCall(shape, options); // bad arguments are reported before a lost device is replaced
-    const gpu = await this.readyGpu('run');
-    // Checked after any wait, and used at once: nothing the caller changes meanwhile is missed.
+    const gpu = await session.ready('run');
+    // Checked after any wait and used at once: nothing the caller changes meanwhile is missed.
     const call = validateCall(shape, options);
-    const g = call.geometry;
-    validateInputArray(input, g);
-    const affine = gpuAffine(g, call.options);
-    const residual = call.options.residual;
-    const residualArray = isTensorArray(residual) ? validateResidualArray(residual, g) : undefined;
-    const residualBuffer = residual === undefined || residualArray ? undefined : gpuResidual(g, residual);
-    const saveStats = gpuSaveStats(call);
-    const running = gpuRunning(call, gpu.device);
-    checkDistinctBuffers([
-      { name: 'scale', buffer: asBuffer(affine.scale), writes: false },
-      { name: 'bias', buffer: asBuffer(affine.bias), writes: false },
-      { name: 'residual', buffer: residualBuffer, writes: false },
-      { name: 'saveStats', buffer: saveStats, writes: true },
-      { name: 'runningStats', buffer: running, writes: true },
-    ]);
+    validateInputArray(input, call.geometry);
+    const sources = gpuSources(call, gpu.device, [], true);
     const update = call.running?.use === 'update' ? call.running.stats.reserveUpdate() : undefined;
-    const result = gpuRoundTrip(
-      gpu.device,
-      gpu.profile,
-      'run',
-      residualArray ? [input, residualArray] : [input],
-      [input.byteLength],
-      (encoder, [inputBuffer, uploadedResidual], [output], created) => {
-        gpu.encode(encoder, {
-          ...call,
-          ...affine,
-          residual: uploadedResidual ?? residualBuffer,
-          saveStats,
-          input: inputBuffer,
-          output,
-          runningUpdate: update,
-          buffers: created,
-        });
-      },
+    const uploads = sources.residualArray ? [input, sources.residualArray] : [input];
+    const work = gpuRoundTrip(gpu.device, gpu.profile, 'run', uploads, [input.byteLength], (encoder, [x, r], [y], created) =>
+      gpu.encode(encoder, {
+        ...call,
+        ...sources,
+        residual: r ?? sources.residual,
+        input: x,
+        output: y,
+        runningUpdate: update,
+        buffers: created,
+      }),
     );
-    const [bytes] = await this.settled('run', result, update);
-    return tensorArray(bytes, g);
+    return tensorArray((await session.settled('run', work, update))[0], call.geometry.dataType);
   }
 
   /**
@@ -188,25 +138,14 @@ export class InstanceNorm {
     shape: readonly number[],
     options?: InstanceNormOptions,
   ): void {
-    this.assertUsable('encode');
-    const gpu = this.liveEncoder('encode');
+    const session = this.encoding('encode');
+    const gpu = session.live('encode');
     checkedEncoder(encoder);
     const call = validateCall(shape, options);
-    const buffers = checkInputOutput(input, output, call.geometry, 'input');
-    const affine = gpuAffine(call.geometry, call.options);
-    const residual = call.options.residual === undefined ? undefined : gpuResidual(call.geometry, call.options.residual);
-    const saveStats = gpuSaveStats(call);
-    checkDistinctBuffers([
-      { name: 'input', buffer: buffers.input, writes: false },
-      { name: 'output', buffer: buffers.output, writes: true },
-      { name: 'scale', buffer: asBuffer(affine.scale), writes: false },
-      { name: 'bias', buffer: asBuffer(affine.bias), writes: false },
-      { name: 'residual', buffer: residual, writes: false },
-      { name: 'saveStats', buffer: saveStats, writes: true },
-      { name: 'runningStats', buffer: gpuRunning(call, gpu.device), writes: true },
-    ]);
-    this.recordChecked(gpu, 'encode', call, (runningUpdate) =>
-      gpu.encode(encoder, { ...call, ...affine, residual, saveStats, ...buffers, runningUpdate, buffers: 'cached' }),
+    const tensors = checkInputOutput(input, output, call.geometry, 'input');
+    const sources = gpuSources(call, gpu.device, bound({ input: tensors.input }, { output: tensors.output }), false);
+    session.record('encode', call, (runningUpdate) =>
+      gpu.encode(encoder, { ...call, ...sources, ...tensors, runningUpdate, buffers: 'cached' }),
     );
   }
 
@@ -220,24 +159,17 @@ export class InstanceNorm {
    * const { mean, invStd } = await norm.stats(style, [1, 3, 256, 256]);
    */
   async stats(input: TensorArray, shape: readonly number[], options?: InstanceNormOptions): Promise<InstanceStats> {
-    this.assertUsable('stats');
-    if (this.backend === 'cpu') return instanceStatsCpu(input, shape, options);
+    const session = this.usable('stats');
+    if (!session) return instanceStatsCpu(input, shape, options);
     validateCall(shape, options);
-    const gpu = await this.readyGpu('stats');
+    const gpu = await session.ready('stats');
     const call = validateCall(shape, options);
     validateInputArray(input, call.geometry);
     const count = call.geometry.instanceCount;
-    const result = gpuRoundTrip(
-      gpu.device,
-      gpu.profile,
-      'stats',
-      [input],
-      [2 * count * 4],
-      (encoder, [inputBuffer], [output], created) => {
-        gpu.encodeStats(encoder, { ...call, input: inputBuffer, buffers: created }, output);
-      },
+    const work = gpuRoundTrip(gpu.device, gpu.profile, 'stats', [input], [2 * count * 4], (encoder, [x], [out], created) =>
+      gpu.encodeStats(encoder, { ...call, running: undefined, input: x, buffers: created }, out),
     );
-    const exported = new Float32Array((await this.settled('stats', result))[0]);
+    const exported = new Float32Array((await session.settled('stats', work))[0]);
     return { mean: exported.subarray(0, count), invStd: exported.subarray(count) };
   }
 
@@ -256,19 +188,21 @@ export class InstanceNorm {
     shape: readonly number[],
     options?: Pick<InstanceNormOptions, 'layout' | 'epsilon'>,
   ): void {
-    this.assertUsable('encodeStats');
-    const gpu = this.liveEncoder('encodeStats');
+    const session = this.encoding('encodeStats');
+    const gpu = session.live('encodeStats');
     checkedEncoder(encoder);
     const call = validateCall(shape, options);
     const g = call.geometry;
-    const inputBuffer = checkedBuffer('input', input, tensorBytes(g), tensorDetail(g));
-    const outputBuffer = statsBuffer('output', output, g);
-    checkDistinctBuffers([
-      { name: 'input', buffer: inputBuffer, writes: false },
-      { name: 'output', buffer: outputBuffer, writes: true },
-    ]);
-    this.recordChecked(gpu, 'encodeStats', undefined, () =>
-      gpu.encodeStats(encoder, { ...call, running: undefined, input: inputBuffer, buffers: 'cached' }, outputBuffer),
+    const x = checkedBuffer('input', input, tensorBytes(g), tensorDetail(g));
+    const stats = checkedBuffer(
+      'output',
+      output,
+      2 * g.instanceCount * 4,
+      `2 × N × C = ${2 * g.instanceCount} float32 values: means, then 1 / sqrt(var + epsilon)`,
+    );
+    gpuSources({ ...call, running: undefined }, gpu.device, bound({ input: x }, { output: stats }), false);
+    session.record('encodeStats', undefined, () =>
+      gpu.encodeStats(encoder, { ...call, running: undefined, input: x, buffers: 'cached' }, stats),
     );
   }
 
@@ -305,32 +239,29 @@ export class InstanceNorm {
     styleShape: readonly number[],
     options?: AdainOptions,
   ): Promise<TensorArray> {
-    this.assertUsable('adain');
-    if (this.backend === 'cpu') return adainCpu(content, contentShape, style, styleShape, options);
+    const session = this.usable('adain');
+    if (!session) return adainCpu(content, contentShape, style, styleShape, options);
     validateAdain(contentShape, styleShape, options);
-    const gpu = await this.readyGpu('adain');
+    const gpu = await session.ready('adain');
     const { content: call, style: styleGeometry } = validateAdain(contentShape, styleShape, options);
     validateInputArray(content, call.geometry, 'content');
     validateInputArray(style, styleGeometry, 'style');
-    const residual = call.options.residual;
-    const residualArray = isTensorArray(residual) ? validateResidualArray(residual, call.geometry) : undefined;
-    const residualBuffer = residual === undefined || residualArray ? undefined : gpuResidual(call.geometry, residual);
-    const uploads = residualArray ? [content, style, residualArray] : [content, style];
-    const result = gpuRoundTrip(
+    const sources = gpuSources(call, gpu.device, [], true);
+    const uploads = sources.residualArray ? [content, style, sources.residualArray] : [content, style];
+    const work = gpuRoundTrip(
       gpu.device,
       gpu.profile,
       'adain',
       uploads,
       [content.byteLength],
-      (encoder, [c, s, r], [output], created) => {
+      (encoder, [c, s, r], [y], created) =>
         gpu.encodeAdain(
           encoder,
-          { ...call, input: c, output, residual: r ?? residualBuffer, buffers: created },
+          { ...call, input: c, output: y, residual: r ?? sources.residual, buffers: created },
           { geometry: styleGeometry, input: s },
-        );
-      },
+        ),
     );
-    return tensorArray((await this.settled('adain', result))[0], call.geometry);
+    return tensorArray((await session.settled('adain', work))[0], call.geometry.dataType);
   }
 
   /**
@@ -346,24 +277,18 @@ export class InstanceNorm {
     styleShape: readonly number[],
     options?: AdainOptions,
   ): void {
-    this.assertUsable('encodeAdain');
-    const gpu = this.liveEncoder('encodeAdain');
+    const session = this.encoding('encodeAdain');
+    const gpu = session.live('encodeAdain');
     checkedEncoder(encoder);
     const { content: call, style: styleGeometry } = validateAdain(contentShape, styleShape, options);
-    const buffers = checkInputOutput(content, output, call.geometry, 'content');
-    const styleBuffer = checkedBuffer('style', style, tensorBytes(styleGeometry), tensorDetail(styleGeometry));
-    const residual = call.options.residual === undefined ? undefined : gpuResidual(call.geometry, call.options.residual);
-    checkDistinctBuffers([
-      { name: 'content', buffer: buffers.input, writes: false },
-      { name: 'style', buffer: styleBuffer, writes: false },
-      { name: 'output', buffer: buffers.output, writes: true },
-      { name: 'residual', buffer: residual, writes: false },
-    ]);
-    this.recordChecked(gpu, 'encodeAdain', undefined, () =>
+    const tensors = checkInputOutput(content, output, call.geometry, 'content');
+    const s = checkedBuffer('style', style, tensorBytes(styleGeometry), tensorDetail(styleGeometry));
+    const sources = gpuSources(call, gpu.device, bound({ content: tensors.input, style: s }, { output: tensors.output }), false);
+    session.record('encodeAdain', undefined, () =>
       gpu.encodeAdain(
         encoder,
-        { ...call, ...buffers, residual, buffers: 'cached' },
-        { geometry: styleGeometry, input: styleBuffer },
+        { ...call, ...tensors, residual: sources.residual, buffers: 'cached' },
+        { geometry: styleGeometry, input: s },
       ),
     );
   }
@@ -384,48 +309,44 @@ export class InstanceNorm {
     shape: readonly number[],
     options?: BackwardOptions,
   ): Promise<BackwardResult> {
-    this.assertUsable('backward');
-    if (this.backend === 'cpu') return instanceNormBackwardCpu(gradOutput, input, shape, options);
+    const session = this.usable('backward');
+    if (!session) return instanceNormBackwardCpu(gradOutput, input, shape, options);
     validateBackward(shape, options);
-    const gpu = await this.readyGpu('backward');
+    const gpu = await session.ready('backward');
     const checked = validateBackward(shape, options);
     const { call } = checked;
-    const g = call.geometry;
-    validateInputArray(gradOutput, g, 'gradOutput');
-    validateInputArray(input, g);
-    const affine = gpuAffine(g, call.options);
-    const saved = call.options.savedStats;
-    const savedBuffer = isGpuBuffer(saved) ? statsBuffer('savedStats', saved, g) : undefined;
-    const savedArray = saved !== undefined && !savedBuffer ? concatStats(validateSavedStats(saved, g)) : undefined;
-    const running = checked.evalMode ? gpuRunning(call, gpu.device) : undefined;
-    checkDistinctBuffers([
-      { name: 'scale', buffer: asBuffer(affine.scale), writes: false },
-      { name: 'savedStats', buffer: savedBuffer, writes: true },
-      { name: 'runningStats', buffer: running, writes: true },
-    ]);
-    const lengths = gradAffineLength(g, affine);
-    const uploads = savedArray ? [gradOutput, input, savedArray] : [gradOutput, input];
-    const outputs = checked.affine ? [input.byteLength, (lengths.scale + lengths.bias) * 4] : [input.byteLength];
-    const result = gpuRoundTrip(gpu.device, gpu.profile, 'backward', uploads, outputs, (encoder, inputs, results, created) => {
-      gpu.encodeBackward(encoder, {
-        ...call,
-        ...affine,
-        gradOutput: inputs[0],
-        input: inputs[1],
-        savedStats: inputs[2] ?? savedBuffer,
-        gradInput: results[0],
-        gradAffine: results[1],
-        running: checked.evalMode ? call.running : undefined,
-        buffers: created,
-      });
-    });
-    const [gradInput, gradAffine] = await this.settled('backward', result);
+    validateInputArray(gradOutput, call.geometry, 'gradOutput');
+    validateInputArray(input, call.geometry);
+    const sources = gpuBackwardSources(checked, gpu.device, [], true);
+    const { scale: scaleLength, bias: biasLength } = sources.gradLengths;
+    const uploads = sources.savedArray ? [gradOutput, input, sources.savedArray] : [gradOutput, input];
+    const outputs = checked.affine ? [input.byteLength, (scaleLength + biasLength) * 4] : [input.byteLength];
+    const work = gpuRoundTrip(
+      gpu.device,
+      gpu.profile,
+      'backward',
+      uploads,
+      outputs,
+      (encoder, [dy, x, saved], [dx, dAffine], created) =>
+        gpu.encodeBackward(encoder, {
+          ...call,
+          ...sources,
+          gradOutput: dy,
+          input: x,
+          savedStats: saved ?? sources.savedStats,
+          gradInput: dx,
+          gradAffine: dAffine,
+          running: checked.evalMode ? call.running : undefined,
+          buffers: created,
+        }),
+    );
+    const [gradInput, gradAffine] = await session.settled('backward', work);
     if (!gradAffine) return { gradInput: new Float32Array(gradInput) };
     const values = new Float32Array(gradAffine);
     return {
       gradInput: new Float32Array(gradInput),
-      gradScale: values.slice(0, lengths.scale),
-      gradBias: values.slice(lengths.scale),
+      gradScale: values.slice(0, scaleLength),
+      gradBias: values.slice(scaleLength),
     };
   }
 
@@ -445,8 +366,8 @@ export class InstanceNorm {
     shape: readonly number[],
     options?: BackwardOptions,
   ): void {
-    this.assertUsable('encodeBackward');
-    const gpu = this.liveEncoder('encodeBackward');
+    const session = this.encoding('encodeBackward');
+    const gpu = session.live('encodeBackward');
     checkedEncoder(encoder);
     const checked = validateBackward(shape, options);
     const { call } = checked;
@@ -457,45 +378,15 @@ export class InstanceNorm {
     const given = ownOptions(buffers, BACKWARD_BUFFER_KEYS, 'buffers');
     const { input, output: gradInput } = checkInputOutput(given.input, given.gradInput, g, 'input', 'gradInput');
     const gradOutput = checkedBuffer('gradOutput', given.gradOutput, tensorBytes(g), tensorDetail(g));
-    const affine = gpuAffine(g, call.options);
-    const lengths = gradAffineLength(g, affine);
-    const affineFloats = lengths.scale + lengths.bias;
-    const gradAffine =
-      given.gradAffine === undefined
-        ? undefined
-        : checkedBuffer(
-            'gradAffine',
-            given.gradAffine,
-            affineFloats * 4,
-            `${affineFloats} float32 values: the scale gradient, then the bias gradient`,
-          );
-    const saved = call.options.savedStats;
-    if (saved !== undefined && !isGpuBuffer(saved)) {
-      throw argumentError(
-        'savedStats',
-        `savedStats must be a GPUBuffer for encodeBackward() (backward() also takes stats() arrays), got ${describe(saved)}`,
-      );
-    }
-    const savedStats = saved && statsBuffer('savedStats', saved, g);
-    const running = checked.evalMode ? gpuRunning(call, gpu.device) : undefined;
-    checkDistinctBuffers([
-      { name: 'gradOutput', buffer: gradOutput, writes: false },
-      { name: 'input', buffer: input, writes: false },
-      { name: 'gradInput', buffer: gradInput, writes: true },
-      { name: 'gradAffine', buffer: gradAffine, writes: true },
-      { name: 'scale', buffer: asBuffer(affine.scale), writes: false },
-      { name: 'savedStats', buffer: savedStats, writes: true },
-      { name: 'runningStats', buffer: running, writes: true },
-    ]);
-    this.recordChecked(gpu, 'encodeBackward', undefined, () =>
+    const tensors = bound({ gradOutput, input }, { gradInput });
+    const sources = gpuBackwardSources(checked, gpu.device, tensors, false, given.gradAffine);
+    session.record('encodeBackward', undefined, () =>
       gpu.encodeBackward(encoder, {
         ...call,
-        ...affine,
+        ...sources,
         gradOutput,
         input,
         gradInput,
-        gradAffine,
-        savedStats,
         running: checked.evalMode ? call.running : undefined,
         buffers: 'cached',
       }),
@@ -516,8 +407,8 @@ export class InstanceNorm {
     shape: readonly number[],
     options?: InstanceNormOptions & { persist?: boolean; repetitions?: number },
   ): Promise<TuneResult> {
-    this.assertUsable('tune');
-    const gpu = this.liveGpu('tune');
+    const session = this.encoding('tune');
+    const gpu = session.live('tune');
     const call = validateCall(shape, options, TUNE_KEYS);
     if (call.groupChannels > 1 || call.running) {
       throw unsupportedError(
@@ -532,9 +423,12 @@ export class InstanceNorm {
     if (typeof persist !== 'boolean') throw argumentError('persist', `persist must be a boolean, got ${describe(persist)}`);
     const affine = gpuAffine(call.geometry, call.options);
     const { device } = gpu;
-    const bytes = tensorBytes(call.geometry);
     const buffer = (label: string) =>
-      device.createBuffer({ label: `InstanceNorm.tune.${label}`, size: bytes, usage: GPUBufferUsage.STORAGE });
+      device.createBuffer({
+        label: `InstanceNorm.tune.${label}`,
+        size: tensorBytes(call.geometry),
+        usage: GPUBufferUsage.STORAGE,
+      });
     const input = buffer('input');
     const output = buffer('output');
     // Each recording is checked in its own error scope, as in encode(): a scope held across the
@@ -544,7 +438,7 @@ export class InstanceNorm {
       try {
         gpu.encode(encoder, recorded, plan, timestampWrites);
       } finally {
-        this.track(device.popErrorScope(), 'tune');
+        session.track(device.popErrorScope(), 'tune');
       }
     };
     try {
@@ -555,7 +449,7 @@ export class InstanceNorm {
         { ...call, ...affine, input, output, buffers: 'cached' },
         repetitions,
       );
-      await this.checkErrors();
+      await session.checkErrors();
       const strategy = STRATEGIES.reduce((best, s) => (measured.milliseconds[s] < measured.milliseconds[best] ? s : best));
       recordWinner(gpu.profile.adapterName, call.geometry, strategy, persist);
       gpu.replan();
@@ -571,11 +465,11 @@ export class InstanceNorm {
    * windows, dispatches, scratch sizes. A frozen object: plain data to inspect.
    */
   plan(shape: readonly number[], options?: InstanceNormOptions): InstanceNormPlan {
-    this.assertUsable('plan');
-    if (!this.gpu) throw unsupportedError('plan needs the WebGPU backend; this instance runs on the CPU');
+    const session = this.usable('plan');
+    if (!session) throw needsWebGpu('plan');
     // A plan is plain data: it may be read even while the device is lost.
     const call = validateCall(shape, options);
-    return this.gpu.plan(call.geometry, call.running?.use, call.groupChannels, call.options.saveStats !== undefined);
+    return session.backend.plan(call.geometry, call.running?.use, call.groupChannels, call.options.saveStats !== undefined);
   }
 
   /**
@@ -583,8 +477,8 @@ export class InstanceNorm {
    * or on the CPU. Initially means 0 and variances 1, as in PyTorch.
    */
   createRunningStats(channels: number): RunningStats {
-    this.assertUsable('createRunningStats');
-    return new RunningStats(channels, this.backend === 'webgpu' ? this.liveGpu('createRunningStats').device : undefined);
+    const session = this.usable('createRunningStats');
+    return new RunningStats(channels, session?.live('createRunningStats').device);
   }
 
   /**
@@ -599,7 +493,7 @@ export class InstanceNorm {
    * const y = await norm.run(x, [1, 64, 32, 32], { ...layer, training: false });
    */
   loadStateDict(stateDict: PyTorchStateDict, moduleOptions?: Pick<InstanceNormOptions, 'eps' | 'momentum'>): InstanceNormOptions {
-    this.assertUsable('loadStateDict');
+    this.usable('loadStateDict');
     return optionsFromStateDict(stateDict, moduleOptions, (channels) => this.createRunningStats(channels));
   }
 
@@ -610,172 +504,47 @@ export class InstanceNorm {
    */
   attachDevice(device: GPUDevice): void {
     if (this.destroyed) throw destroyedError('attachDevice');
-    if (this.backend === 'cpu') {
+    if (!this.session)
       throw unsupportedError('attachDevice() needs the WebGPU backend; create a new InstanceNorm with { device }');
-    }
-    this.attach(checkedDevice(device), false);
+    this.session.attach(checkedDevice(device), false);
   }
 
   /** Resolves once every encode() so far has been validated by WebGPU; rejects with the first error. */
   async checkErrors(): Promise<void> {
-    await Promise.all(this.pendingChecks);
-    this.throwDeferredError();
+    await this.session?.checkErrors();
   }
 
   /** Frees every buffer this instance made, and its device if it requested it. Later calls throw, and calls in flight reject. */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    const device = this.gpu?.device;
-    this.gpu?.destroy();
-    if (this.ownsDevice) device?.destroy();
+    this.session?.destroy();
   }
 
-  /** The GPU backend for an encode method, which has no CPU counterpart. */
-  private liveEncoder(method: string): GpuBackend {
-    if (this.backend === 'cpu') {
-      throw unsupportedError(`${method} needs the WebGPU backend; this instance runs on the CPU, use the typed-array methods`);
-    }
-    return this.liveGpu(method);
-  }
-
-  /**
-   * The GPU backend for a typed-array call: after a loss of the instance's own device, on a
-   * replacement, requested once for all the calls waiting for it.
-   */
-  private async readyGpu(method: string): Promise<GpuBackend> {
-    if (this.lost && this.ownsDevice) {
-      this.replacement ??= requestDevice()
-        .then((device) => {
-          // destroy() while the request was out: the new device is nobody's.
-          if (this.destroyed) device.destroy();
-          else this.attach(device, true);
-        })
-        .finally(() => {
-          this.replacement = undefined;
-        });
-      await this.replacement;
-    }
+  /** The GPU session where there is one; throws if destroyed, or a WebGPU error of earlier work. */
+  private usable(method: string): GpuSession | undefined {
     if (this.destroyed) throw destroyedError(method);
-    return this.liveGpu(method);
+    this.session?.throwDeferredError();
+    return this.session;
   }
 
-  /**
-   * A typed-array call's round trip, settled: its running statistics update counts once the
-   * work was submitted and read back without error; after destroy() it rejects.
-   */
-  private async settled<T>(method: string, work: Promise<T>, update?: { commit(): void; cancel(): void }): Promise<T> {
-    try {
-      const result = await work;
-      if (this.destroyed) throw destroyedError(method);
-      update?.commit();
-      return result;
-    } catch (error) {
-      update?.cancel();
-      throw this.destroyed ? destroyedError(method) : error;
-    }
-  }
-
-  /**
-   * Records into the caller's encoder in a validation error scope whose error the next call or
-   * checkErrors() reports. A running statistics update counts once recorded: the app's submit
-   * is out of sight.
-   */
-  private recordChecked(
-    gpu: GpuBackend,
-    method: string,
-    call: CheckedCall | undefined,
-    record: (runningUpdate?: { readonly updatesBefore: number }) => void,
-  ): void {
-    const update = call?.running?.use === 'update' ? call.running.stats.reserveUpdate() : undefined;
-    gpu.device.pushErrorScope('validation');
-    try {
-      record(update);
-      update?.commit();
-    } finally {
-      update?.cancel();
-      this.track(gpu.device.popErrorScope(), method);
-    }
-  }
-
-  private attach(device: GPUDevice, owns: boolean): void {
-    const previous = this.gpu;
-    if (previous) {
-      previous.destroy();
-      if (this.ownsDevice && previous.device !== device) previous.device.destroy();
-    }
-    this.gpu = new GpuBackend(device, this.strategy);
-    this.ownsDevice = owns;
-    this.lost = undefined;
-    device.lost.then((info) => {
-      if (this.gpu?.device === device) this.lost = info;
-    });
-  }
-
-  /** The GPU backend, if this instance has one and its device still lives. */
-  private liveGpu(method: string): GpuBackend {
-    const gpu = this.gpu;
-    if (!gpu) throw unsupportedError(`${method} needs the WebGPU backend; this instance runs on the CPU`);
-    if (this.lost) {
-      const remedy = this.ownsDevice
-        ? 'run() requests a new device, or attach one with attachDevice()'
-        : 'attach a new device with attachDevice()';
-      const message = sentence(this.lost.message);
-      throw new InstanceNormError(
-        `${method}(): the GPU device was lost (${this.lost.reason})${message ? `: ${message}` : ''}; ${remedy}`,
-        {
-          code: 'device-lost',
-        },
-      );
-    }
-    return gpu;
-  }
-
-  private assertUsable(method: string): void {
-    if (this.destroyed) throw destroyedError(method);
-    this.throwDeferredError();
-  }
-
-  private throwDeferredError(): void {
-    const error = this.deferredError;
-    if (error) {
-      this.deferredError = undefined;
-      throw error;
-    }
-  }
-
-  private track(check: Promise<GPUError | null>, method: string): void {
-    const pending: Promise<void> = check.then(
-      (error) => {
-        this.pendingChecks.delete(pending);
-        if (error && !this.deferredError) this.deferredError = gpuError(method, error);
-      },
-      () => {
-        this.pendingChecks.delete(pending); // the device was lost: the next call reports it
-      },
-    );
-    this.pendingChecks.add(pending);
+  /** The GPU session for a method that has no CPU counterpart. */
+  private encoding(method: string): GpuSession {
+    const session = this.usable(method);
+    if (!session) throw needsWebGpu(method, ', use the typed-array methods');
+    return session;
   }
 }
 
-function destroyedError(method: string): InstanceNormError {
-  return new InstanceNormError(`${method}() called on a destroyed InstanceNorm`, { code: 'destroyed' });
-}
-
-/** The buffer behind an affine source, where it is one of the caller's. */
-function asBuffer(value: unknown): GPUBuffer | undefined {
-  return isGpuBuffer(value) ? value : undefined;
+/** Named buffers a call reads and writes, for the aliasing check. */
+function bound(reads: Record<string, GPUBuffer>, writes: Record<string, GPUBuffer>) {
+  return [
+    ...Object.entries(reads).map(([name, buffer]) => ({ name, buffer, writes: false })),
+    ...Object.entries(writes).map(([name, buffer]) => ({ name, buffer, writes: true })),
+  ];
 }
 
 /** Bytes read back from the GPU as the tensor's CPU array type. */
-function tensorArray(bytes: ArrayBuffer, g: CheckedCall['geometry']): TensorArray {
-  return g.dataType === 'float16' ? new Uint16Array(bytes) : new Float32Array(bytes);
-}
-
-/** [means; invStds] of saved statistics, as the forward's saveStats buffer holds them. */
-function concatStats(stats: InstanceStats<ArrayBufferLike>): Float32Array {
-  const out = new Float32Array(2 * stats.mean.length);
-  out.set(stats.mean);
-  out.set(stats.invStd, stats.mean.length);
-  return out;
+function tensorArray(bytes: ArrayBuffer, dataType: 'float32' | 'float16'): TensorArray {
+  return dataType === 'float16' ? new Uint16Array(bytes) : new Float32Array(bytes);
 }

@@ -1,15 +1,23 @@
 import { argumentError } from '../core/errors';
+import type { InstanceStats } from '../core/options';
 import type { TensorGeometry } from '../core/tensor-geometry';
 import { tensorBytes } from '../core/tensor-geometry';
 import { isFloat32Array, isGpuBuffer, isGpuCommandEncoder } from '../core/value-kinds';
 import type { AffineSource } from '../gpu/gpu-backend';
+import type { CheckedBackward } from './backward-options';
 import {
+  type BoundBuffer,
   type CallOptions,
   type CheckedCall,
+  checkDistinctBuffers,
   checkedBuffer,
   describeKind,
+  isTensorArray,
+  type TensorArray,
   tensorDetail,
   validateAffineArray,
+  validateResidualArray,
+  validateSavedStats,
   validateStorageBuffer,
 } from './validation';
 
@@ -126,4 +134,110 @@ export function gpuSaveStats(call: CheckedCall): GPUBuffer | undefined {
 /** The running statistics' buffer on `device`, where the call has them. */
 export function gpuRunning(call: CheckedCall, device: GPUDevice): GPUBuffer | undefined {
   return call.running?.stats.gpuBufferOn(device);
+}
+
+/** A forward call's sources, checked for the GPU. */
+export interface GpuSources extends GpuAffine {
+  /** A residual buffer of the caller's. */
+  readonly residual?: GPUBuffer;
+  /** A residual array (run()), to upload. */
+  readonly residualArray?: TensorArray;
+  readonly saveStats?: GPUBuffer;
+  /** The running statistics' buffer on the device, where the call has them. */
+  readonly runningBuffer?: GPUBuffer;
+}
+
+/**
+ * A forward call's scale, bias, residual, saveStats and running statistics checked for the GPU
+ * (a typed-array residual only where the call `uploads` it, as run() does), and no buffer the
+ * call writes being any other of its buffers, `tensors` (input and output) included.
+ */
+export function gpuSources(call: CheckedCall, device: GPUDevice, tensors: readonly BoundBuffer[], uploads: boolean): GpuSources {
+  const g = call.geometry;
+  const affine = gpuAffine(g, call.options);
+  const given = call.options.residual;
+  const residualArray = uploads && isTensorArray(given) ? validateResidualArray(given, g) : undefined;
+  const residual = given === undefined || residualArray ? undefined : gpuResidual(g, given);
+  const saveStats = gpuSaveStats(call);
+  const runningBuffer = gpuRunning(call, device);
+  checkDistinctBuffers([
+    ...tensors,
+    { name: 'scale', buffer: asBuffer(affine.scale), writes: false },
+    { name: 'bias', buffer: asBuffer(affine.bias), writes: false },
+    { name: 'residual', buffer: residual, writes: false },
+    { name: 'saveStats', buffer: saveStats, writes: true },
+    { name: 'runningStats', buffer: runningBuffer, writes: true },
+  ]);
+  return { ...affine, residual, residualArray, saveStats, runningBuffer };
+}
+
+/** A backward call's sources, checked for the GPU. */
+export interface GpuBackwardSources extends GpuAffine {
+  /** The forward's statistics in a buffer of the caller's. */
+  readonly savedStats?: GPUBuffer;
+  /** The forward's statistics as arrays (backward()), to upload as [means; invStds]. */
+  readonly savedArray?: Float32Array;
+  /** The buffer of the caller's that receives the gradients of scale then bias (encodeBackward()). */
+  readonly gradAffine?: GPUBuffer;
+  /** Floats of the scale gradient and of the bias gradient. */
+  readonly gradLengths: { readonly scale: number; readonly bias: number };
+}
+
+/**
+ * A backward call's scale, saved statistics (arrays only where the call `uploads` them) and
+ * eval mode's running statistics checked for the GPU, and its written buffers distinct from
+ * every other, `tensors` included.
+ */
+export function gpuBackwardSources(
+  checked: CheckedBackward,
+  device: GPUDevice,
+  tensors: readonly BoundBuffer[],
+  uploads: boolean,
+  gradAffineBuffer?: unknown,
+): GpuBackwardSources {
+  const { call } = checked;
+  const g = call.geometry;
+  const affine = gpuAffine(g, call.options);
+  const gradLengths = gradAffineLength(g, affine);
+  const floats = gradLengths.scale + gradLengths.bias;
+  const gradAffine =
+    gradAffineBuffer === undefined
+      ? undefined
+      : checkedBuffer(
+          'gradAffine',
+          gradAffineBuffer,
+          floats * 4,
+          `${floats} float32 values: the scale gradient, then the bias gradient`,
+        );
+  const saved = call.options.savedStats;
+  if (!uploads && saved !== undefined && !isGpuBuffer(saved)) {
+    throw argumentError(
+      'savedStats',
+      `savedStats must be a GPUBuffer for encodeBackward() (backward() also takes stats() arrays), got ${describeKind(saved)}`,
+    );
+  }
+  const savedStats = isGpuBuffer(saved) ? statsBuffer('savedStats', saved, g) : undefined;
+  const savedArray = saved !== undefined && !savedStats ? concatStats(validateSavedStats(saved, g)) : undefined;
+  const running = checked.evalMode ? gpuRunning(call, device) : undefined;
+  checkDistinctBuffers([
+    ...tensors,
+    { name: 'gradAffine', buffer: gradAffine, writes: true },
+    { name: 'scale', buffer: asBuffer(affine.scale), writes: false },
+    { name: 'savedStats', buffer: savedStats, writes: true },
+    { name: 'runningStats', buffer: running, writes: true },
+  ]);
+  return { ...affine, gradAffine, savedStats, savedArray, gradLengths };
+}
+
+/** The buffer behind an affine source, where it is one of the caller's. */
+function asBuffer(value: unknown): GPUBuffer | undefined {
+  return isGpuBuffer(value) ? value : undefined;
+}
+
+/** [means; invStds] of saved statistics, as the forward's saveStats buffer holds them. */
+function concatStats(stats: InstanceStats<ArrayBufferLike>): Float32Array {
+  const out = new Float32Array(2 * stats.mean.length);
+  out.set(stats.mean);
+  out.set(stats.invStd, stats.mean.length);
+  return out;
 }

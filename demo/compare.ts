@@ -228,8 +228,8 @@ async function tfjsSide(c: CompareCase, data: CaseData, op: (c: CompareCase, t: 
     .setBackend('webgpu')
     .then((ok) => {
       if (!ok) throw new Error('TF.js could not start its WebGPU backend');
-      // The entry point registers its kernels on import, but a bundler that trusts the package's
-      // "sideEffects": false drops that import from this chunk: registered here if missing.
+      // The entry point registers its kernels at the top of its module; bundled from src/, which
+      // the package's "sideEffects" does not name, those calls are tree-shaken: registered here.
       if (!tf.getKernel(INSTANCE_NORM_KERNEL, 'webgpu')) registerKernelsFor('webgpu');
       return instanceNormReady(); // tf.ready(), and the library's instance on TF.js's device
     })

@@ -531,7 +531,7 @@ export class InstanceNorm {
   /** The GPU session for a method that has no CPU counterpart. */
   private encoding(method: string): GpuSession {
     const session = this.usable(method);
-    if (!session) throw needsWebGpu(method, ', use the typed-array methods');
+    if (!session) throw needsWebGpu(method, method.startsWith('encode') ? ', use the typed-array methods' : '');
     return session;
   }
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright';
@@ -265,9 +265,15 @@ describe('the demo page on WebGPU', () => {
       null,
       { timeout: 60_000 },
     );
-    const partial = Number(await page.getAttribute('#chart', 'data-points'));
-    expect(partial).toBeLessThan(2 * BENCHMARK_SIDES);
-    await page.locator('#bench-section').screenshot({ path: `${results}/demo-bench-running.png` });
+    // The chart as it is at this moment, and how many points it had then (in one synchronous step).
+    const partial = await page.evaluate(() => {
+      const chart = document.getElementById('chart') as HTMLCanvasElement;
+      return { points: Number(chart.dataset.points), running: document.documentElement.dataset.bench, png: chart.toDataURL() };
+    });
+    writeFileSync(`${results}/demo-bench-running.png`, Buffer.from(partial.png.split(',')[1], 'base64'));
+    expect(partial.running).toBe('running');
+    expect(partial.points).toBeGreaterThan(0);
+    expect(partial.points).toBeLessThan(2 * BENCHMARK_SIDES);
     await page.waitForSelector('html[data-bench="done"]', { timeout: 120_000 });
     expect(Number(await page.getAttribute('#chart', 'data-points'))).toBe(2 * BENCHMARK_SIDES);
     const points = JSON.parse((await page.getAttribute('#chart', 'data-results')) ?? '[]') as { cpuMs: number; gpuMs: number }[];

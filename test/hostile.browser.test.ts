@@ -199,6 +199,17 @@ describe.each(['webgpu', 'cpu'] as const)('options on the %s backend', (backend)
     );
   });
 
+  it('an epsilon below float32 subnormals gives what epsilon 0 gives, the reference too (constant instances: the bias)', async () => {
+    // Channel 1 of each image is constant: var + eps is 0 to float32 there.
+    const data = x.slice();
+    for (let n = 0; n < 2; n++) data.fill(3.25, (n * 3 + 1) * 20, (n * 3 + 2) * 20);
+    const options = { epsilon: 1e-46, bias: new Float32Array([0.5, -2, 1]) };
+    const expected = referenceInstanceNorm(data, shape, options);
+    expect(expected.subarray(20, 40).every((v) => v === -2)).toBe(true);
+    expectClose(await norm().run(data, shape, options), expected, 1e-4);
+    expectClose(await norm().run(data, shape, { ...options, epsilon: 0 }), expected, 1e-4);
+  });
+
   it('loadStateDict() refuses a negative or fractional num_batches_tracked', async () => {
     const stats = { running_mean: new Float32Array(3), running_var: new Float32Array(3).fill(1) };
     for (const tracked of [-1, 2.5, Number.NaN, [-3]]) {

@@ -12,9 +12,10 @@ import {
   planWithRunningStats,
   STRATEGIES,
   workgroupGrid,
+  workgroupLimit,
 } from '../src/gpu/planner';
 import { kernelSource } from '../src/gpu/shader-sources';
-import { CPU_ADAPTER_PROFILE, GPU_PROFILE } from './helpers/profiles';
+import { COMPATIBILITY_PROFILE, CPU_ADAPTER_PROFILE, GPU_PROFILE } from './helpers/profiles';
 
 const gpu = GPU_PROFILE;
 const swiftShader = CPU_ADAPTER_PROFILE;
@@ -328,5 +329,78 @@ describe('the backward plan for many small instances', () => {
       planBackward(geometry, GPU_PROFILE, source).windows[0].dispatches.map((d) => d.kernel);
     expect(kernels('recompute')).toEqual(['backward-per-thread', 'backward-affine']);
     expect(kernels('saved')).toEqual(['load-saved-stats', 'backward-per-thread', 'backward-affine']);
+  });
+});
+
+describe('every workgroup size within the device limit', () => {
+  // One shape per element kind, float32 and float16, small and large enough to split into many chunks.
+  const SHAPES: readonly (readonly [number[], 'nchw' | 'nhwc', 'float32' | 'float16'])[] = [
+    [[2, 3, 37, 41], 'nchw', 'float32'], // scalar
+    [[1, 4, 64, 64], 'nchw', 'float32'], // vec4-position (vec4-pair-position on a CPU adapter)
+    [[1, 2, 1024, 1024], 'nchw', 'float32'], // many chunks: a workgroup per instance merges them
+    [[2, 16, 16, 8], 'nhwc', 'float32'], // vec4-channel
+    [[2, 37, 41, 6], 'nhwc', 'float32'], // masked-channel
+    [[1, 512, 512, 3], 'nhwc', 'float32'], // rgb-quad
+    [[2, 3, 37, 41], 'nchw', 'float16'], // half-scalar
+    [[1, 2, 1024, 1024], 'nchw', 'float16'], // half4-position
+    [[2, 16, 16, 8], 'nhwc', 'float16'], // half4-channel
+    [[2, 37, 41, 6], 'nhwc', 'float16'], // half-masked-channel
+  ];
+  const PROFILES = [
+    ['a compatibility-mode device (128 invocations)', COMPATIBILITY_PROFILE],
+    ['a CPU adapter limited to 128 invocations', { ...CPU_ADAPTER_PROFILE, maxInvocationsPerWorkgroup: 128 }],
+    ['a device of 96 invocations (not a power of two)', { ...GPU_PROFILE, maxInvocationsPerWorkgroup: 96 }],
+    ['a device of 16 invocations', { ...GPU_PROFILE, maxInvocationsPerWorkgroup: 16 }],
+  ] as const;
+
+  function everyPlan(geometry: ReturnType<typeof tensorGeometry>, profile: typeof GPU_PROFILE): GpuPlan[] {
+    const plans: GpuPlan[] = [planInstanceNorm(geometry, profile)];
+    for (const strategy of STRATEGIES) {
+      plans.push(planInstanceNorm(geometry, profile, strategy));
+      plans.push(planBackward(geometry, profile, 'recompute', strategy));
+      plans.push(planBackward(geometry, profile, 'saved', strategy));
+      plans.push(planBackward(geometry, profile, 'running', strategy));
+    }
+    plans.push(planSavingStats(geometry, profile), planSavingStats(geometry, profile, 'update'));
+    plans.push(planWithRunningStats(geometry, profile, 'update'), planWithRunningStats(geometry, profile, 'normalize-with'));
+    plans.push(planInstanceStats(geometry, profile));
+    if (geometry.layout === 'nchw' && geometry.channels % 2 === 0) {
+      plans.push(planGroupNorm(geometry, profile, 2), planInstanceStats(geometry, profile, 2));
+    }
+    return plans;
+  }
+
+  it.each(PROFILES)('on %s, for every strategy, element kind and derived plan', (_name, profile) => {
+    const limit = workgroupLimit(profile);
+    expect(limit).toBeLessThanOrEqual(profile.maxInvocationsPerWorkgroup);
+    const kinds = new Set<string>();
+    let dispatches = 0;
+    for (const [shape, layout, dataType] of SHAPES) {
+      for (const plan of everyPlan(tensorGeometry(shape, layout, dataType), profile)) {
+        kinds.add(plan.elements);
+        for (const d of plan.windows.flatMap((w) => w.dispatches)) {
+          dispatches++;
+          if (d.workgroupSize > limit || !Number.isInteger(Math.log2(d.workgroupSize))) {
+            throw new Error(
+              `${plan.strategy} ${plan.elements} [${shape}] ${layout} ${dataType}: ${d.kernel} asks for ${d.workgroupSize} invocations, limit ${limit}`,
+            );
+          }
+        }
+      }
+    }
+    expect(dispatches).toBeGreaterThan(500);
+    // Every element kind was planned at least once (vec4-pair-position only on a CPU adapter).
+    expect(kinds.size).toBeGreaterThanOrEqual(profile.isCpuAdapter ? 10 : 9);
+  });
+
+  it('keeps the preferred sizes where the device allows them: 256 to normalize, 64 per instance', () => {
+    const plan = planInstanceNorm(tensorGeometry([1, 3, 1024, 1024], 'nchw'), GPU_PROFILE, 'split', { separateCombine: true });
+    expect(plan.windows[0].dispatches.map((d) => d.workgroupSize)).toEqual([256, 128, 256]);
+    const compat = planInstanceNorm(tensorGeometry([1, 3, 1024, 1024], 'nchw'), COMPATIBILITY_PROFILE, 'split', {
+      separateCombine: true,
+    });
+    expect(compat.windows[0].dispatches.map((d) => d.workgroupSize)).toEqual([128, 128, 128]);
+    const tiny = { ...GPU_PROFILE, maxInvocationsPerWorkgroup: 32 };
+    expect(planInstanceNorm(tensorGeometry([16, 64, 4, 4], 'nchw'), tiny).windows[0].dispatches[0].workgroupSize).toBe(32);
   });
 });

@@ -5,6 +5,11 @@
  */
 export interface DeviceProfile {
   readonly maxWorkgroupsPerDimension: number;
+  /**
+   * The largest one-dimensional workgroup: the smaller of maxComputeInvocationsPerWorkgroup and
+   * maxComputeWorkgroupSizeX (256 on most devices, 128 in compatibility mode). Every workgroup
+   * size the planner picks is at most this.
+   */
   readonly maxInvocationsPerWorkgroup: number;
   readonly maxStorageBufferBindingSize: number;
   readonly minStorageBufferOffsetAlignment: number;
@@ -23,7 +28,7 @@ export function deviceProfile(device: GPUDevice): DeviceProfile {
   const isFallback = (info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined)?.isFallbackAdapter === true;
   return {
     maxWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
-    maxInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
+    maxInvocationsPerWorkgroup: Math.min(device.limits.maxComputeInvocationsPerWorkgroup, device.limits.maxComputeWorkgroupSizeX),
     maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
     minStorageBufferOffsetAlignment: device.limits.minStorageBufferOffsetAlignment,
     maxBufferSize: device.limits.maxBufferSize,

@@ -198,8 +198,24 @@ const CPU_ADAPTER_TUNING: PlannerTuning = {
   combineInNormalize: false,
 };
 
+// Preferred workgroups of the kernels of one invocation per instance (or entry) and of normalize,
+// each clamped to the device's limit (workgroupLimit): 128 invocations in compatibility mode.
 const PER_THREAD_WORKGROUP_SIZE = 64;
 const NORMALIZE_WORKGROUP_SIZE = 256;
+
+/**
+ * The largest workgroup this device runs, a power of two: the kernels are one-dimensional, so
+ * both maxComputeInvocationsPerWorkgroup and maxComputeWorkgroupSizeX bound it (the profile's
+ * maxInvocationsPerWorkgroup is the smaller of the two).
+ */
+export function workgroupLimit(profile: DeviceProfile): number {
+  return largestPowerOfTwoAtMost(profile.maxInvocationsPerWorkgroup);
+}
+
+/** Workgroup of the kernels of one invocation per instance or statistics entry. */
+function perThreadSize(profile: DeviceProfile): number {
+  return Math.min(PER_THREAD_WORKGROUP_SIZE, workgroupLimit(profile));
+}
 
 /**
  * Chooses the strategy, windows and dispatch sizes for a tensor on a device. `strategy` forces
@@ -225,7 +241,7 @@ export function planInstanceNorm(
   }
   // Steps of a kernel over one instance (its positions, or groups of four of them).
   const instanceElements = geometry.spatialSize / positions;
-  const largestReduction = Math.min(tuning.reductionWorkgroupSize, largestPowerOfTwoAtMost(profile.maxInvocationsPerWorkgroup));
+  const largestReduction = Math.min(tuning.reductionWorkgroupSize, workgroupLimit(profile));
   // One workgroup per instance: about one element per invocation for a small instance (fewer
   // idle invocations and barriers); the full reduction workgroup otherwise.
   const reductionSize =
@@ -271,12 +287,12 @@ export function planGroupNorm(geometry: TensorGeometry, profile: DeviceProfile, 
   const { lanes } = ELEMENT_KINDS[split.elements];
   const windows = split.windows.map((w) => {
     const entries = workgroupGrid(
-      Math.ceil((w.instanceCount * lanes) / PER_THREAD_WORKGROUP_SIZE),
+      Math.ceil((w.instanceCount * lanes) / perThreadSize(profile)),
       profile.maxWorkgroupsPerDimension,
     );
     const dispatches = w.dispatches.map(
       (d): KernelDispatch =>
-        isCombine(d) ? { kernel: 'combine-group-moments', workgroupSize: PER_THREAD_WORKGROUP_SIZE, workgroups: entries } : d,
+        isCombine(d) ? { kernel: 'combine-group-moments', workgroupSize: perThreadSize(profile), workgroups: entries } : d,
     );
     return { ...w, dispatches };
   });
@@ -296,8 +312,8 @@ export function planInstanceStats(geometry: TensorGeometry, profile: DeviceProfi
     const reductions = w.dispatches.filter((d) => d.kernel !== 'normalize');
     const exportStats: KernelDispatch = {
       kernel: 'export-stats',
-      workgroupSize: PER_THREAD_WORKGROUP_SIZE,
-      workgroups: workgroupGrid(Math.ceil(w.instanceCount / PER_THREAD_WORKGROUP_SIZE), profile.maxWorkgroupsPerDimension),
+      workgroupSize: perThreadSize(profile),
+      workgroups: workgroupGrid(Math.ceil(w.instanceCount / perThreadSize(profile)), profile.maxWorkgroupsPerDimension),
     };
     return { ...w, dispatches: [...reductions, exportStats] };
   });
@@ -317,11 +333,11 @@ export function planInstanceStats(geometry: TensorGeometry, profile: DeviceProfi
  */
 export function planWithRunningStats(geometry: TensorGeometry, profile: DeviceProfile, use: RunningStatsUse): GpuPlan {
   const split = planInstanceNorm(geometry, profile, 'split', { separateCombine: true });
-  const channelGrid = workgroupGrid(Math.ceil(geometry.channels / PER_THREAD_WORKGROUP_SIZE), profile.maxWorkgroupsPerDimension);
+  const channelGrid = workgroupGrid(Math.ceil(geometry.channels / perThreadSize(profile)), profile.maxWorkgroupsPerDimension);
   const windows = split.windows.map((w) => {
     const dispatches = w.dispatches.flatMap((d): KernelDispatch[] => {
       if (use === 'update' && isCombine(d)) {
-        return [d, { kernel: 'update-running-stats', workgroupSize: PER_THREAD_WORKGROUP_SIZE, workgroups: channelGrid }];
+        return [d, { kernel: 'update-running-stats', workgroupSize: perThreadSize(profile), workgroups: channelGrid }];
       }
       if (use === 'normalize-with' && isCombine(d)) return [perInstanceDispatch('load-running-stats', w.instanceCount, profile)];
       if (use === 'normalize-with' && d.kernel === 'partial-moments') return [];
@@ -352,7 +368,7 @@ export function planBackward(
   if (forward.strategy === 'fused-per-thread') return planBackwardPerThread(geometry, profile, source);
   const split = planInstanceNorm(geometry, profile, 'split', { separateCombine: true, backward: true });
   const { lanes } = ELEMENT_KINDS[split.elements];
-  const grid = (count: number) => workgroupGrid(Math.ceil(count / PER_THREAD_WORKGROUP_SIZE), profile.maxWorkgroupsPerDimension);
+  const grid = (count: number) => workgroupGrid(Math.ceil(count / perThreadSize(profile)), profile.maxWorkgroupsPerDimension);
   const windows = split.windows.map((w) => {
     const [partials, combine, normalize] = w.dispatches;
     const statistics: KernelDispatch[] =
@@ -365,9 +381,9 @@ export function planBackward(
       // The chunk sums merged as the forward's split plan merges its moments.
       combine.kernel === 'combine-moments-per-workgroup'
         ? { ...combine, kernel: 'backward-combine-per-workgroup' }
-        : { kernel: 'backward-combine', workgroupSize: PER_THREAD_WORKGROUP_SIZE, workgroups: grid(w.instanceCount * lanes) },
+        : { kernel: 'backward-combine', workgroupSize: perThreadSize(profile), workgroups: grid(w.instanceCount * lanes) },
       { ...normalize, kernel: 'backward-apply' },
-      { kernel: 'backward-affine', workgroupSize: PER_THREAD_WORKGROUP_SIZE, workgroups: grid(geometry.channels) },
+      { kernel: 'backward-affine', workgroupSize: perThreadSize(profile), workgroups: grid(geometry.channels) },
     ];
     return { ...w, dispatches };
   });
@@ -387,8 +403,8 @@ function planBackwardPerThread(geometry: TensorGeometry, profile: DeviceProfile,
       source === 'recompute' ? [] : [{ ...fused, kernel: source === 'saved' ? 'load-saved-stats' : 'load-running-stats' }];
     const affine: KernelDispatch = {
       kernel: 'backward-affine',
-      workgroupSize: PER_THREAD_WORKGROUP_SIZE,
-      workgroups: workgroupGrid(Math.ceil(geometry.channels / PER_THREAD_WORKGROUP_SIZE), profile.maxWorkgroupsPerDimension),
+      workgroupSize: perThreadSize(profile),
+      workgroups: workgroupGrid(Math.ceil(geometry.channels / perThreadSize(profile)), profile.maxWorkgroupsPerDimension),
     };
     return { ...w, dispatches: [...load, { ...fused, kernel: 'backward-per-thread' as const }, affine] };
   });
@@ -404,8 +420,8 @@ export function planSavingStats(geometry: TensorGeometry, profile: DeviceProfile
   const windows = base.windows.map((w) => {
     const exportStats: KernelDispatch = {
       kernel: 'export-stats',
-      workgroupSize: PER_THREAD_WORKGROUP_SIZE,
-      workgroups: workgroupGrid(Math.ceil(w.instanceCount / PER_THREAD_WORKGROUP_SIZE), profile.maxWorkgroupsPerDimension),
+      workgroupSize: perThreadSize(profile),
+      workgroups: workgroupGrid(Math.ceil(w.instanceCount / perThreadSize(profile)), profile.maxWorkgroupsPerDimension),
     };
     const normalizeAt = w.dispatches.findIndex((d) => d.kernel === 'normalize');
     return { ...w, dispatches: [...w.dispatches.slice(0, normalizeAt), exportStats, ...w.dispatches.slice(normalizeAt)] };
@@ -434,7 +450,11 @@ function windowDispatches(
         combineSize > 0
           ? { kernel: 'combine-moments-per-workgroup', workgroupSize: combineSize, workgroups: grid(instanceCount) }
           : perInstanceDispatch('combine-moments', instanceCount, profile),
-        { kernel: 'normalize', workgroupSize: NORMALIZE_WORKGROUP_SIZE, workgroups: grid(instanceCount * chunksPerInstance) },
+        {
+          kernel: 'normalize',
+          workgroupSize: Math.min(NORMALIZE_WORKGROUP_SIZE, workgroupLimit(profile)),
+          workgroups: grid(instanceCount * chunksPerInstance),
+        },
       ];
   }
 }
@@ -443,8 +463,8 @@ function windowDispatches(
 function perInstanceDispatch(kernel: KernelName, count: number, profile: DeviceProfile): KernelDispatch {
   return {
     kernel,
-    workgroupSize: PER_THREAD_WORKGROUP_SIZE,
-    workgroups: workgroupGrid(Math.ceil(count / PER_THREAD_WORKGROUP_SIZE), profile.maxWorkgroupsPerDimension),
+    workgroupSize: perThreadSize(profile),
+    workgroups: workgroupGrid(Math.ceil(count / perThreadSize(profile)), profile.maxWorkgroupsPerDimension),
   };
 }
 

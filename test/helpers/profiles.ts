@@ -14,3 +14,13 @@ export const GPU_PROFILE: DeviceProfile = {
 
 /** SwiftShader: WebGPU on the CPU. */
 export const CPU_ADAPTER_PROFILE: DeviceProfile = { ...GPU_PROFILE, isCpuAdapter: true, adapterName: 'google / swiftshader' };
+
+/**
+ * A compatibility-mode device (featureLevel 'compatibility', e.g. OpenGL ES) at its default
+ * limits: workgroups of at most 128 invocations, 128 along x.
+ */
+export const COMPATIBILITY_PROFILE: DeviceProfile = {
+  ...GPU_PROFILE,
+  maxInvocationsPerWorkgroup: 128,
+  adapterName: 'test compatibility-mode gpu',
+};

@@ -1,6 +1,9 @@
 import { expect, it, vi } from 'vitest';
 import { InstanceNorm } from '../src';
 import { deviceProfile } from '../src/gpu/device-profile';
+import { deviceKernels, pipelineFailures } from '../src/gpu/pipeline-cache';
+import { referenceInstanceNorm } from '../src/reference/float64-reference';
+import { expectClose } from './helpers/compare';
 import { storageBuffer } from './helpers/gpu';
 import { randomNormal } from './helpers/random';
 
@@ -47,4 +50,33 @@ it('compiles each variant once: a second call of the same variant creates no mod
   other.destroy();
   norm.destroy();
   owner.destroy();
+});
+
+it('does not keep a pipeline that failed to build: the call fails, the next one compiles it again and succeeds', async () => {
+  const norm = await InstanceNorm.create({ fallback: 'error', strategy: 'split' });
+  const device = norm.device!;
+  const create = device.createComputePipeline.bind(device);
+  // The first pipeline asks for more invocations than the device allows: a failed creation.
+  let broken = 0;
+  const pipelines = vi.spyOn(device, 'createComputePipeline').mockImplementation((descriptor) => {
+    if (broken++ > 0) return create(descriptor);
+    const tooLarge = 2 * device.limits.maxComputeInvocationsPerWorkgroup;
+    return create({
+      ...descriptor,
+      compute: { ...descriptor.compute, constants: { ...descriptor.compute.constants, WORKGROUP_SIZE: tooLarge } },
+    });
+  });
+  const shape = [1, 2, 30, 30];
+  const x = randomNormal(1800, 7, 3, 2);
+  await expect(norm.run(x, shape)).rejects.toThrow(/pipeline|invalid/i);
+  const failures = await pipelineFailures(device);
+  expect(failures).toHaveLength(1);
+  expect(deviceKernels(device).pipelines.has(failures[0].key)).toBe(false);
+  const callsAfterFailure = pipelines.mock.calls.length;
+  expectClose(await norm.run(x, shape), referenceInstanceNorm(x, shape), 1e-4);
+  // The failed variant alone was compiled again; the others stayed cached.
+  expect(pipelines.mock.calls.length).toBe(callsAfterFailure + 1);
+  expect(await pipelineFailures(device)).toHaveLength(1);
+  await norm.checkErrors();
+  norm.destroy();
 });

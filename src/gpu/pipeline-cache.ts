@@ -33,6 +33,10 @@ export interface DeviceKernels {
   readonly pipelineLayout: GPUPipelineLayout;
   readonly modules: Map<string, GPUShaderModule>;
   readonly pipelines: Map<string, GPUComputePipeline>;
+  /** The error scopes of creations not yet resolved (see kernelPipeline). */
+  readonly validations: Set<Promise<void>>;
+  /** Creations that failed, newest last (at most 16 kept): the key and the device's message. */
+  readonly failures: { readonly key: string; readonly message: string }[];
 }
 
 const kernelsByDevice = new WeakMap<GPUDevice, DeviceKernels>();
@@ -77,6 +81,8 @@ export function deviceKernels(device: GPUDevice): DeviceKernels {
       pipelineLayout: device.createPipelineLayout({ label: 'InstanceNorm.pipelineLayout', bindGroupLayouts: [bindGroupLayout] }),
       modules: new Map(),
       pipelines: new Map(),
+      validations: new Set(),
+      failures: [],
     };
     kernelsByDevice.set(device, kernels);
   }
@@ -101,7 +107,14 @@ export function pipelineKey(
   return `${kernel}/${elements}${subgroups}@${workgroupSize}/${variant.activation}/${variant.residual}${variant.saveStats ? '/save' : ''}`;
 }
 
-/** The pipeline of a kernel variant, compiled on its first use on this device only. */
+/**
+ * The pipeline of a kernel variant, compiled on its first use on this device only. A creation
+ * that fails (a shader the implementation rejects, a limit it exceeds) is not kept: its error
+ * scopes resolve after the call, and then evict the pipeline (and its module, when that failed
+ * too), so the next call compiles it afresh rather than failing on a cached invalid object. The
+ * failed call itself fails where the invalid pipeline is used: at the encoder's finish(), with
+ * an error that names the pipeline's label; failures() keeps the device's own message.
+ */
 export function kernelPipeline(
   device: GPUDevice,
   kernel: KernelName,
@@ -112,29 +125,60 @@ export function kernelPipeline(
 ): GPUComputePipeline {
   const kernels = deviceKernels(device);
   const key = pipelineKey(kernel, elements, reduction, workgroupSize, epilogue);
-  let pipeline = kernels.pipelines.get(key);
-  if (!pipeline) {
-    const moduleKey = key.split('@')[0];
-    const constants: Record<string, number> = { WORKGROUP_SIZE: workgroupSize };
-    if (writesOutput(kernel)) {
-      constants.ACTIVATION = ACTIVATION_CODES[epilogue.activation];
-      constants.RESIDUAL = RESIDUAL_CODES[epilogue.residual];
-      constants.SAVE_STATS = epilogue.saveStats ? 1 : 0;
-    }
-    let module = kernels.modules.get(moduleKey);
-    if (!module) {
-      module = device.createShaderModule({
-        label: `InstanceNorm.${moduleKey}.module`,
-        code: kernelSource(kernel, elements, reduction),
-      });
-      kernels.modules.set(moduleKey, module);
-    }
-    pipeline = device.createComputePipeline({
-      label: `InstanceNorm.${key}.pipeline`,
-      layout: kernels.pipelineLayout,
-      compute: { module, entryPoint: 'main', constants },
-    });
-    kernels.pipelines.set(key, pipeline);
+  const cached = kernels.pipelines.get(key);
+  if (cached) return cached;
+  const moduleKey = key.split('@')[0];
+  const constants: Record<string, number> = { WORKGROUP_SIZE: workgroupSize };
+  if (writesOutput(kernel)) {
+    constants.ACTIVATION = ACTIVATION_CODES[epilogue.activation];
+    constants.RESIDUAL = RESIDUAL_CODES[epilogue.residual];
+    constants.SAVE_STATS = epilogue.saveStats ? 1 : 0;
   }
+  device.pushErrorScope('internal');
+  device.pushErrorScope('validation');
+  let module = kernels.modules.get(moduleKey);
+  if (!module) {
+    module = device.createShaderModule({
+      label: `InstanceNorm.${moduleKey}.module`,
+      code: kernelSource(kernel, elements, reduction),
+    });
+    kernels.modules.set(moduleKey, module);
+  }
+  const pipeline = device.createComputePipeline({
+    label: `InstanceNorm.${key}.pipeline`,
+    layout: kernels.pipelineLayout,
+    compute: { module, entryPoint: 'main', constants },
+  });
+  kernels.pipelines.set(key, pipeline);
+  const scopes = [device.popErrorScope(), device.popErrorScope()];
+  const usedModule = module;
+  const validation: Promise<void> = Promise.all(scopes).then(
+    ([validationError, internalError]) => {
+      kernels.validations.delete(validation);
+      const error = validationError ?? internalError;
+      if (!error) return;
+      if (kernels.pipelines.get(key) === pipeline) kernels.pipelines.delete(key);
+      // The module may be at fault (a shader this implementation rejects): compiled again with the pipeline.
+      if (kernels.modules.get(moduleKey) === usedModule) kernels.modules.delete(moduleKey);
+      kernels.failures.push({ key, message: error.message });
+      if (kernels.failures.length > 16) kernels.failures.shift();
+    },
+    () => {
+      kernels.validations.delete(validation); // the device was lost: its caches go with it
+    },
+  );
+  kernels.validations.add(validation);
   return pipeline;
+}
+
+/**
+ * Waits for the pipelines created so far on this device to be validated, and returns the
+ * creations that failed (each evicted from the cache), newest last.
+ */
+export async function pipelineFailures(
+  device: GPUDevice,
+): Promise<readonly { readonly key: string; readonly message: string }[]> {
+  const kernels = deviceKernels(device);
+  while (kernels.validations.size > 0) await Promise.all(kernels.validations);
+  return [...kernels.failures];
 }

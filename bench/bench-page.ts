@@ -254,8 +254,8 @@ async function runTfjsBenchmark(config: BenchConfig, warmup: number, reps: numbe
     const composition = () =>
       tf.tidy(() => {
         if (!groups) {
-          const { mean, variance } = tf.moments(x, [1, 2], true);
-          return tf.batchNorm(x, mean, variance, beta, gamma, EPSILON);
+          const { mean, variance } = tf.moments(x, [1, 2], true); // [N, 1, 1, C]
+          return tf.batchNorm(x, mean, variance, tf.reshape(beta, [1, 1, 1, c]), tf.reshape(gamma, [1, 1, 1, c]), EPSILON);
         }
         const grouped = tf.reshape(x, [n, h * w, groups, c / groups]);
         const { mean, variance } = tf.moments(grouped, [1, 3], true);

@@ -15,9 +15,15 @@ const server = await createServer({
   configFile: false,
   root,
   logLevel: 'error',
-  server: { port: 0, host: 'localhost' },
+  // No file watching and no HMR: an edit to a source file meanwhile must not reload the page mid-run.
+  server: { port: 0, host: 'localhost', hmr: false, watch: null },
   // ORT finds its .wasm files next to its module: leave it where node_modules serves it.
-  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  // TF.js's packages pre-bundled before the page loads: found only at run time, the page would be
+  // reloaded mid-benchmark to bundle them.
+  optimizeDeps: {
+    exclude: ['onnxruntime-web'],
+    include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-layers'],
+  },
 });
 await server.listen();
 const { port } = server.httpServer.address();

@@ -1,53 +1,47 @@
 /**
- * Normalizing a TensorFlow.js tensor on the GPU, without a round trip through the CPU: the
- * WebGPU backend's GPUDevice is shared with InstanceNorm, `dataToGPU()` hands over the
- * tensor's buffer, and `tf.tensor({ buffer })` wraps the result back into a tensor.
+ * Instance normalization of a TensorFlow.js tensor with `webgpu-instancenorm/tfjs`: the op takes
+ * and returns `tf.Tensor`s in TF.js's conventions (channels last by default, γ and β as tensors),
+ * runs as a registered TF.js kernel on TF.js's own WebGPU device and buffers (nothing copied or
+ * read back), and is differentiable, so it trains like any TF.js op.
  */
 
-import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
-import { InstanceNorm } from '../src';
+import * as tf from '@tensorflow/tfjs-core';
+import { instanceNorm, instanceNormReady } from '../src/tfjs'; // 'webgpu-instancenorm/tfjs' in an app
 
 export interface TfjsExampleResult {
-  /** The intermediate TF.js tensor (Relu of the input), read back only to check the example. */
+  /** The intermediate TF.js tensor (relu of the input), read back only to check the example. */
   readonly intermediate: Float32Array;
-  /** InstanceNorm of it, computed on TF.js's device and read through a TF.js tensor. */
+  /** instanceNorm of it with γ and β, followed by a relu in the same pass. */
   readonly normalized: Float32Array;
+  /** The TF.js backend it ran on. */
+  readonly backend: string;
 }
 
+/**
+ * @param input - a channels-last tensor's values, shape `[N, H, W, C]` (TF.js's layout).
+ * @param gamma - C scale values; `beta`: C offsets.
+ */
 export async function normalizeTfjsTensor(
   input: Float32Array,
   shape: readonly number[],
-  scale: Float32Array,
-  bias: Float32Array,
+  gamma: Float32Array,
+  beta: Float32Array,
 ): Promise<TfjsExampleResult> {
   await tf.setBackend('webgpu');
-  await tf.ready();
-  const device = (tf.backend() as WebGPUBackend).device;
-  const norm = await InstanceNorm.create({ device });
+  await instanceNormReady(); // the library ready on TF.js's device: every call on the GPU from the first
 
-  const intermediate = tf.relu(tf.tensor(input, [...shape]));
-  const gpuData = intermediate.dataToGPU(); // { buffer, tensorRef }: the tensor's own GPU buffer
-  if (!gpuData.buffer) throw new Error('dataToGPU() gave no GPU buffer: is the backend webgpu?');
-  const normalizedBuffer = device.createBuffer({
-    label: 'example.normalized',
-    size: input.byteLength,
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-  });
-  const encoder = device.createCommandEncoder();
-  norm.encode(encoder, gpuData.buffer, normalizedBuffer, shape, { scale, bias });
-  device.queue.submit([encoder.finish()]);
-  await norm.checkErrors();
-
-  // Back into TF.js, still on the GPU: the next layer takes it as a tensor.
-  const normalized = tf.tensor({ buffer: normalizedBuffer }, [...shape], 'float32');
+  const x = tf.tensor(input, [...shape]);
+  const intermediate = tf.relu(x);
+  // Channels last is the default; epsilon 1e-5 here (the default is TF.js's and Keras's 1e-3).
+  const normalized = tf.tidy(() =>
+    instanceNorm(intermediate, { gamma: tf.tensor1d(gamma), beta: tf.tensor1d(beta), epsilon: 1e-5, activation: 'relu' }),
+  );
   const result = {
     intermediate: (await intermediate.data()) as Float32Array,
     normalized: (await normalized.data()) as Float32Array,
+    backend: tf.getBackend(),
   };
-  gpuData.tensorRef.dispose();
-  tf.dispose([intermediate, normalized]);
-  norm.destroy();
+  tf.dispose([x, intermediate, normalized]);
   return result;
 }

@@ -24,10 +24,13 @@ describe('examples/: sharing the GPUDevice of an ML framework', () => {
     expectClose(normalized, referenceInstanceNorm(relu(input), shape, { scale, bias }), 1e-4);
   });
 
-  it('TensorFlow.js: a tensor on the WebGPU backend is normalized in place on its device and wrapped back', async () => {
-    const { intermediate, normalized } = await normalizeTfjsTensor(input, shape, scale, bias);
+  it("TensorFlow.js: webgpu-instancenorm/tfjs's op on a channels-last tensor of TF.js's WebGPU backend, with γ, β and a fused relu", async () => {
+    const tfjsShape = [2, 17, 20, 3]; // [N, H, W, C], as TF.js holds images
+    const { intermediate, normalized, backend } = await normalizeTfjsTensor(input, tfjsShape, scale, bias);
+    expect(backend).toBe('webgpu');
     expectClose(intermediate, relu(input), 0);
-    expectClose(normalized, referenceInstanceNorm(relu(input), shape, { scale, bias }), 1e-4);
+    const expected = referenceInstanceNorm(relu(input), tfjsShape, { layout: 'nhwc', scale, bias, activation: 'relu' });
+    expectClose(normalized, expected, 1e-4);
     expect(normalized).toHaveLength(input.length);
   });
 });

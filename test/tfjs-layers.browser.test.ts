@@ -281,6 +281,26 @@ describe('layer configs', () => {
     expect((thrown as Error).message).toContain(field);
   });
 
+  it.each([
+    ['axis', 2, 'axis'],
+    ['groups', 3, 'groups'],
+  ] as const)(
+    'tf.loadLayersModel refuses a model whose GroupNormalization has %s %s, by an InstanceNormError naming it',
+    async (key, value, field) => {
+      await useBackend('cpu');
+      const json = await (await fetch('/test/fixtures/tfjs/keras/model.json')).json();
+      const weights = await (await fetch('/test/fixtures/tfjs/keras/group1-shard1of1.bin')).arrayBuffer();
+      const layers = json.modelTopology.config.layers as { class_name: string; config: Record<string, unknown> }[];
+      const layer = layers.find((l) => l.class_name === 'GroupNormalization');
+      if (!layer) throw new Error('the fixture has no GroupNormalization');
+      layer.config[key] = value;
+      const artifacts = { modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: weights };
+      const loading = tfl.loadLayersModel(tf.io.fromMemory(artifacts as tf.io.ModelArtifacts));
+      await expect(loading).rejects.toBeInstanceOf(InstanceNormError);
+      await expect(loading).rejects.toMatchObject({ argument: field });
+    },
+  );
+
   it('a Keras 3 config (a DTypePolicy dtype, initializers with module and registeredName) loads', async () => {
     await useBackend('cpu');
     const layer = new GroupNormalization({

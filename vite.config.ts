@@ -2,7 +2,14 @@ import { fileURLToPath } from 'node:url';
 import { playwright } from '@vitest/browser-playwright';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
-import { CHROMIUM_ARGS, chromiumPath } from './scripts/chromium-path.mjs';
+import { CHROMIUM_ARGS, CHROMIUM_COMPATIBILITY_ARGS, chromiumPath } from './scripts/chromium-path.mjs';
+import {
+  FIREFOX_PREFS,
+  firefoxEnv,
+  firefoxPath,
+  firefoxVulkanDriver,
+  tolerateUnknownBidiCommands,
+} from './scripts/firefox-path.mjs';
 
 // The fuzz test: a fixed seed and a short run by default (CI), longer with `npm run fuzz`.
 const fuzzRuns = Number(process.env.FUZZ_RUNS ?? 200);
@@ -25,6 +32,20 @@ const tfjsImportsThePackage: Plugin = {
     return resolved?.id === libraryEntry ? { id: 'webgpu-instancenorm', external: true } : null;
   },
 };
+
+// The GPU suite on Firefox's WebGPU (wgpu): opt-in (`npm run test:firefox`, VITEST_FIREFOX=1), not
+// part of `npm test`: on this kind of machine (no GPU, SwiftShader's Vulkan) Firefox ESR 153 gives no
+// WebGPU adapter yet (README, Browser requirements).
+const firefoxWanted = process.env.VITEST_FIREFOX === '1';
+const firefox = firefoxWanted ? firefoxPath() : undefined;
+if (firefoxWanted && !firefox) {
+  console.warn('[firefox] no Firefox found (set FIREFOX_PATH, or `apt-get install firefox-esr`): the firefox project is not run');
+}
+if (firefox) {
+  tolerateUnknownBidiCommands();
+  console.log(`[firefox] the GPU suite on ${firefox}, Vulkan driver: ${firefoxVulkanDriver()}`);
+}
+const COMPATIBILITY_TEST = 'test/compatibility-mode.browser.test.ts';
 
 // One config for the library build (`vite build`), the demo (`vite demo`) and the tests.
 export default defineConfig({
@@ -59,6 +80,7 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['test/**/*.browser.test.ts'],
+          exclude: [COMPATIBILITY_TEST],
           testTimeout: 600_000,
           provide: { fuzzRuns, fuzzSeed },
           browser: {
@@ -73,6 +95,51 @@ export default defineConfig({
           },
         },
       },
+      {
+        extends: true,
+        // Chromium's compatibility mode: WebGPU on OpenGL ES (ANGLE on SwiftShader without a GPU).
+        test: {
+          name: 'compatibility',
+          include: [COMPATIBILITY_TEST],
+          testTimeout: 600_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: { executablePath: chromiumPath(), args: [...CHROMIUM_ARGS, ...CHROMIUM_COMPATIBILITY_ARGS] },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+      ...(firefox
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'firefox',
+                include: ['test/**/*.browser.test.ts'],
+                exclude: [COMPATIBILITY_TEST],
+                testTimeout: 600_000,
+                provide: { fuzzRuns, fuzzSeed },
+                browser: {
+                  enabled: true,
+                  headless: true,
+                  fileParallelism: false,
+                  provider: playwright({
+                    launchOptions: {
+                      channel: 'moz-firefox',
+                      executablePath: firefox,
+                      firefoxUserPrefs: FIREFOX_PREFS,
+                      env: firefoxEnv(),
+                    },
+                  }),
+                  instances: [{ browser: 'firefox' as const }],
+                },
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

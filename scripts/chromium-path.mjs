@@ -20,3 +20,13 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
   '--no-first-run',
 ];
+
+// Chromium's WebGPU compatibility mode: requestAdapter({ featureLevel: 'compatibility' }) then gives
+// an OpenGL ES adapter (through ANGLE, on SwiftShader where there is no GPU). For the
+// compatibility project only: these flags change the adapter of every request.
+export const CHROMIUM_COMPATIBILITY_ARGS = [
+  '--enable-features=WebGPUCompatibilityMode',
+  '--use-webgpu-adapter=opengles',
+  '--use-gl=angle',
+  '--use-angle=swiftshader',
+];

@@ -13,7 +13,7 @@ import type {
 import { ownOptions } from '../core/own-options';
 import { RunningStats } from '../core/running-stats';
 import { tensorBytes } from '../core/tensor-geometry';
-import { checkedDevice, requestDevice } from '../gpu/device-request';
+import { checkedDevice, requestDevice, unsupportedDeviceReason } from '../gpu/device-request';
 import { gpuRoundTrip } from '../gpu/gpu-round-trip';
 import { STRATEGIES, type Strategy } from '../gpu/planner';
 import { type RecordCall, type TuneResult, timeStrategies } from '../gpu/tuner';
@@ -68,7 +68,12 @@ export class InstanceNorm {
       );
     }
     const forced = strategy === 'auto' ? undefined : (strategy as Strategy);
-    if (own.device !== undefined) return new InstanceNorm(checkedDevice(own.device), false, forced);
+    if (own.device !== undefined) {
+      const device = checkedDevice(own.device);
+      const unsupported = unsupportedDeviceReason(device);
+      if (unsupported) throw unsupportedError(`InstanceNorm cannot run on this device: ${unsupported}`);
+      return new InstanceNorm(device, false, forced);
+    }
     const device = await requestDevice().catch((error: unknown) => {
       if (fallback === 'error') throw error;
       return undefined;

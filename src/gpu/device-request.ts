@@ -1,6 +1,7 @@
 import { describe } from '../core/describe-value';
 import { argumentError, InstanceNormError, sentence } from '../core/errors';
 import { isGpuDevice } from '../core/value-kinds';
+import { STORAGE_BUFFERS_PER_PASS } from './pipeline-cache';
 
 // Asked for when the adapter has them; the kernels use them only where the device has them.
 const OPTIONAL_FEATURES: readonly GPUFeatureName[] = ['subgroups', 'shader-f16', 'timestamp-query'];
@@ -9,6 +10,24 @@ const OPTIONAL_FEATURES: readonly GPUFeatureName[] = ['subgroups', 'shader-f16',
 export function checkedDevice(device: unknown): GPUDevice {
   if (!isGpuDevice(device)) throw argumentError('device', `device must be a GPUDevice, got ${describe(device)}`);
   return device;
+}
+
+/**
+ * Why the kernels cannot run on `device`, or undefined where they can. A compatibility-mode
+ * device (featureLevel 'compatibility') at its default limits allows 4 storage buffers per
+ * shader stage; every pass binds STORAGE_BUFFERS_PER_PASS. Its other limits (workgroups of 128
+ * invocations) the planner follows.
+ */
+export function unsupportedDeviceReason(device: GPUDevice): string | undefined {
+  const storageBuffers = device.limits.maxStorageBuffersPerShaderStage;
+  if (storageBuffers >= STORAGE_BUFFERS_PER_PASS) return undefined;
+  const compatibility = !device.features.has('core-features-and-limits' as GPUFeatureName);
+  return (
+    `this device allows ${storageBuffers} storage buffers per shader stage (maxStorageBuffersPerShaderStage) ` +
+    `and the kernels bind ${STORAGE_BUFFERS_PER_PASS}` +
+    (compatibility ? ', as a compatibility-mode device does at its default limits' : '') +
+    `: request the device with requiredLimits: { maxStorageBuffersPerShaderStage: ${STORAGE_BUFFERS_PER_PASS} } where its adapter allows it`
+  );
 }
 
 /** A device of our own, with the optional features and the buffer limits the adapter allows. */
@@ -26,6 +45,8 @@ export async function requestDevice(): Promise<GPUDevice> {
       requiredLimits: {
         maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
         maxBufferSize: adapter.limits.maxBufferSize,
+        // Where the adapter is a compatibility-mode one (default 4): as many as the kernels bind.
+        maxStorageBuffersPerShaderStage: Math.min(adapter.limits.maxStorageBuffersPerShaderStage, STORAGE_BUFFERS_PER_PASS),
       },
     });
   } catch (cause) {

@@ -54,6 +54,9 @@ export const BINDINGS = {
   channelValues: 8,
 } as const;
 
+/** Storage buffers in the bind group layout every pass shares: all of BINDINGS but the uniform params. */
+export const STORAGE_BUFFERS_PER_PASS = Object.keys(BINDINGS).length - 1;
+
 export function deviceKernels(device: GPUDevice): DeviceKernels {
   let kernels = kernelsByDevice.get(device);
   if (!kernels) {

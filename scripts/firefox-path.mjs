@@ -1,0 +1,107 @@
+// Where the browser tests find a Firefox with WebGPU (wgpu): $FIREFOX_PATH, else Debian's
+// firefox-esr, else undefined (no Firefox project then). Playwright drives it over WebDriver BiDi
+// (channel 'moz-firefox'), which needs no patched Firefox build.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+export const DEBIAN_FIREFOX = '/usr/lib/firefox-esr/firefox-esr';
+
+export function firefoxPath() {
+  if (process.env.FIREFOX_PATH) return existsSync(process.env.FIREFOX_PATH) ? process.env.FIREFOX_PATH : undefined;
+  if (existsSync(DEBIAN_FIREFOX)) return DEBIAN_FIREFOX;
+  return undefined;
+}
+
+// WebGPU is behind a pref on Linux, and a CPU Vulkan driver is on its blocklist.
+export const FIREFOX_PREFS = {
+  'dom.webgpu.enabled': true,
+  'gfx.webgpu.ignore-blocklist': true,
+};
+
+// Without a GPU, wgpu needs a Vulkan driver on the CPU: SwiftShader's, which Debian's chromium
+// package ships (Mesa 22.3's lavapipe, bookworm's own, computes wrong results in a few kernels).
+const SWIFTSHADER_ICDS = ['/usr/lib/chromium/vk_swiftshader_icd.json'];
+
+/** The environment of the Firefox process: $VK_ICD_FILENAMES where set, else SwiftShader's ICD where found. */
+export function firefoxEnv() {
+  const env = { ...process.env };
+  if (!env.VK_ICD_FILENAMES) {
+    const icd = SWIFTSHADER_ICDS.find((path) => existsSync(path));
+    if (icd) env.VK_ICD_FILENAMES = icd;
+  }
+  return env;
+}
+
+/** Which Vulkan driver Firefox will use, for the output. */
+export function firefoxVulkanDriver() {
+  return firefoxEnv().VK_ICD_FILENAMES ?? 'the system Vulkan driver';
+}
+
+// BiDi commands Playwright sends that an older Firefox (ESR 153) does not know: answered by
+// Firefox with the error 'unknown command'. Each only tunes emulation that the tests do not use.
+const TOLERATED_BIDI_COMMANDS = new Set([
+  'emulation.setMediaFeaturesOverride',
+  'emulation.setLocaleOverride',
+  'emulation.setTimezoneOverride',
+  'emulation.setScreenOrientationOverride',
+  'emulation.setScrollbarTypeOverride',
+  'emulation.setForcedColorsModeThemeOverride',
+  'emulation.setNetworkConditions',
+  'emulation.setUserAgentOverride',
+  'emulation.setTouchOverride',
+  'emulation.setScriptingEnabled',
+  'browsingContext.setBypassCSP',
+]);
+
+let patched = false;
+const tolerated = new Set();
+
+/**
+ * Makes Playwright's WebDriver BiDi connection treat 'unknown command' for the commands above as
+ * success, at the WebSocket under its transport (Playwright exports nothing higher). Every other
+ * error still reaches Playwright. Idempotent; returns the commands it tolerated so far.
+ */
+export function tolerateUnknownBidiCommands() {
+  const require = createRequire(createRequire(import.meta.url).resolve('playwright'));
+  const { ws: WebSocket } = require('playwright-core/lib/utilsBundle');
+  if (patched) return tolerated;
+  patched = true;
+  const pending = new WeakMap();
+  const idsOf = (socket) => {
+    if (!pending.has(socket)) pending.set(socket, new Map());
+    return pending.get(socket);
+  };
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data, ...rest) {
+    try {
+      const message = typeof data === 'string' ? JSON.parse(data) : undefined;
+      if (message && TOLERATED_BIDI_COMMANDS.has(message.method)) idsOf(this).set(message.id, message.method);
+    } catch {}
+    return send.call(this, data, ...rest);
+  };
+  const addEventListener = WebSocket.prototype.addEventListener;
+  WebSocket.prototype.addEventListener = function (type, listener, ...rest) {
+    if (type !== 'message') return addEventListener.call(this, type, listener, ...rest);
+    const socket = this;
+    const wrapped = function (event) {
+      const ids = pending.get(socket);
+      if (ids?.size) {
+        try {
+          const message = JSON.parse(event.data.toString());
+          const method = ids.get(message.id);
+          if (method !== undefined) {
+            ids.delete(message.id);
+            if (message.type === 'error' && message.error === 'unknown command') {
+              tolerated.add(method);
+              const success = JSON.stringify({ type: 'success', id: message.id, result: {} });
+              return listener.call(this, { ...event, type: 'message', data: success, target: event.target });
+            }
+          }
+        } catch {}
+      }
+      return listener.call(this, event);
+    };
+    return addEventListener.call(this, type, wrapped, ...rest);
+  };
+  return tolerated;
+}

@@ -20,7 +20,8 @@ export interface ComparisonPage {
   readonly selectedCases: () => CompareCase[];
   /** Runs `task` once no other timing (the benchmark) is running, and keeps others out meanwhile. */
   readonly exclusive: <T>(task: () => Promise<T>) => Promise<T>;
-  readonly onSuccess: () => void;
+  /** Called as an action starts; what it returns is called once the action succeeded. */
+  readonly onStart: () => () => void;
   readonly onError: (error: unknown) => void;
 }
 
@@ -53,9 +54,10 @@ export function setUpComparison(page: ComparisonPage): void {
   status.textContent = 'Ready: tick the shapes and run.';
   button.addEventListener('click', () => {
     button.disabled = true;
+    const succeeded = page.onStart();
     page
       .exclusive(() => runComparison(page, sides))
-      .then(page.onSuccess, page.onError)
+      .then(succeeded, page.onError)
       .finally(() => {
         button.disabled = false;
       });

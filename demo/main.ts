@@ -81,14 +81,21 @@ async function main(): Promise<void> {
 
 // ---- Errors: shown until a later action succeeds ----
 
+// Failures so far: an action clears the error box only if none came after it started (a
+// benchmark that began before a bad file must not clear that file's message).
+let failures = 0;
+
 function fail(error: unknown, source: FailureSource = { kind: 'page' }): void {
+  failures++;
   const box = element('error');
   box.hidden = false;
   box.textContent = describeFailure(error, source);
   root.dataset.state = 'error';
 }
 
-function succeeded(): void {
+/** An action started when `failures` was `since` succeeded: clears the error shown, unless a later one failed. */
+function succeeded(since: number): void {
+  if (failures > since) return;
   const box = element('error');
   box.hidden = true;
   box.textContent = '';
@@ -113,10 +120,15 @@ function serialized(task: () => Promise<void>): () => Promise<void> {
       await run();
     }
   };
-  return () =>
-    run().then(succeeded, (error) => {
-      fail(error);
-    });
+  return () => {
+    const since = failures;
+    return run().then(
+      () => succeeded(since),
+      (error) => {
+        fail(error);
+      },
+    );
+  };
 }
 
 /** The GPU timings (benchmark, comparison) one at a time, so they do not time each other. */
@@ -356,6 +368,7 @@ function setUpBenchmark(instance: InstanceNorm): void {
   const chart = element<HTMLCanvasElement>('chart');
   const bench = () =>
     exclusive(async () => {
+      const since = failures;
       rerun.disabled = true;
       root.dataset.bench = 'running';
       const points: BenchmarkPoint[] = [];
@@ -371,7 +384,7 @@ function setUpBenchmark(instance: InstanceNorm): void {
         });
         const last = points[points.length - 1];
         status.textContent = `at ${last.side}²: ${last.gpuMs === null ? '' : `GPU ${last.gpuMs.toFixed(2)} ms, `}CPU ${last.cpuMs.toFixed(2)} ms per call`;
-        succeeded();
+        succeeded(since);
       } finally {
         root.dataset.bench = 'done';
         rerun.disabled = false;
@@ -405,7 +418,10 @@ function setUpComparisonSection(): void {
         settings: COMPARISON,
         selectedCases: () => cases.filter((c) => fieldset.querySelector<HTMLInputElement>(`input[value="${c.id}"]`)?.checked),
         exclusive,
-        onSuccess: succeeded,
+        onStart: () => {
+          const since = failures;
+          return () => succeeded(since);
+        },
         onError: (error) => fail(error),
       });
     })().catch((error) => {

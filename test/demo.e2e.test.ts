@@ -283,6 +283,14 @@ describe('the demo page on WebGPU', () => {
       expect(p.gpuMs).toBeGreaterThan(0);
     }
     expect(await text(page, '#bench-what')).toMatch(/WebGPU path .* against its CPU fallback/);
+    // A fixed y range, the same after another run, and every size label inside the canvas.
+    const range = await page.getAttribute('#chart', 'data-range');
+    expect(range).toMatch(/^[\d.e-]+-[\d.e-]+ ms$/);
+    expect(await page.getAttribute('#chart', 'data-labels-fit')).toBe('true');
+    await page.locator('#rerun').click();
+    await page.waitForSelector('html[data-bench="running"]');
+    await page.waitForSelector('html[data-bench="done"]', { timeout: 120_000 });
+    expect(await page.getAttribute('#chart', 'data-range')).toBe(range);
     await page.context().close();
   });
 

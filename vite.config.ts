@@ -41,8 +41,10 @@ const firefox = firefoxWanted ? firefoxPath() : undefined;
 if (firefoxWanted && !firefox) {
   console.warn('[firefox] no Firefox found (set FIREFOX_PATH, or `apt-get install firefox-esr`): the firefox project is not run');
 }
-if (firefox) {
-  tolerateUnknownBidiCommands();
+if (firefox) tolerateUnknownBidiCommands();
+// The config is loaded again in each worker: say it once.
+if (firefox && !process.env.INSTANCENORM_FIREFOX_NAMED) {
+  process.env.INSTANCENORM_FIREFOX_NAMED = '1';
   console.log(`[firefox] the GPU suite on ${firefox}, Vulkan driver: ${firefoxVulkanDriver()}`);
 }
 const COMPATIBILITY_TEST = 'test/compatibility-mode.browser.test.ts';

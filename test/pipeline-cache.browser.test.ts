@@ -4,7 +4,7 @@ import { deviceProfile } from '../src/gpu/device-profile';
 import { deviceKernels, pipelineFailures } from '../src/gpu/pipeline-cache';
 import { referenceInstanceNorm } from '../src/reference/float64-reference';
 import { expectClose } from './helpers/compare';
-import { storageBuffer } from './helpers/gpu';
+import { readBuffer, storageBuffer } from './helpers/gpu';
 import { randomNormal } from './helpers/random';
 
 it('compiles each variant once: a second call of the same variant creates no module or pipeline', async () => {
@@ -78,5 +78,34 @@ it('does not keep a pipeline that failed to build: the call fails, the next one 
   expect(pipelines.mock.calls.length).toBe(callsAfterFailure + 1);
   expect(await pipelineFailures(device)).toHaveLength(1);
   await norm.checkErrors();
+  norm.destroy();
+});
+
+it('a pipeline that failed to build in encode() is reported by checkErrors(), and the next encode() compiles it again', async () => {
+  const norm = await InstanceNorm.create({ fallback: 'error', strategy: 'split' });
+  const device = norm.device!;
+  const create = device.createComputePipeline.bind(device);
+  let broken = 0;
+  vi.spyOn(device, 'createComputePipeline').mockImplementation((descriptor) => {
+    if (broken++ > 0) return create(descriptor);
+    const tooLarge = 2 * device.limits.maxComputeInvocationsPerWorkgroup;
+    return create({
+      ...descriptor,
+      compute: { ...descriptor.compute, constants: { ...descriptor.compute.constants, WORKGROUP_SIZE: tooLarge } },
+    });
+  });
+  const shape = [1, 2, 30, 30];
+  const x = randomNormal(1800, 8, 3, 2);
+  const input = storageBuffer(device, x);
+  const output = storageBuffer(device, new Float32Array(1800).fill(Number.NaN));
+  device.pushErrorScope('validation');
+  norm.encode(device.createCommandEncoder(), input, output, shape);
+  await expect(norm.checkErrors()).rejects.toThrow(/WebGPU error in InstanceNorm\.encode/);
+  await device.popErrorScope(); // the app's own scope saw the invalid encoder
+  const encoder = device.createCommandEncoder();
+  norm.encode(encoder, input, output, shape);
+  device.queue.submit([encoder.finish()]);
+  await norm.checkErrors();
+  expectClose(await readBuffer(device, output, 1800), referenceInstanceNorm(x, shape), 1e-4);
   norm.destroy();
 });

@@ -3,6 +3,7 @@ import { gpuError, InstanceNormError, sentence, unsupportedError } from '../core
 import type { Strategy } from '../core/options';
 import { requestDevice } from '../gpu/device-request';
 import { GpuBackend } from '../gpu/gpu-backend';
+import { pendingPipelineError } from '../gpu/pipeline-cache';
 
 /**
  * The WebGPU side of one InstanceNorm: its backend on the current device, whether it owns that
@@ -113,13 +114,16 @@ export class GpuSession {
     record: (runningUpdate?: { readonly updatesBefore: number }) => void,
   ): void {
     const update = call?.running?.use === 'update' ? call.running.stats.reserveUpdate() : undefined;
-    this.gpu.device.pushErrorScope('validation');
+    const { device } = this.gpu;
+    device.pushErrorScope('validation');
     try {
       record(update);
       update?.commit();
     } finally {
       update?.cancel();
-      this.track(this.gpu.device.popErrorScope(), method);
+      this.track(device.popErrorScope(), method);
+      // Pipelines check their own creation (and leave the cache if it failed): reported here too.
+      this.track(pendingPipelineError(device), method);
     }
   }
 

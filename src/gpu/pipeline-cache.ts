@@ -33,8 +33,8 @@ export interface DeviceKernels {
   readonly pipelineLayout: GPUPipelineLayout;
   readonly modules: Map<string, GPUShaderModule>;
   readonly pipelines: Map<string, GPUComputePipeline>;
-  /** The error scopes of creations not yet resolved (see kernelPipeline). */
-  readonly validations: Set<Promise<void>>;
+  /** The error scopes of creations not yet resolved (see kernelPipeline): each gives its error, or null. */
+  readonly validations: Set<Promise<GPUError | null>>;
   /** Creations that failed, newest last (at most 16 kept): the key and the device's message. */
   readonly failures: { readonly key: string; readonly message: string }[];
 }
@@ -155,23 +155,33 @@ export function kernelPipeline(
   kernels.pipelines.set(key, pipeline);
   const scopes = [device.popErrorScope(), device.popErrorScope()];
   const usedModule = module;
-  const validation: Promise<void> = Promise.all(scopes).then(
+  const validation: Promise<GPUError | null> = Promise.all(scopes).then(
     ([validationError, internalError]) => {
       kernels.validations.delete(validation);
       const error = validationError ?? internalError;
-      if (!error) return;
+      if (!error) return null;
       if (kernels.pipelines.get(key) === pipeline) kernels.pipelines.delete(key);
       // The module may be at fault (a shader this implementation rejects): compiled again with the pipeline.
       if (kernels.modules.get(moduleKey) === usedModule) kernels.modules.delete(moduleKey);
       kernels.failures.push({ key, message: error.message });
       if (kernels.failures.length > 16) kernels.failures.shift();
+      return error;
     },
     () => {
       kernels.validations.delete(validation); // the device was lost: its caches go with it
+      return null;
     },
   );
   kernels.validations.add(validation);
   return pipeline;
+}
+
+/**
+ * The first error of the pipeline creations still being validated on this device, or null: what
+ * an encode() that created pipelines reports through checkErrors() and the next call.
+ */
+export function pendingPipelineError(device: GPUDevice): Promise<GPUError | null> {
+  return Promise.all(deviceKernels(device).validations).then((errors) => errors.find((error) => error !== null) ?? null);
 }
 
 /**

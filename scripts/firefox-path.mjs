@@ -1,6 +1,7 @@
 // Where the browser tests find a Firefox with WebGPU (wgpu): $FIREFOX_PATH, else Debian's
 // firefox-esr, else undefined (no Firefox project then). Playwright drives it over WebDriver BiDi
 // (channel 'moz-firefox'), which needs no patched Firefox build.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -18,15 +19,35 @@ export const FIREFOX_PREFS = {
   'gfx.webgpu.ignore-blocklist': true,
 };
 
-// Without a GPU, wgpu needs a Vulkan driver on the CPU: SwiftShader's, which Debian's chromium
-// package ships (Mesa 22.3's lavapipe, bookworm's own, computes wrong results in a few kernels).
+// Without a GPU, wgpu needs a Vulkan driver on the CPU. Mesa's lavapipe from version 25
+// (mesa-vulkan-drivers from bookworm-backports) gives Firefox ESR 153 a WebGPU adapter; Mesa
+// 22.3's, bookworm's own, computes wrong results in a few kernels, and with SwiftShader's ICD
+// (Debian's chromium ships it) requestAdapter() gives null. Lavapipe 25 where installed, else
+// SwiftShader's.
+const LAVAPIPE_ICD = '/usr/share/vulkan/icd.d/lvp_icd.json';
 const SWIFTSHADER_ICDS = ['/usr/lib/chromium/vk_swiftshader_icd.json'];
 
-/** The environment of the Firefox process: $VK_ICD_FILENAMES where set, else SwiftShader's ICD where found. */
+/** The major version of Debian's mesa-vulkan-drivers, or 0 where it is not installed. */
+function mesaVulkanMajor() {
+  try {
+    const version = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'mesa-vulkan-drivers'], { encoding: 'utf8' });
+    return Number(/^(\d+)\./.exec(version)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** The Vulkan ICD Firefox's wgpu should use here: lavapipe 25+, else SwiftShader's, else none. */
+function cpuVulkanIcd() {
+  if (existsSync(LAVAPIPE_ICD) && mesaVulkanMajor() >= 25) return LAVAPIPE_ICD;
+  return SWIFTSHADER_ICDS.find((path) => existsSync(path));
+}
+
+/** The environment of the Firefox process: $VK_ICD_FILENAMES where set, else the ICD above. */
 export function firefoxEnv() {
   const env = { ...process.env };
   if (!env.VK_ICD_FILENAMES) {
-    const icd = SWIFTSHADER_ICDS.find((path) => existsSync(path));
+    const icd = cpuVulkanIcd();
     if (icd) env.VK_ICD_FILENAMES = icd;
   }
   return env;

@@ -1,4 +1,4 @@
-import type { CheckedEpilogue, CheckedRunning } from '../core/checked-call';
+import type { CheckedCall, CheckedEpilogue, CheckedRunning } from '../core/checked-call';
 import { geometryKey, type TensorGeometry } from '../core/tensor-geometry';
 import { isFloat32Array, isGpuBuffer } from '../core/value-kinds';
 import { BindGroupCache } from './bind-group-cache';
@@ -21,11 +21,13 @@ import { ScratchBuffers } from './scratch-buffers';
 import { tunedStrategy } from './tuning-table';
 import { type CallParams, packParams } from './uniforms';
 
-/** A checked call on GPU buffers: what GpuBackend.encode records. */
-export interface GpuCall {
-  readonly geometry: TensorGeometry;
-  readonly epsilon: number;
-  readonly epilogue: CheckedEpilogue;
+/**
+ * A checked call (validation's CheckedCall: geometry, epsilon, epilogue, running statistics,
+ * groups) with its sources and buffers on the GPU: what GpuBackend.encode records.
+ */
+export interface GpuCall
+  extends Pick<CheckedCall, 'geometry' | 'epsilon' | 'epilogue' | 'running'>,
+    Partial<Pick<CheckedCall, 'groupChannels'>> {
   readonly input: GPUBuffer;
   readonly output: GPUBuffer;
   readonly scale?: AffineSource;
@@ -35,10 +37,6 @@ export interface GpuCall {
   readonly biasPerInstance?: boolean;
   /** Added by the epilogue: a tensor of the input's shape. */
   readonly residual?: GPUBuffer;
-  /** Running statistics to update or to normalize with. */
-  readonly running?: CheckedRunning;
-  /** GroupNorm: channels per group; 1 (or absent) for instance norm. */
-  readonly groupChannels?: number;
   /** Receives each instance's mean and 1 / sqrt(var + eps) as [N, C] arrays, for the backward. */
   readonly saveStats?: GPUBuffer;
   /** The running statistics update this call makes: how many came before it (RunningStats.reserveUpdate). */

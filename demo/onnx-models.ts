@@ -4,6 +4,8 @@
  * (examples/one-node-onnx-model.ts does one node; GroupNorm + SiLU as exported takes seven.)
  */
 
+import { field, float32Field, message, stringField, varintField } from '../examples/protobuf-writer';
+
 interface Node {
   readonly op: string;
   readonly inputs: readonly string[];
@@ -110,31 +112,3 @@ export function groupNormSiluModel(shape: readonly number[], groups: number, eps
     ],
   });
 }
-
-type Bytes = number[];
-
-function varint(value: number): Bytes {
-  const out: Bytes = [];
-  let v = value;
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  out.push(v);
-  return out;
-}
-
-const key = (fieldNumber: number, wireType: number) => varint(fieldNumber * 8 + wireType);
-const varintField = (n: number, value: number): Bytes => [...key(n, 0), ...varint(value)];
-const field = (n: number, body: Uint8Array): Bytes => [...key(n, 2), ...varint(body.length), ...body];
-const stringField = (n: number, text: string): Bytes => field(n, new TextEncoder().encode(text));
-const float32Field = (n: number, value: number): Bytes => [...key(n, 5), ...new Uint8Array(new Float32Array([value]).buffer)];
-const message = (fields: Bytes[]): Uint8Array => {
-  const out = new Uint8Array(fields.reduce((sum, f) => sum + f.length, 0));
-  let at = 0;
-  for (const f of fields) {
-    out.set(f, at);
-    at += f.length;
-  }
-  return out;
-};

@@ -3,6 +3,8 @@
  * examples and the benchmark build their models in memory and download nothing. A real app
  * loads its .onnx file instead. Field numbers from onnx/onnx.proto.
  */
+
+import { field, float32Field, message, stringField, varintField } from './protobuf-writer';
 export interface OneNodeModel {
   /** The ONNX operator, e.g. 'Relu' or 'InstanceNormalization'. */
   readonly opType: string;
@@ -58,23 +60,3 @@ export function instanceNormModel(shape: readonly number[], epsilon: number): Ui
     floatAttributes: { epsilon },
   });
 }
-
-type Bytes = number[];
-
-function varint(value: number): Bytes {
-  const out: Bytes = [];
-  let v = value;
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  out.push(v);
-  return out;
-}
-
-const key = (fieldNumber: number, wireType: number) => varint(fieldNumber * 8 + wireType);
-const varintField = (n: number, value: number): Bytes => [...key(n, 0), ...varint(value)];
-const field = (n: number, body: Uint8Array): Bytes => [...key(n, 2), ...varint(body.length), ...body];
-const stringField = (n: number, text: string): Bytes => field(n, new TextEncoder().encode(text));
-const float32Field = (n: number, value: number): Bytes => [...key(n, 5), ...new Uint8Array(new Float32Array([value]).buffer)];
-const message = (fields: Bytes[]): Uint8Array => new Uint8Array(fields.flat());

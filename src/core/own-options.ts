@@ -45,7 +45,7 @@ export function ownOptions(value: unknown, keys: OptionKeys, what = 'options'): 
 }
 
 /** An object literal or Object.create(null), from any realm: its prototype is null or a realm's Object.prototype. */
-export function isPlainObject(value: object): boolean {
+function isPlainObject(value: object): boolean {
   const prototype = Object.getPrototypeOf(value);
   return (
     prototype === null ||
@@ -59,7 +59,7 @@ function unknownKeyMessage(what: string, key: string, keys: OptionKeys): string 
 }
 
 /** The valid key `key` was probably meant as: a synonym, the same letters in another case, or one a couple of edits away. */
-export function nearestKey(key: string, keys: OptionKeys): string | undefined {
+function nearestKey(key: string, keys: OptionKeys): string | undefined {
   const synonym = SYNONYMS[key.toLowerCase()];
   if (synonym && keys.has(synonym)) return synonym;
   let best: string | undefined;

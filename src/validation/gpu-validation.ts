@@ -65,7 +65,7 @@ export function gpuAffine(geometry: TensorGeometry, options: CallOptions): GpuAf
 }
 
 /** Floats of the gradients of scale then bias, for the backward's gradAffine. */
-export function gradAffineLength(g: TensorGeometry, affine: GpuAffine): { scale: number; bias: number } {
+function gradAffineLength(g: TensorGeometry, affine: GpuAffine): { scale: number; bias: number } {
   return {
     scale: affine.scalePerInstance ? g.instanceCount : g.channels,
     bias: affine.biasPerInstance ? g.instanceCount : g.channels,
@@ -94,7 +94,7 @@ export function checkInputOutput(
 }
 
 /** A residual buffer of the input's size. */
-export function gpuResidual(geometry: TensorGeometry, value: unknown): GPUBuffer {
+function gpuResidual(geometry: TensorGeometry, value: unknown): GPUBuffer {
   if (!isGpuBuffer(value)) {
     throw argumentError(
       'residual',
@@ -116,7 +116,7 @@ export function statsBuffer(name: string, value: unknown, g: TensorGeometry): GP
 }
 
 /** The forward's saveStats buffer, where the forward has batch statistics to save. */
-export function gpuSaveStats(call: CheckedCall): GPUBuffer | undefined {
+function gpuSaveStats(call: CheckedCall): GPUBuffer | undefined {
   const value = call.options.saveStats;
   if (value === undefined) return undefined;
   if (call.groupChannels > 1) {
@@ -132,7 +132,7 @@ export function gpuSaveStats(call: CheckedCall): GPUBuffer | undefined {
 }
 
 /** The running statistics' buffer on `device`, where the call has them. */
-export function gpuRunning(call: CheckedCall, device: GPUDevice): GPUBuffer | undefined {
+function gpuRunning(call: CheckedCall, device: GPUDevice): GPUBuffer | undefined {
   return call.running?.stats.gpuBufferOn(device);
 }
 

@@ -123,7 +123,8 @@ export class GpuSession {
       update?.cancel();
       this.track(device.popErrorScope(), method);
       // Pipelines check their own creation (and leave the cache if it failed): reported here too.
-      this.track(pendingPipelineError(device), method);
+      const pipelines = pendingPipelineError(device);
+      if (pipelines) this.track(pipelines, method);
     }
   }
 

@@ -180,8 +180,11 @@ export function kernelPipeline(
  * The first error of the pipeline creations still being validated on this device, or null: what
  * an encode() that created pipelines reports through checkErrors() and the next call.
  */
-export function pendingPipelineError(device: GPUDevice): Promise<GPUError | null> {
-  return Promise.all(deviceKernels(device).validations).then((errors) => errors.find((error) => error !== null) ?? null);
+export function pendingPipelineError(device: GPUDevice): Promise<GPUError | null> | undefined {
+  const { validations } = deviceKernels(device);
+  // Once every pipeline in use is validated (the common case), nothing to wait for.
+  if (validations.size === 0) return undefined;
+  return Promise.all(validations).then((errors) => errors.find((error) => error !== null) ?? null);
 }
 
 /**

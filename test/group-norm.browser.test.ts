@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import type { InstanceNormOptions, Layout } from '../src';
+import type { InstanceNorm, InstanceNormOptions, Layout } from '../src';
 import { deviceProfile } from '../src/gpu/device-profile';
 import { GpuBackend } from '../src/gpu/gpu-backend';
 import { referenceInstanceNorm, referenceStats } from '../src/reference/float64-reference';
 import { validateCall } from '../src/validation/validation';
 import { expectClose } from './helpers/compare';
 import { normalizeOnGpu, readBuffer, storageBuffer } from './helpers/gpu';
-import { useGpuInstances } from './helpers/gpu-instance';
+import { STRATEGY_CHOICES, useGpuInstances } from './helpers/gpu-instance';
 import { randomNormal, randomUniform } from './helpers/random';
 import { describeCase, elementCount, shapeOf, type TensorCase } from './helpers/shapes';
 
-// GroupNorm on the GPU against the CPU reference: every element kind, groups from 1 (layer
-// norm) to C / 2, groups of 3 channels across nhwc channel groups of 4.
+// GroupNorm on the GPU against the float64 reference, with every strategy forced (fused plans
+// take a group as their unit where its channels are whole kernel instances, else the split
+// plan): every element kind, groups from 1 (layer norm) to C / 2, groups of 3 channels across
+// nhwc channel groups of 4, groups of whole channel groups of 4, and large groups.
 const gpu = useGpuInstances();
 
 const CASES: [TensorCase, number[]][] = [
@@ -21,22 +23,50 @@ const CASES: [TensorCase, number[]][] = [
   [{ batch: 2, channels: 4, spatial: [2, 3, 5] }, [1, 2]], // 3-D
   [{ batch: 1, channels: 4, spatial: [150, 151] }, [2]], // several chunks per channel
   [{ batch: 2, channels: 3, spatial: [6, 10] }, [1]], // nhwc: RGB quads, one group (layer norm)
+  [{ batch: 2, channels: 32, spatial: [6, 6] }, [4, 2]], // nhwc: groups of 8 and 16 channels, whole vec4 groups
+  [{ batch: 1, channels: 24, spatial: [17, 19] }, [6, 3]], // odd positions: scalar nchw, groups of 4 and 8
 ];
 
-describe.each(['nchw', 'nhwc'] as const)('GroupNorm, layout %s, matches the CPU reference', (layout: Layout) => {
-  describe.each(CASES.map(([t, groups]) => [describeCase(t), t, groups] as const))('%s', (_name, t, groupsList) => {
-    it.each(groupsList)('groups = %i', async (groups) => {
-      const shape = shapeOf(t, layout);
-      const x = randomNormal(elementCount(t), 61, 500, 4); // far from zero: the pivot shift matters
-      const options: InstanceNormOptions = {
-        layout,
-        groups,
-        scale: randomUniform(t.channels, 62, 0.5, 2),
-        bias: randomUniform(t.channels, 63, -1, 1),
-        activation: 'silu',
-      };
-      expectClose(await normalizeOnGpu(gpu.norm(), x, shape, options), referenceInstanceNorm(x, shape, options), 1e-4, 1e-5);
+describe.each(STRATEGY_CHOICES)('GroupNorm, strategy %s, matches the float64 reference', (strategy) => {
+  describe.each(['nchw', 'nhwc'] as const)('layout %s', (layout: Layout) => {
+    describe.each(CASES.map(([t, groups]) => [describeCase(t), t, groups] as const))('%s', (_name, t, groupsList) => {
+      it.each(groupsList)('groups = %i', async (groups) => {
+        const shape = shapeOf(t, layout);
+        const x = randomNormal(elementCount(t), 61, 500, 4); // far from zero: the pivot shift matters
+        const options: InstanceNormOptions = {
+          layout,
+          groups,
+          scale: randomUniform(t.channels, 62, 0.5, 2),
+          bias: randomUniform(t.channels, 63, -1, 1),
+          activation: 'silu',
+        };
+        const actual = await normalizeOnGpu(gpu.norm(strategy), x, shape, options);
+        expectClose(actual, referenceInstanceNorm(x, shape, options), 1e-4, 1e-5);
+      });
     });
+  });
+
+  it.each([
+    ['nchw', [1, 64, 128, 128], 4], // groups of 16 channels, a million values each
+    ['nhwc', [1, 128, 128, 64], 4],
+    ['nchw', [2, 40, 9, 9], 4], // groups of 10 channels of odd size
+  ] as const)('%s %j, groups = %i, with a residual', async (layout, shape, groups) => {
+    const count = shape.reduce((a: number, b: number) => a * b, 1);
+    const channels = layout === 'nchw' ? shape[1] : shape[shape.length - 1];
+    const x = randomNormal(count, 66, -20, 3);
+    const residual = randomNormal(count, 67, 0, 1);
+    const options: InstanceNormOptions = {
+      layout,
+      groups,
+      scale: randomUniform(channels, 68, 0.5, 2),
+      bias: randomUniform(channels, 69, -1, 1),
+      activation: 'silu',
+    };
+    const device = gpu.device();
+    const residualBuffer = storageBuffer(device, residual);
+    const actual = await normalizeOnGpu(gpu.norm(strategy), x, shape, { ...options, residual: residualBuffer });
+    residualBuffer.destroy();
+    expectClose(actual, referenceInstanceNorm(x, shape, { ...options, residual }), 1e-4, 1e-5);
   });
 });
 
@@ -49,12 +79,21 @@ describe('GroupNorm details on the GPU', () => {
     expectClose(await normalizeOnGpu(gpu.norm(), x, shape, { groups: 6 }), referenceInstanceNorm(x, shape), 1e-4);
   });
 
-  it('the plan merges per group: combine-group-moments in place of combine-moments', () => {
-    const kernels = gpu
-      .norm()
-      .plan(shape, { groups: 2 })
-      .windows[0].dispatches.map((d) => d.kernel);
-    expect(kernels).toEqual(['partial-moments', 'combine-group-moments', 'normalize']);
+  it('a group of whole kernel instances is one fused unit; other groups take the split plan', () => {
+    const kernels = (norm: InstanceNorm, s: number[], options: InstanceNormOptions) =>
+      norm.plan(s, options).windows[0].dispatches.map((d) => d.kernel);
+    // Groups of 3 nchw channels: a workgroup per group, one dispatch of one workgroup per group.
+    const perWorkgroup = gpu.norm('fused-per-workgroup').plan(shape, { groups: 2 });
+    expect(perWorkgroup.strategy).toBe('fused-per-workgroup');
+    expect(perWorkgroup.windows[0].dispatches).toHaveLength(1);
+    expect(perWorkgroup.windows[0].dispatches[0].workgroups).toEqual([4, 1]);
+    expect(kernels(gpu.norm('split'), shape, { groups: 2 })).toEqual(['partial-moments', 'combine-group-moments', 'normalize']);
+    // nhwc groups of 3 channels cut across the channel groups of 4: split, whatever is forced.
+    expect(kernels(gpu.norm('fused-per-thread'), [2, 8, 8, 6], { layout: 'nhwc', groups: 2 })).toEqual([
+      'partial-moments',
+      'combine-group-moments',
+      'normalize',
+    ]);
   });
 
   it('stats() gives each channel its group statistics', async () => {

@@ -11,6 +11,7 @@ import {
   planSavingStats,
   planWithRunningStats,
   STRATEGIES,
+  type Strategy,
   workgroupGrid,
   workgroupLimit,
 } from '../src/gpu/planner';
@@ -262,6 +263,77 @@ describe('the split plan merges its chunks', () => {
   });
 });
 
+describe('planGroupNorm', () => {
+  const plan = (shape: number[], groups: number, profile = gpu, layout: 'nchw' | 'nhwc' = 'nchw', strategy?: Strategy) => {
+    const geometry = tensorGeometry(shape, layout);
+    return planGroupNorm(geometry, profile, geometry.channels / groups, strategy);
+  };
+  const dispatches = (p: GpuPlan) => p.windows.map((w) => w.dispatches.map((d) => `${d.kernel}@${d.workgroupSize}`));
+
+  it('gives each group of a diffusion U-Net one workgroup where one suffices, in one dispatch', () => {
+    // [2, 1280, 8, 8], G = 32: 64 groups of 40 channels, 2560 values each.
+    const small = plan([2, 1280, 8, 8], 32);
+    expect(small.strategy).toBe('fused-per-workgroup');
+    expect(small.windows[0].dispatches).toEqual([{ kernel: 'fused-per-workgroup', workgroupSize: 32, workgroups: [64, 1] }]);
+    expect(small.partialsBytes + small.statsBytes).toBe(0);
+    expect(plan([2, 1280, 16, 16], 32).strategy).toBe('fused-per-workgroup'); // 10240 values a group
+  });
+
+  it('splits a few large groups over the device on a GPU, not on a CPU adapter', () => {
+    // 64 groups of 40960 (20480) values: too few workgroups to fill a GPU one per group.
+    for (const shape of [
+      [2, 320, 64, 64],
+      [2, 640, 32, 32],
+    ]) {
+      expect(dispatches(plan(shape, 32))).toEqual([['partial-moments@256', 'combine-group-moments@64', 'normalize@256']]);
+      expect(plan(shape, 32, swiftShader).strategy).toBe('fused-per-workgroup');
+    }
+    // The VAE decoder's 32 groups of a million values: split on a GPU, a workgroup each on SwiftShader.
+    expect(plan([1, 128, 512, 512], 32).strategy).toBe('split');
+    expect(plan([1, 128, 512, 512], 32, swiftShader).strategy).toBe('fused-per-workgroup');
+  });
+
+  it('takes one invocation per group for many small groups', () => {
+    const p = plan([16, 256, 8, 8], 32, swiftShader); // 512 groups of 8 channels of 64 positions
+    expect(p.strategy).toBe('fused-per-thread');
+    expect(p.windows[0].dispatches).toEqual([{ kernel: 'fused-per-thread', workgroupSize: 64, workgroups: [8, 1] }]);
+  });
+
+  it('in nhwc, fuses groups of whole channel groups of four, and splits the others', () => {
+    // C = 256, G = 32: a group is two channel groups of four, a unit of the fused kernels.
+    const whole = plan([2, 16, 16, 256], 32, swiftShader, 'nhwc');
+    expect(whole.elements).toBe('vec4-channel');
+    expect(whole.strategy).toBe('fused-per-workgroup');
+    expect(whole.windows[0].dispatches[0].workgroups).toEqual([64, 1]);
+    // C = 320, G = 32: groups of 10 channels cut across channel groups of four.
+    for (const strategy of [undefined, ...STRATEGIES]) {
+      expect(plan([2, 16, 16, 320], 32, swiftShader, 'nhwc', strategy).strategy).toBe('split');
+    }
+    // C = 6 (masked channel groups): split.
+    expect(plan([2, 8, 8, 6], 3, swiftShader, 'nhwc').strategy).toBe('split');
+  });
+
+  it('takes a forced strategy, with its dispatches counting groups', () => {
+    for (const strategy of STRATEGIES) {
+      const p = plan([2, 1280, 8, 8], 32, gpu, 'nchw', strategy);
+      expect(p.strategy).toBe(strategy);
+      const [first] = p.windows[0].dispatches;
+      if (strategy === 'fused-per-thread') expect(first.workgroups).toEqual([1, 1]); // 64 groups, 64 an workgroup
+      if (strategy === 'split') expect(first.workgroups).toEqual([2560, 1]); // per channel
+    }
+  });
+
+  it('keeps whole groups in each storage window', () => {
+    const small = { ...gpu, maxStorageBufferBindingSize: 4096, minStorageBufferOffsetAlignment: 256 };
+    const p = plan([2, 12, 8, 8], 4, small, 'nchw', 'fused-per-workgroup'); // groups of 3 channels, 768 bytes
+    expect(p.windows.length).toBeGreaterThan(1);
+    for (const w of p.windows) {
+      expect(w.instanceCount % 3).toBe(0);
+      expect(w.dispatches[0].workgroups[0]).toBe(w.instanceCount / 3);
+    }
+  });
+});
+
 describe('plans derived from the split plan', () => {
   const geometry = tensorGeometry([2, 10, 10, 6], 'nhwc'); // C = 6: two masked channel groups
   const kernels = (plan: GpuPlan) => plan.windows[0].dispatches.map((d) => d.kernel);
@@ -366,6 +438,7 @@ describe('every workgroup size within the device limit', () => {
     plans.push(planInstanceStats(geometry, profile));
     if (geometry.layout === 'nchw' && geometry.channels % 2 === 0) {
       plans.push(planGroupNorm(geometry, profile, 2), planInstanceStats(geometry, profile, 2));
+      for (const strategy of STRATEGIES) plans.push(planGroupNorm(geometry, profile, 2, strategy));
     }
     return plans;
   }

@@ -31,6 +31,24 @@ fn biasValues(instance: u32) -> Value {
   return vec4f(bias[c.x], bias[c.y], bias[c.z], bias[c.w]);
 }
 
+// GroupNorm (fused kernels): every lane of a group's channel groups takes the group's pivot, its
+// first channel's first value, so that the lanes' moments merge with no shift.
+fn groupPivot(first: Value) -> Value {
+  return select(first, Value(first.x), params.groupChannels > 1u);
+}
+
+// GroupNorm: the moments of the four lanes (equal counts, one pivot) merged into the group's, in
+// every lane; deviations halved before squaring, and variances scaled before adding, so that
+// nothing overflows where the result does not (moments.wgsl).
+fn groupMoments(m: Moments) -> Moments {
+  if (params.groupChannels == 1u) {
+    return m;
+  }
+  let mean = dot(m.mean, vec4f(0.25));
+  let deviation = (m.mean - mean) * 0.5;
+  return Moments(m.count * 4.0, Value(mean), Value(dot(m.variance, vec4f(0.25)) + dot(deviation, deviation)));
+}
+
 // Statistics entries are per lane: entry LANES * instance + lane, its partials
 // (entry * chunksPerInstance + chunk).
 fn partialIndex(instance: u32, lane: u32, chunk: u32) -> u32 {

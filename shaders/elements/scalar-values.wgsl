@@ -18,6 +18,16 @@ fn biasValues(instance: u32) -> Value {
   return bias[instanceImage(instance) * params.biasImageStride + instanceChannel(instance)];
 }
 
+// GroupNorm (fused kernels): a group's pivot is its first value, and its moments are those of
+// its one lane.
+fn groupPivot(first: Value) -> Value {
+  return first;
+}
+
+fn groupMoments(m: Moments) -> Moments {
+  return m;
+}
+
 // Partial moments of chunk `chunk` of an instance, with the instance's pivot.
 fn storePartial(instance: u32, chunk: u32, pivot: Value, m: Moments) {
   scratch[instance * params.chunksPerInstance + chunk] = vec4f(m.count, m.mean, m.variance, pivot);

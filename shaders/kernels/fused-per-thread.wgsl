@@ -1,19 +1,28 @@
-// Plan 'fused-per-thread': one invocation normalizes one whole instance, reading it twice
-// (moments, then output) with no barrier. For many small instances: it needs no workgroup
-// reduction, and in nhwc neighbouring invocations read neighbouring channels.
+// Plan 'fused-per-thread': one invocation normalizes one whole instance (for GroupNorm one group
+// of groupInstances() kernel instances), reading it twice (moments, then output) with no
+// barrier. For many small instances: it needs no workgroup reduction, and in nhwc neighbouring
+// invocations read neighbouring channels.
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) workgroupId: vec3u,
         @builtin(num_workgroups) workgroupCount: vec3u,
         @builtin(local_invocation_index) localIndex: u32) {
-  let instance = linearWorkgroupIndex(workgroupId, workgroupCount) * WORKGROUP_SIZE + localIndex;
-  if (instance >= params.instanceCount) {
+  let unit = linearWorkgroupIndex(workgroupId, workgroupCount) * WORKGROUP_SIZE + localIndex;
+  let instances = groupInstances();
+  if (unit * instances >= params.instanceCount) {
     return;
   }
-  let pivot = instancePivot(instance);
-  let s = instanceStats(pivot, rangeMoments(instance, pivot, 0u, params.spatialSize, 1u));
-  if (SAVE_STATS) {
-    exportStats(instance, s);
+  let first = unit * instances;
+  let pivot = groupPivot(instancePivot(first));
+  var m = rangeMoments(first, pivot, 0u, params.spatialSize, 1u);
+  for (var k = 1u; k < instances; k++) {
+    m = mergeMoments(m, rangeMoments(first + k, pivot, 0u, params.spatialSize, 1u));
   }
-  normalizeRange(instance, s, 0u, params.spatialSize, 1u);
+  let s = instanceStats(pivot, groupMoments(m));
+  for (var k = 0u; k < instances; k++) {
+    if (SAVE_STATS) {
+      exportStats(first + k, s);
+    }
+    normalizeRange(first + k, s, 0u, params.spatialSize, 1u);
+  }
 }

@@ -51,7 +51,7 @@ struct Params {
   runningWeight: f32,     // update-running-stats: momentum / N
   unbiasFactor: f32,      // update-running-stats: S / (S - 1), from the biased variance to the unbiased one
   statsBase: u32,         // first statistics entry in scratch, after the partials
-  groupChannels: u32,     // GroupNorm: channels per group (combine-group-moments)
+  groupChannels: u32,     // GroupNorm: channels per group (combine-group-moments, the fused kernels' units)
   batchStatistics: u32,   // backward-apply: 1 where the forward used the batch's statistics, 0 in eval mode
   instanceValues: u32,    // S: values of one instance (backward means)
   recomputeStats: u32,    // backward-per-thread: 1 reduces the input for its statistics
@@ -125,6 +125,13 @@ fn channelEntry(n: u32, channel: u32) -> u32 {
     return NO_ENTRY;
   }
   return (instance - params.firstInstance) * LANES + channel % LANES;
+}
+
+// The fused kernels' unit of work: an instance, or for GroupNorm a group, whose channels are
+// groupInstances() consecutive kernel instances (the planner keeps a group of whole channel
+// groups of four in lane mode), merged into one set of statistics.
+fn groupInstances() -> u32 {
+  return max(1u, params.groupChannels / LANES);
 }
 
 // Linear workgroup index of a 1-D or 2-D dispatch grid (2-D where the count exceeds

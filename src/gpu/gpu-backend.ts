@@ -126,7 +126,7 @@ export class GpuBackend {
   /**
    * The plan for a shape: the forced strategy, else the one tune() measured fastest, else the
    * planner's; with running statistics, the plan that updates or uses them; for GroupNorm the
-   * group plan. Saving statistics keeps a fused plan (its kernels save them) and adds
+   * group plan (of the forced strategy where it has one). Saving statistics keeps a fused plan (its kernels save them) and adds
    * export-stats to a split one.
    */
   plan(geometry: TensorGeometry, running?: RunningStatsUse, groupChannels = 1, saveStats = false): GpuPlan {
@@ -147,7 +147,7 @@ export class GpuBackend {
         ? planSavingStats(geometry, this.profile, running)
         : planWithRunningStats(geometry, this.profile, running);
     }
-    if (groupChannels > 1) return planGroupNorm(geometry, this.profile, groupChannels);
+    if (groupChannels > 1) return planGroupNorm(geometry, this.profile, groupChannels, this.strategy);
     const strategy = this.strategy ?? tunedStrategy(this.profile.adapterName, geometry);
     const plan = planInstanceNorm(geometry, this.profile, strategy);
     return saveStats && plan.strategy === 'split' ? planSavingStats(geometry, this.profile) : plan;

@@ -232,7 +232,10 @@ export function planInstanceNorm(
   const elements = elementKind(geometry, { multiPositionSteps: !backward, cpuAdapter: profile.isCpuAdapter });
   const { lanes, positions } = ELEMENT_KINDS[elements];
   const instancesPerImage = Math.ceil(geometry.channels / lanes);
-  const chosen = strategy ?? defaultStrategy(geometry.spatialSize, lanes, geometry.batch * instancesPerImage, tuning);
+  // The fused kernels' unit: an instance, or a group of whole kernel instances (planGroupNorm).
+  const groupInstances = Math.max(1, groupChannels / lanes);
+  const units = (geometry.batch * instancesPerImage) / groupInstances;
+  const chosen = strategy ?? defaultStrategy(geometry.spatialSize * groupInstances, lanes, units, tuning);
   if (!STRATEGIES.includes(chosen)) {
     throw argumentError(
       'strategy',
@@ -257,7 +260,9 @@ export function planInstanceNorm(
       : 0;
   const foldsCombine = chosen === 'split' && tuning.combineInNormalize && !separateCombine;
   const windows = bindingWindows(geometry, profile, instancesPerImage, groupChannels).map((w) => {
-    const dispatches = windowDispatches(chosen, w.instanceCount, chunksPerInstance, reductionSize, combineSize, profile);
+    // A fused dispatch covers units; the split plan's passes cover kernel instances.
+    const count = chosen === 'split' ? w.instanceCount : w.instanceCount / groupInstances;
+    const dispatches = windowDispatches(chosen, count, chunksPerInstance, reductionSize, combineSize, profile);
     if (!foldsCombine) return { ...w, dispatches };
     // The normalizing workgroups merge the partials themselves: no statistics entries.
     const [partials, , normalize] = dispatches;
@@ -278,11 +283,31 @@ export function planInstanceNorm(
 }
 
 /**
- * GroupNorm with groups of `groupChannels` > 1 channels: the split plan, its per-channel partial
- * moments merged per group by combine-group-moments (one invocation per statistics entry),
- * which writes each channel its group's statistics for the unchanged normalize pass.
+ * GroupNorm with groups of `groupChannels` > 1 channels. A group is `groupChannels` consecutive
+ * nchw instances, or in nhwc (C and the group a multiple of 4) consecutive channel groups of
+ * four: the fused plans take a group as their unit (a workgroup or an invocation per group, one
+ * dispatch), chosen as for instance norm from the group's size and count. Otherwise, and where
+ * a few large groups must spread over the device, the split plan: per-channel partial moments
+ * merged per group by combine-group-moments (one invocation per statistics entry), which writes
+ * each channel its group's statistics for the unchanged normalize pass. A forced fused
+ * `strategy` takes the split plan where groups are not whole kernel instances.
  */
-export function planGroupNorm(geometry: TensorGeometry, profile: DeviceProfile, groupChannels: number): GpuPlan {
+export function planGroupNorm(
+  geometry: TensorGeometry,
+  profile: DeviceProfile,
+  groupChannels: number,
+  strategy?: Strategy,
+): GpuPlan {
+  const { lanes } = ELEMENT_KINDS[elementKind(geometry, { cpuAdapter: profile.isCpuAdapter })];
+  if (groupChannels % lanes === 0 && geometry.channels % lanes === 0) {
+    const fused = planInstanceNorm(geometry, profile, strategy, { groupChannels });
+    if (fused.strategy !== 'split') return fused;
+  }
+  return planGroupSplit(geometry, profile, groupChannels);
+}
+
+/** GroupNorm's split plan (planGroupNorm), which stats() takes for its statistics entries. */
+function planGroupSplit(geometry: TensorGeometry, profile: DeviceProfile, groupChannels: number): GpuPlan {
   const split = planInstanceNorm(geometry, profile, 'split', { groupChannels, separateCombine: true });
   const { lanes } = ELEMENT_KINDS[split.elements];
   const windows = split.windows.map((w) => {
@@ -306,7 +331,7 @@ export function planGroupNorm(geometry: TensorGeometry, profile: DeviceProfile, 
 export function planInstanceStats(geometry: TensorGeometry, profile: DeviceProfile, groupChannels = 1): GpuPlan {
   const split =
     groupChannels > 1
-      ? planGroupNorm(geometry, profile, groupChannels)
+      ? planGroupSplit(geometry, profile, groupChannels)
       : planInstanceNorm(geometry, profile, 'split', { separateCombine: true });
   const windows = split.windows.map((w) => {
     const reductions = w.dispatches.filter((d) => d.kernel !== 'normalize');

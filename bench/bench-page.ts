@@ -7,6 +7,7 @@ import { STRATEGIES } from '../src/gpu/planner';
 import { groupNorm, instanceNorm, instanceNormReady } from '../src/tfjs';
 import copyWGSL from './copy.wgsl?raw';
 import { alternatingMediansMs, elementwiseKernel, gpuBuffer, medianMs, randomData } from './gpu-timing';
+import { type GroupBenchRow, runGroupNormBenchmark } from './group-norm-bench';
 import separateEpilogueWGSL from './separate-epilogue.wgsl?raw';
 import { BENCH_SHAPES, layoutShape, TFJS_BENCH_SHAPES, tfjsLabel } from './shapes';
 
@@ -62,6 +63,8 @@ export interface BenchReport {
   /** CPU time of one encode() call on a small tensor, microseconds (median of 5 runs of 1000 calls). */
   readonly encodeMicroseconds: number;
   readonly rows: BenchRow[];
+  /** GroupNorm + SiLU at Stable Diffusion's shapes, float32 and float16, against ORT's decomposed graph and TF.js. */
+  readonly groupRows: GroupBenchRow[];
 }
 
 const EPSILON = 1e-5;
@@ -205,8 +208,10 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
   }
   const encodeMicroseconds = await measureEncodeCost(device, norm);
   const info = device.adapterInfo;
+  const groupRows = await runGroupNormBenchmark(device, norm, config, copy);
   const tfjs = await runTfjsBenchmark(config, warmup, reps);
   return {
+    groupRows,
     tfjs,
     encodeMicroseconds,
     adapter: `${info.vendor} / ${info.architecture} / ${info.description}`,

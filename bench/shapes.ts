@@ -62,3 +62,34 @@ export const TFJS_BENCH_SHAPES: readonly TfjsBenchShape[] = [
 export function tfjsLabel(s: TfjsBenchShape): string {
   return `[${s.shape.join(', ')}] tfjs ${s.groups ? 'groupNorm' : 'instanceNorm'}`;
 }
+
+/** A GroupNorm + SiLU case of Stable Diffusion (NCHW, as its ONNX exports hold it). */
+export interface GroupBenchShape {
+  /** [N, C, H, W]. */
+  readonly dims: readonly number[];
+  readonly groups: number;
+  readonly model: 'U-Net' | 'VAE decoder';
+  /** Kept by `--quick`. */
+  readonly quick?: boolean;
+}
+
+const unet = (dims: number[], quick = false): GroupBenchShape => ({ dims, groups: 32, model: 'U-Net', quick });
+const vae = (dims: number[], quick = false): GroupBenchShape => ({ dims, groups: 32, model: 'VAE decoder', quick });
+
+// Stable Diffusion 1.x at 512²: the U-Net's GroupNorms at batch 2 (classifier-free guidance) on the
+// 64² latents, down blocks and the wider up blocks; the VAE decoder's at batch 1 on its way from
+// 64² to 512².
+export const GROUP_BENCH_SHAPES: readonly GroupBenchShape[] = [
+  unet([2, 320, 64, 64], true),
+  unet([2, 640, 32, 32]),
+  unet([2, 1280, 16, 16]),
+  unet([2, 1280, 8, 8], true),
+  unet([2, 2560, 8, 8]),
+  unet([2, 1920, 16, 16]),
+  unet([2, 960, 32, 32]),
+  unet([2, 640, 64, 64]),
+  vae([1, 512, 64, 64]),
+  vae([1, 512, 128, 128], true),
+  vae([1, 256, 256, 256]),
+  vae([1, 128, 512, 512]),
+];

@@ -45,7 +45,9 @@ try {
     new URL(`../${file}`, import.meta.url),
     `${JSON.stringify({ date: new Date().toISOString(), quick, ...report }, null, 2)}\n`,
   );
-  console.log(`\n${report.rows.length} shapes in ${((Date.now() - started) / 1000).toFixed(0)} s; written to ${file}`);
+  console.log(
+    `\n${report.rows.length + report.groupRows.length} shapes in ${((Date.now() - started) / 1000).toFixed(0)} s; written to ${file}`,
+  );
 } finally {
   await browser.close();
   await server.close();
@@ -106,6 +108,48 @@ function printReport(report) {
       `${r.shape.padEnd(widths[0])}  ${r.layout.padEnd(widths[1])}  fused ${fixed(r.fusedEpilogueMs)} ms  ` +
         `two calls ${fixed(r.separateEpilogueMs)} ms  ${fixed(gain)}x`,
     );
+  }
+  if (report.groupRows.length) {
+    console.log(
+      '\nGroupNorm + SiLU (G = 32, affine), NCHW, Stable Diffusion at 512²: float32 and float16 storage against the copy of as' +
+        " many bytes, ORT-web's WebGPU EP on the decomposed graph PyTorch exports, TF.js's WebGPU composition (channels-last):",
+    );
+    const cells = report.groupRows.map((r) => [
+      r.shape,
+      r.model,
+      r.strategy,
+      fixed(r.oursMs),
+      fixed(r.copyMs),
+      fixed(r.oursMs / r.copyMs),
+      fixed(r.halfMs),
+      fixed(r.halfCopyMs),
+      fixed(r.halfMs / r.halfCopyMs),
+      fixed(r.halfMs / r.oursMs),
+      fixed(r.ortMs),
+      r.ortMs === null ? '—' : `${fixed(r.ortMs / r.oursMs, 1)}x`,
+      fixed(r.tfjsMs),
+      r.tfjsMs === null ? '—' : `${fixed(r.tfjsMs / r.oursMs, 1)}x`,
+    ]);
+    const head = [
+      'shape',
+      'model',
+      'strategy',
+      'f32 ms',
+      'copy ms',
+      'x copy',
+      'f16 ms',
+      'f16 copy',
+      'x copy',
+      'f16/f32',
+      'ORT ms',
+      'vs ORT',
+      'TF.js ms',
+      'vs TF.js',
+    ];
+    const w = head.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
+    const row = (c) => c.map((v, i) => (i < 3 ? v.padEnd(w[i]) : v.padStart(w[i]))).join('  ');
+    console.log(row(head));
+    for (const r of cells) console.log(row(r));
   }
   if (report.tfjs.rows.length) {
     console.log(

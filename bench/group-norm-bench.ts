@@ -1,0 +1,190 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as ort from 'onnxruntime-web/webgpu';
+import { groupNormSiluModel } from '../demo/onnx-models';
+import { type InstanceNorm, toFloat16Bits } from '../src';
+import { alternatingMediansMs, gpuBuffer, randomData, type TimedSide } from './gpu-timing';
+import { GROUP_BENCH_SHAPES, type GroupBenchShape } from './shapes';
+
+/** GroupNorm + SiLU (affine, G groups) on one NCHW shape, float32 and float16, against the peers. */
+export interface GroupBenchRow {
+  readonly shape: string;
+  /** Stable Diffusion's U-Net or VAE decoder. */
+  readonly model: string;
+  readonly groups: number;
+  readonly elements: number;
+  /** The plans this library takes for float32 and float16. */
+  readonly strategy: string;
+  readonly halfStrategy: string;
+  /** ms per call, medians, every side of the shape timed in alternation, GPU work awaited. */
+  readonly oursMs: number;
+  readonly halfMs: number;
+  /** The vec4 copy of the float32 tensor, and of as many bytes as the float16 one. */
+  readonly copyMs: number;
+  readonly halfCopyMs: number;
+  /** ORT-web's WebGPU EP on the decomposed graph PyTorch exports (Reshape, InstanceNormalization, ...), GPU-resident. */
+  readonly ortMs: number | null;
+  /** TF.js's WebGPU backend on the channels-last tensor: reshape, tf.moments, tf.batchNorm, affine, x · sigmoid(x). */
+  readonly tfjsMs: number | null;
+}
+
+const EPSILON = 1e-5;
+
+/**
+ * GroupNorm + SiLU at diffusion scale: every side of a shape (ours float32 and float16, the two
+ * copies, ORT's decomposed graph, TF.js's composition on its own device) in one alternation;
+ * each call awaits its own device.
+ */
+export async function runGroupNormBenchmark(
+  device: GPUDevice,
+  norm: InstanceNorm,
+  { quick, only }: { quick: boolean; only?: string },
+  copy: (source: GPUBuffer, destination: GPUBuffer) => void,
+): Promise<GroupBenchRow[]> {
+  const shapes = GROUP_BENCH_SHAPES.filter(
+    (s) => (!quick || s.quick) && (!only || only.split('|').some((o) => groupLabel(s).includes(o))),
+  );
+  if (shapes.length === 0) return [];
+  await tf.setBackend('webgpu');
+  const tfBackend = tf.backend() as unknown as {
+    device: GPUDevice;
+    ensureCommandEncoderReady(): void;
+    endComputePassEncoder(): void;
+    submitQueue(): void;
+  };
+  const tfDone = () => {
+    tfBackend.ensureCommandEncoderReady();
+    tfBackend.endComputePassEncoder();
+    tfBackend.submitQueue();
+    return tfBackend.device.queue.onSubmittedWorkDone();
+  };
+  const done = () => device.queue.onSubmittedWorkDone();
+  const rows: GroupBenchRow[] = [];
+  for (const s of shapes) {
+    const [n, c, h, w] = s.dims;
+    const elements = n * c * h * w;
+    const shape = [...s.dims];
+    // A few calls of the largest shapes: the peers take seconds each there on a CPU adapter.
+    const reps = elements > 8e6 ? 3 : quick ? 5 : 11;
+    const peerReps = elements > 8e6 ? 2 : quick ? 3 : 5;
+    const x = randomData(elements);
+    const input = gpuBuffer(device, x);
+    const output = gpuBuffer(device, new Float32Array(elements));
+    const halfWords = new Float32Array(toFloat16Bits(x).buffer);
+    const halfInput = gpuBuffer(device, halfWords);
+    const halfOutput = gpuBuffer(device, new Float32Array(halfWords.length));
+    const scale = gpuBuffer(device, randomData(c));
+    const bias = gpuBuffer(device, randomData(c));
+    const options = { groups: s.groups, scale, bias, activation: 'silu' as const, epsilon: EPSILON };
+    const halfOptions = { ...options, dataType: 'float16' as const };
+    const submitted = (record: (encoder: GPUCommandEncoder) => void) => () => {
+      const encoder = device.createCommandEncoder();
+      record(encoder);
+      device.queue.submit([encoder.finish()]);
+      return done();
+    };
+    const copied = (source: GPUBuffer, destination: GPUBuffer) => () => {
+      copy(source, destination);
+      return done();
+    };
+    const ortSide = await ortDecomposedSide(s, input, scale, bias, done).catch((e: unknown) => {
+      console.log(`ORT WebGPU failed on the GroupNorm graph of [${shape}]: ${String(e)}`);
+      return null;
+    });
+    const tfSide = tfjsComposition(s, x, tfDone);
+    const sides: Record<string, TimedSide> = {
+      ours: { run: submitted((e) => norm.encode(e, input, output, shape, options)), reps },
+      half: { run: submitted((e) => norm.encode(e, halfInput, halfOutput, shape, halfOptions)), reps },
+      copy: { run: copied(input, output), reps },
+      halfCopy: { run: copied(halfInput, halfOutput), reps },
+      ...(ortSide ? { ort: { run: ortSide.run, reps: peerReps } } : {}),
+      ...(tfSide ? { tfjs: { run: tfSide.run, reps: peerReps } } : {}),
+    };
+    const timed = await alternatingMediansMs(sides, async () => {}, quick ? 1 : 2);
+    await norm.checkErrors();
+    await ortSide?.release();
+    tfSide?.release();
+    const row: GroupBenchRow = {
+      shape: `[${shape.join(', ')}]`,
+      model: s.model,
+      groups: s.groups,
+      elements,
+      strategy: norm.plan(shape, options).strategy,
+      halfStrategy: norm.plan(shape, halfOptions).strategy,
+      oursMs: timed.ours,
+      halfMs: timed.half,
+      copyMs: timed.copy,
+      halfCopyMs: timed.halfCopy,
+      ortMs: timed.ort ?? null,
+      tfjsMs: timed.tfjs ?? null,
+    };
+    console.log(`bench row ${JSON.stringify(row)}`);
+    rows.push(row);
+    for (const b of [input, output, halfInput, halfOutput, scale, bias]) b.destroy();
+  }
+  return rows;
+}
+
+/** What `--only` matches a GroupNorm case against: `[dims] groupNorm`. */
+export function groupLabel(s: GroupBenchShape): string {
+  return `[${s.dims.join(', ')}] groupNorm`;
+}
+
+/** ORT's WebGPU EP on the GroupNorm + SiLU graph a Stable Diffusion export holds; one untimed call first. */
+async function ortDecomposedSide(
+  s: GroupBenchShape,
+  input: GPUBuffer,
+  scale: GPUBuffer,
+  bias: GPUBuffer,
+  done: () => Promise<unknown>,
+): Promise<{ run: () => Promise<void>; release: () => Promise<void> }> {
+  const c = s.dims[1];
+  const session = await ort.InferenceSession.create(groupNormSiluModel(s.dims, s.groups, EPSILON), {
+    executionProviders: ['webgpu'],
+    preferredOutputLocation: 'gpu-buffer',
+  });
+  const feeds = {
+    X: ort.Tensor.fromGpuBuffer(input, { dataType: 'float32', dims: s.dims }),
+    scale: ort.Tensor.fromGpuBuffer(scale, { dataType: 'float32', dims: [c, 1, 1] }),
+    B: ort.Tensor.fromGpuBuffer(bias, { dataType: 'float32', dims: [c, 1, 1] }),
+  };
+  const run = async () => {
+    const result = await session.run(feeds);
+    await done();
+    result.Y.dispose();
+  };
+  await run();
+  return { run, release: () => session.release() };
+}
+
+/** TF.js's composition on the channels-last tensor, on TF.js's own device; null where TF.js fails. */
+function tfjsComposition(
+  s: GroupBenchShape,
+  x: Float32Array,
+  tfDone: () => Promise<unknown>,
+): { run: () => Promise<unknown>; release: () => void } | null {
+  const [n, c, h, w] = s.dims;
+  try {
+    // The same values, channels-last: TF.js holds images that way.
+    const nhwc = tf.transpose(tf.tensor(x, [n, c, h, w]), [0, 2, 3, 1]);
+    const gamma = tf.tensor(randomData(c));
+    const beta = tf.tensor(randomData(c));
+    const compose = () =>
+      tf.tidy(() => {
+        const grouped = tf.reshape(nhwc, [n, h * w, s.groups, c / s.groups]);
+        const { mean, variance } = tf.moments(grouped, [1, 3], true);
+        const normalized = tf.reshape(tf.batchNorm(grouped, mean, variance, undefined, undefined, EPSILON), [n, h, w, c]);
+        const affine = tf.add(tf.mul(normalized, gamma), beta);
+        return tf.mul(affine, tf.sigmoid(affine));
+      });
+    return {
+      run: () => {
+        compose().dispose();
+        return tfDone();
+      },
+      release: () => tf.dispose([nhwc, gamma, beta]),
+    };
+  } catch (e) {
+    console.log(`TF.js failed on [${s.dims}]: ${String(e)}`);
+    return null;
+  }
+}

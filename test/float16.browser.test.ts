@@ -45,6 +45,30 @@ describe.each(STRATEGY_CHOICES)('float16, strategy %s', (strategy) => {
   });
 });
 
+describe.each(STRATEGY_CHOICES)('float16 GroupNorm, strategy %s', (strategy) => {
+  it.each([
+    ['nchw', { batch: 2, channels: 40, spatial: [8, 8] }, 4], // groups of 10 instances, eight halves a step
+    ['nchw', { batch: 1, channels: 12, spatial: [7, 9] }, 3], // odd sizes: single halves
+    ['nhwc', { batch: 2, channels: 32, spatial: [6, 6] }, 4], // groups of two channel groups of four
+    ['nhwc', { batch: 2, channels: 40, spatial: [5, 5] }, 4], // groups of 10 channels: split
+  ] as const)('%s %j, groups = %i', async (layout, t, groups) => {
+    const shape = shapeOf(t, layout);
+    const input = halves(elementCount(t), 75, -300, 6);
+    const residual = halves(elementCount(t), 76, 0, 2);
+    const options: InstanceNormOptions = {
+      layout,
+      groups,
+      dataType: 'float16',
+      scale: randomUniform(t.channels, 77, -2, 2),
+      bias: randomUniform(t.channels, 78, -1, 1),
+      activation: 'silu',
+    };
+    const expected = referenceInstanceNorm(input, shape, { ...options, residual }) as Uint16Array;
+    const actual = await normalizeHalvesOnGpu(gpu.norm(strategy), input, shape, { ...options, residualHalves: residual });
+    expectWithinHalfUlps(actual, expected, 2, residual);
+  });
+});
+
 describe('float16 extremes', () => {
   const shape = [1, 4, 40, 50];
   const count = 4 * 2000;

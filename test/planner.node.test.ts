@@ -121,6 +121,11 @@ describe('planInstanceNorm', () => {
     expect(planInstanceNorm(nchw64, gpu).elements).toBe('vec4-position');
     expect(planInstanceNorm(tensorGeometry([2, 3, 4, 3], 'nchw'), swiftShader).elements).toBe('vec4-position');
     expect(planBackward(nchw64, swiftShader, 'saved').elements).toBe('vec4-position');
+    // The same for halves.
+    const half64 = tensorGeometry([2, 3, 8, 8], 'nchw', 'float16');
+    expect(planInstanceNorm(half64, swiftShader).elements).toBe('half4-pair-position');
+    expect(planInstanceNorm(half64, gpu).elements).toBe('half4-position');
+    expect(planBackward(half64, swiftShader, 'saved').elements).toBe('half4-position');
     expect(kind([2, 6, 10, 6], 'nhwc')).toBe('masked-channel');
     expect(planInstanceNorm(tensorGeometry([2, 6, 10, 3], 'nhwc', 'float16'), gpu).elements).toBe('half-masked-channel');
     // The backward's kernels take one position at a time.
@@ -414,7 +419,8 @@ describe('every workgroup size within the device limit', () => {
     [[2, 37, 41, 6], 'nhwc', 'float32'], // masked-channel
     [[1, 512, 512, 3], 'nhwc', 'float32'], // rgb-quad
     [[2, 3, 37, 41], 'nchw', 'float16'], // half-scalar
-    [[1, 2, 1024, 1024], 'nchw', 'float16'], // half4-position
+    [[1, 2, 1024, 1024], 'nchw', 'float16'], // half4-position (half4-pair-position on a CPU adapter)
+    [[2, 3, 6, 6], 'nchw', 'float16'], // half4-position everywhere (36 is not a multiple of 8)
     [[2, 16, 16, 8], 'nhwc', 'float16'], // half4-channel
     [[2, 37, 41, 6], 'nhwc', 'float16'], // half-masked-channel
   ];
@@ -462,8 +468,8 @@ describe('every workgroup size within the device limit', () => {
       }
     }
     expect(dispatches).toBeGreaterThan(500);
-    // Every element kind was planned at least once (vec4-pair-position only on a CPU adapter).
-    expect(kinds.size).toBeGreaterThanOrEqual(profile.isCpuAdapter ? 10 : 9);
+    // Every element kind was planned at least once (the pair kinds only on a CPU adapter).
+    expect(kinds.size).toBeGreaterThanOrEqual(profile.isCpuAdapter ? 11 : 9);
   });
 
   it('keeps the preferred sizes where the device allows them: 256 to normalize, 64 per instance', () => {

@@ -1,5 +1,6 @@
-// Arithmetic of vec4-pair-position: eight consecutive positions of one nchw instance per kernel
-// step, the two vec4s at `index` and `index + 1` (storage: vec4-elements.wgsl), with
+// Arithmetic of vec4-pair-position and half4-pair-position: eight consecutive positions of one
+// nchw instance per kernel step, the two Elements at `index` and `index + 1` (storage:
+// vec4-elements.wgsl or half4-elements.wgsl), with
 // scalar-values.wgsl. Half the loop steps and moment merges of four-position-elements.wgsl, for
 // CPU adapters, where each step costs more than its loads.
 

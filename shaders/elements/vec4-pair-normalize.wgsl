@@ -1,4 +1,5 @@
-// The step of normalizeRange (normalize-range.wgsl) for vec4-pair-position: its two vec4s.
+// The step of normalizeRange (normalize-range.wgsl) for vec4-pair-position and
+// half4-pair-position: its two Elements.
 
 fn normalizeAt(index: u32, s: Stats, factor: Value, offset: Value) {
   storeElement(index, epilogue(normalizeElement(loadElement(index), s, factor, offset), index));

@@ -50,7 +50,8 @@ export interface KernelDispatch {
  * - 'scalar': one f32 of one (n, c) instance; nchw of any size.
  * - 'vec4-position': four consecutive positions of one nchw instance; sizes a multiple of 4.
  * - 'vec4-pair-position': eight, as two vec4s per step; sizes a multiple of 8, on CPU adapters
- *   (fewer loop steps and merges; forward kernels only, as rgb-quad).
+ *   (fewer loop steps and merges; forward kernels only, as rgb-quad); 'half4-pair-position' the
+ *   same for halves.
  * - 'vec4-channel': four adjacent channels of one nhwc position (a channel group is a kernel
  *   instance); C a multiple of 4.
  * - 'masked-channel': up to four adjacent nhwc channels by scalar loads; any other C.
@@ -69,6 +70,7 @@ export type ElementKind =
   | 'rgb-quad'
   | 'half-scalar'
   | 'half4-position'
+  | 'half4-pair-position'
   | 'half4-channel'
   | 'half-masked-channel';
 
@@ -87,6 +89,7 @@ export const ELEMENT_KINDS: Record<ElementKind, { readonly values: number; reado
     'rgb-quad': { values: 4, lanes: 4, positions: 4 },
     'half-scalar': { values: 1, lanes: 1, positions: 1 },
     'half4-position': { values: 4, lanes: 1, positions: 4 },
+    'half4-pair-position': { values: 4, lanes: 1, positions: 8 },
     'half4-channel': { values: 4, lanes: 4, positions: 1 },
     'half-masked-channel': { values: 1, lanes: 4, positions: 1 },
   };
@@ -100,7 +103,7 @@ export interface PlanOptions {
    * pass: the plans derived from it read or replace the statistics entries the merge writes.
    */
   readonly separateCombine?: boolean;
-  /** For the backward's kernels, which take one position at a time: no 'rgb-quad' or 'vec4-pair-position'. */
+  /** For the backward's kernels, which take one position at a time: no 'rgb-quad' or pair kinds. */
   readonly backward?: boolean;
 }
 
@@ -572,7 +575,7 @@ export function elementKind(
     if (multiPositionSteps && !half && g.channels === 3 && g.spatialSize % 4 === 0) return 'rgb-quad';
     return half ? 'half-masked-channel' : 'masked-channel';
   }
-  if (multiPositionSteps && cpuAdapter && !half && g.spatialSize % 8 === 0) return 'vec4-pair-position';
+  if (multiPositionSteps && cpuAdapter && g.spatialSize % 8 === 0) return half ? 'half4-pair-position' : 'vec4-pair-position';
   if (g.spatialSize % 4 === 0) return half ? 'half4-position' : 'vec4-position';
   return half ? 'half-scalar' : 'scalar';
 }

@@ -85,6 +85,7 @@ const ELEMENT_FILES: Record<ElementKind, readonly string[]> = {
   'rgb-quad': [laneValues, rgbQuadElements, vec4Elements],
   'half-scalar': [scalarValues, valueElements, halfPacking, halfElements, halfScalarElements],
   'half4-position': [scalarValues, fourPositionElements, halfPacking, half4Elements],
+  'half4-pair-position': [scalarValues, vec4PairElements, halfPacking, half4Elements],
   'half4-channel': [laneValues, valueElements, halfPacking, half4Elements],
   'half-masked-channel': [laneValues, valueElements, halfPacking, halfElements, halfMaskedChannelElements],
 };
@@ -93,7 +94,7 @@ const ELEMENT_FILES: Record<ElementKind, readonly string[]> = {
 // normalize step: one Element at a time, a vec4 pair's two, or an rgb-quad's three vec4s.
 function normalizeStep(elements: ElementKind): string {
   if (elements === 'rgb-quad') return rgbQuadNormalize;
-  return elements === 'vec4-pair-position' ? vec4PairNormalize : normalizeElement;
+  return elements === 'vec4-pair-position' || elements === 'half4-pair-position' ? vec4PairNormalize : normalizeElement;
 }
 
 /** Whether a kernel merges across its workgroup, and so has a 'subgroups' variant. */

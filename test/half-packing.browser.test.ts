@@ -27,7 +27,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   }
 }`;
 
-async function runKernel(kernel: string, input: Uint32Array, outputWords: number): Promise<Uint32Array> {
+async function runKernel(kernel: string, input: Uint32Array<ArrayBuffer>, outputWords: number): Promise<Uint32Array> {
   const adapter = await navigator.gpu.requestAdapter();
   const device = await adapter!.requestDevice();
   const buffer = (words: number, usage: number) => device.createBuffer({ size: words * 4, usage });

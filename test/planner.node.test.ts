@@ -310,12 +310,19 @@ describe('planGroupNorm', () => {
     expect(whole.elements).toBe('vec4-channel');
     expect(whole.strategy).toBe('fused-per-workgroup');
     expect(whole.windows[0].dispatches[0].workgroups).toEqual([64, 1]);
-    // C = 320, G = 32: groups of 10 channels cut across channel groups of four.
+    // C = 320, G = 32: groups of 10 channels cut across channel groups of four. On a GPU the
+    // split plan, whatever is forced; on a CPU adapter a channel per kernel instance, strided.
     for (const strategy of [undefined, ...STRATEGIES]) {
-      expect(plan([2, 16, 16, 320], 32, swiftShader, 'nhwc', strategy).strategy).toBe('split');
+      expect(plan([2, 16, 16, 320], 32, gpu, 'nhwc', strategy).strategy).toBe('split');
     }
-    // C = 6 (masked channel groups): split.
-    expect(plan([2, 8, 8, 6], 3, swiftShader, 'nhwc').strategy).toBe('split');
+    const strided = plan([2, 16, 16, 320], 32, swiftShader, 'nhwc');
+    expect([strided.strategy, strided.elements]).toEqual(['fused-per-workgroup', 'scalar']);
+    expect(strided.windows[0].dispatches[0].workgroups).toEqual([64, 1]);
+    expect(plan([2, 16, 16, 320], 32, swiftShader, 'nhwc', 'split').elements).toBe('vec4-channel');
+    // C = 6 (masked channel groups), groups of 2: the same.
+    expect(plan([2, 8, 8, 6], 3, gpu, 'nhwc').strategy).toBe('split');
+    expect(plan([2, 8, 8, 6], 3, swiftShader, 'nhwc').elements).toBe('scalar');
+    expect(plan([2, 8, 8, 6], 3, swiftShader, 'nhwc', 'fused-per-thread').strategy).toBe('fused-per-thread');
   });
 
   it('takes a forced strategy, with its dispatches counting groups', () => {

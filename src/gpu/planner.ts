@@ -105,6 +105,8 @@ export interface PlanOptions {
   readonly separateCombine?: boolean;
   /** For the backward's kernels, which take one position at a time: no 'rgb-quad' or pair kinds. */
   readonly backward?: boolean;
+  /** One channel per kernel instance ('scalar' or 'half-scalar'), whatever the layout (planGroupNorm). */
+  readonly perChannel?: boolean;
 }
 
 /**
@@ -229,10 +231,15 @@ export function planInstanceNorm(
   geometry: TensorGeometry,
   profile: DeviceProfile,
   strategy?: Strategy,
-  { groupChannels = 1, separateCombine = false, backward = false }: PlanOptions = {},
+  { groupChannels = 1, separateCombine = false, backward = false, perChannel = false }: PlanOptions = {},
 ): GpuPlan {
   const tuning = profile.isCpuAdapter ? CPU_ADAPTER_TUNING : GPU_TUNING;
-  const elements = elementKind(geometry, { multiPositionSteps: !backward, cpuAdapter: profile.isCpuAdapter });
+  const half = geometry.dataType === 'float16';
+  const elements = perChannel
+    ? half
+      ? 'half-scalar'
+      : 'scalar'
+    : elementKind(geometry, { multiPositionSteps: !backward, cpuAdapter: profile.isCpuAdapter });
   const { lanes, positions } = ELEMENT_KINDS[elements];
   const instancesPerImage = Math.ceil(geometry.channels / lanes);
   // The fused kernels' unit: an instance, or a group of whole kernel instances (planGroupNorm).
@@ -302,8 +309,11 @@ export function planGroupNorm(
   strategy?: Strategy,
 ): GpuPlan {
   const { lanes } = ELEMENT_KINDS[elementKind(geometry, { cpuAdapter: profile.isCpuAdapter })];
-  if (groupChannels % lanes === 0 && geometry.channels % lanes === 0) {
-    const fused = planInstanceNorm(geometry, profile, strategy, { groupChannels });
+  const wholeInstances = groupChannels % lanes === 0 && geometry.channels % lanes === 0;
+  // nhwc groups across channel groups of four, on a CPU adapter: a channel per kernel instance,
+  // each read with a stride of C (a GPU would read such strides uncoalesced: split there).
+  if (wholeInstances || profile.isCpuAdapter) {
+    const fused = planInstanceNorm(geometry, profile, strategy, { groupChannels, perChannel: !wholeInstances });
     if (fused.strategy !== 'split') return fused;
   }
   return planGroupSplit(geometry, profile, groupChannels);

@@ -4,9 +4,10 @@ import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import { CHROMIUM_ARGS, CHROMIUM_COMPATIBILITY_ARGS, chromiumPath } from './scripts/chromium-path.mjs';
 import {
+  FIREFOX_CORE_TESTS,
   FIREFOX_PREFS,
   firefoxEnv,
-  firefoxPath,
+  firefoxPlan,
   firefoxVulkanDriver,
   tolerateUnknownBidiCommands,
 } from './scripts/firefox-path.mjs';
@@ -33,19 +34,27 @@ const tfjsImportsThePackage: Plugin = {
   },
 };
 
-// The GPU suite on Firefox's WebGPU (wgpu): opt-in (`npm run test:firefox`, VITEST_FIREFOX=1), not
-// part of `npm test`: on this kind of machine (no GPU, SwiftShader's Vulkan) Firefox ESR 153 gives no
-// WebGPU adapter yet (README, Browser requirements).
-const firefoxWanted = process.env.VITEST_FIREFOX === '1';
-const firefox = firefoxWanted ? firefoxPath() : undefined;
-if (firefoxWanted && !firefox) {
-  console.warn('[firefox] no Firefox found (set FIREFOX_PATH, or `apt-get install firefox-esr`): the firefox project is not run');
-}
+// The GPU suite on Firefox's WebGPU (wgpu) too, a second implementation beside Chromium's Dawn:
+// `npm test` runs its core subset there (FIREFOX_CORE_TESTS, scripts/firefox-path.mjs) where a
+// Firefox and a CPU Vulkan driver for it are found, `npm run test:firefox` the whole suite
+// (VITEST_FIREFOX=1), VITEST_FIREFOX=0 nothing.
+const firefoxRun = firefoxPlan();
+const firefox = firefoxRun.mode === 'off' ? undefined : firefoxRun.firefox;
 if (firefox) tolerateUnknownBidiCommands();
 // The config is loaded again in each worker: say it once.
-if (firefox && !process.env.INSTANCENORM_FIREFOX_NAMED) {
+if (!process.env.INSTANCENORM_FIREFOX_NAMED) {
   process.env.INSTANCENORM_FIREFOX_NAMED = '1';
-  console.log(`[firefox] the GPU suite on ${firefox}, Vulkan driver: ${firefoxVulkanDriver()}`);
+  if (firefoxRun.mode === 'off') {
+    console.warn(`[firefox] not run: ${firefoxRun.reason}; the whole GPU suite runs on Chromium (project browser)`);
+  } else if (firefoxRun.mode === 'full') {
+    console.log(`[firefox] the whole GPU suite on ${firefox}, Vulkan driver: ${firefoxVulkanDriver()}`);
+  } else {
+    console.log(
+      `[firefox] a core subset of the GPU suite on ${firefox}, Vulkan driver: ${firefoxVulkanDriver()}; ` +
+        `the whole suite runs on Chromium (project browser), all of it on Firefox with \`npm run test:firefox\`. ` +
+        `On Firefox: ${FIREFOX_CORE_TESTS.map((file) => file.replace(/^test\/|\.browser\.test\.ts$/g, '')).join(', ')}`,
+    );
+  }
 }
 const COMPATIBILITY_TEST = 'test/compatibility-mode.browser.test.ts';
 
@@ -120,7 +129,7 @@ export default defineConfig({
               extends: true as const,
               test: {
                 name: 'firefox',
-                include: ['test/**/*.browser.test.ts'],
+                include: firefoxRun.mode === 'full' ? ['test/**/*.browser.test.ts'] : [...FIREFOX_CORE_TESTS],
                 exclude: [COMPATIBILITY_TEST],
                 testTimeout: 600_000,
                 provide: { fuzzRuns, fuzzSeed },

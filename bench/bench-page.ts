@@ -10,6 +10,7 @@ import { alternatingMediansMs, elementwiseKernel, gpuBuffer, medianMs, randomDat
 import { type GroupBenchRow, runGroupNormBenchmark } from './group-norm-bench';
 import separateEpilogueWGSL from './separate-epilogue.wgsl?raw';
 import { BENCH_SHAPES, layoutShape, TFJS_BENCH_SHAPES, tfjsLabel } from './shapes';
+import { tfjsWebGpu } from './tfjs-webgpu';
 
 export interface BenchConfig {
   readonly quick: boolean;
@@ -232,20 +233,8 @@ function matches(config: BenchConfig, label: string): boolean {
  * submits what TF.js has recorded and waits for the GPU.
  */
 async function runTfjsBenchmark(config: BenchConfig, warmup: number, reps: number): Promise<BenchReport['tfjs']> {
-  await tf.setBackend('webgpu');
+  const { device: tfDevice, done: after } = await tfjsWebGpu();
   await instanceNormReady();
-  const backend = tf.backend() as unknown as {
-    device: GPUDevice;
-    ensureCommandEncoderReady(): void;
-    endComputePassEncoder(): void;
-    submitQueue(): void;
-  };
-  const after = () => {
-    backend.ensureCommandEncoderReady();
-    backend.endComputePassEncoder();
-    backend.submitQueue();
-    return backend.device.queue.onSubmittedWorkDone();
-  };
   const rows: TfjsBenchRow[] = [];
   for (const s of TFJS_BENCH_SHAPES.filter((c) => (!config.quick || c.quick) && matches(config, tfjsLabel(c)))) {
     const shape = [...s.shape];
@@ -289,7 +278,7 @@ async function runTfjsBenchmark(config: BenchConfig, warmup: number, reps: numbe
     rows.push(row);
     tf.dispose([x, gamma, beta]);
   }
-  const info = backend.device.adapterInfo;
+  const info = tfDevice.adapterInfo;
   return { adapter: `${info.vendor} / ${info.architecture} / ${info.description}`, rows };
 }
 

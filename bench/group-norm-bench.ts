@@ -4,6 +4,7 @@ import { groupNormSiluModel } from '../demo/onnx-models';
 import { type InstanceNorm, toFloat16Bits } from '../src';
 import { alternatingMediansMs, gpuBuffer, randomData, type TimedSide } from './gpu-timing';
 import { GROUP_BENCH_SHAPES, type GroupBenchShape } from './shapes';
+import { tfjsWebGpu } from './tfjs-webgpu';
 
 /** GroupNorm + SiLU (affine, G groups) on one NCHW shape, float32 and float16, against the peers. */
 export interface GroupBenchRow {
@@ -44,19 +45,7 @@ export async function runGroupNormBenchmark(
     (s) => (!quick || s.quick) && (!only || only.split('|').some((o) => groupLabel(s).includes(o))),
   );
   if (shapes.length === 0) return [];
-  await tf.setBackend('webgpu');
-  const tfBackend = tf.backend() as unknown as {
-    device: GPUDevice;
-    ensureCommandEncoderReady(): void;
-    endComputePassEncoder(): void;
-    submitQueue(): void;
-  };
-  const tfDone = () => {
-    tfBackend.ensureCommandEncoderReady();
-    tfBackend.endComputePassEncoder();
-    tfBackend.submitQueue();
-    return tfBackend.device.queue.onSubmittedWorkDone();
-  };
+  const { done: tfDone } = await tfjsWebGpu();
   const done = () => device.queue.onSubmittedWorkDone();
   const rows: GroupBenchRow[] = [];
   for (const s of shapes) {

@@ -26,14 +26,18 @@ fn emptyMoments() -> Moments {
   return Moments(0.0, Value(0.0), Value(0.0));
 }
 
-// variance' = variance + (delta (value - mean') - variance) / count, with delta / count (the
-// mean's step) formed first: delta (value - mean') alone overflows where variance' does not.
+// variance' = variance (count - 1) / count + delta (value - mean') / count, with delta / count
+// (the mean's step) formed first: delta (value - mean') alone overflows where variance' does
+// not. Two terms, both >= 0 and below variance', so that no order of adding them overflows:
+// compilers may reassociate f32 sums (Mesa's lavapipe, under Firefox, turned
+// variance + (step (value - mean') - variance / count) into a sum through
+// variance + step (value - mean'), above f32's max where variance' is near it).
 fn addValue(m: Moments, value: Value) -> Moments {
   let count = m.count + 1.0;
   let inverse = 1.0 / count;
   let step = (value - m.mean) * inverse;
   let mean = m.mean + step;
-  return Moments(count, mean, m.variance + (step * (value - mean) - m.variance * inverse));
+  return Moments(count, mean, m.variance * (m.count * inverse) + step * (value - mean));
 }
 
 fn mergeMoments(a: Moments, b: Moments) -> Moments {

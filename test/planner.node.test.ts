@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tensorGeometry } from '../src/core/tensor-geometry';
-import { pipelineKey } from '../src/gpu/pipeline-cache';
+import { NO_EPILOGUE, pipelineKey } from '../src/gpu/pipeline-cache';
 import {
   bindingWindows,
   type GpuPlan,
@@ -281,6 +281,13 @@ describe('planGroupNorm', () => {
     expect(small.strategy).toBe('fused-per-workgroup');
     expect(small.windows[0].dispatches).toEqual([{ kernel: 'fused-per-workgroup', workgroupSize: 32, workgroups: [64, 1] }]);
     expect(small.partialsBytes + small.statsBytes).toBe(0);
+    // The fused kernels compile their group loop only for such plans (the GROUPED override).
+    expect(small.grouped).toBe(true);
+    expect(planInstanceNorm(tensorGeometry([2, 1280, 8, 8], 'nchw'), gpu).grouped).toBe(false);
+    expect(plan([2, 320, 64, 64], 32).grouped).toBe(false); // split: per-channel passes
+    expect(pipelineKey('fused-per-workgroup', 'vec4-position', 'workgroup-tree', 32, { ...NO_EPILOGUE, grouped: true })).toBe(
+      'fused-per-workgroup/vec4-position@32/none/none/grouped',
+    );
     expect(plan([2, 1280, 16, 16], 32).strategy).toBe('fused-per-workgroup'); // 10240 values a group
   });
 

@@ -34,14 +34,14 @@ fn biasValues(instance: u32) -> Value {
 // GroupNorm (fused kernels): every lane of a group's channel groups takes the group's pivot, its
 // first channel's first value, so that the lanes' moments merge with no shift.
 fn groupPivot(first: Value) -> Value {
-  return select(first, Value(first.x), params.groupChannels > 1u);
+  return select(first, Value(first.x), GROUPED);
 }
 
 // GroupNorm: the moments of the four lanes (equal counts, one pivot) merged into the group's, in
 // every lane; deviations halved before squaring, and variances scaled before adding, so that
 // nothing overflows where the result does not (moments.wgsl).
 fn groupMoments(m: Moments) -> Moments {
-  if (params.groupChannels == 1u) {
+  if (!GROUPED) {
     return m;
   }
   let mean = dot(m.mean, vec4f(0.25));

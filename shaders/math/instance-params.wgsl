@@ -127,11 +127,14 @@ fn channelEntry(n: u32, channel: u32) -> u32 {
   return (instance - params.firstInstance) * LANES + channel % LANES;
 }
 
-// The fused kernels' unit of work: an instance, or for GroupNorm a group, whose channels are
-// groupInstances() consecutive kernel instances (the planner keeps a group of whole channel
-// groups of four in lane mode), merged into one set of statistics.
+// The fused kernels' unit of work: an instance, or with GROUPED (GroupNorm's fused plans) a
+// group, whose channels are groupInstances() consecutive kernel instances (the planner keeps a
+// group of whole channel groups of four in lane mode), merged into one set of statistics. An
+// override, so that instance norm's kernels compile with no loop over a group.
+override GROUPED: bool = false;
+
 fn groupInstances() -> u32 {
-  return max(1u, params.groupChannels / LANES);
+  return select(1u, max(1u, params.groupChannels / LANES), GROUPED);
 }
 
 // Linear workgroup index of a 1-D or 2-D dispatch grid (2-D where the count exceeds

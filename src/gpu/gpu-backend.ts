@@ -173,6 +173,7 @@ export class GpuBackend {
       residual: call.residual ? call.epilogue.residualPosition : 'none',
       // Fused plans save statistics in their kernels; split ones have an export-stats dispatch.
       saveStats: call.saveStats !== undefined && plan.strategy !== 'split',
+      grouped: plan.grouped,
     };
     const instanceStats = call.saveStats && { target: call.saveStats, offset: call.geometry.instanceCount, std: false };
     const commands = plan.windows.map((window, windowIndex) =>

@@ -4,13 +4,15 @@ import { kernelSource, reducesAcrossWorkgroup, writesOutput } from './shader-sou
 
 /**
  * The compiled variant of what the normalizing kernels do besides normalizing: the epilogue's
- * override constants (shaders/epilogue.wgsl), and SAVE_STATS of the fused kernels
- * (shaders/normalize-range.wgsl).
+ * override constants (shaders/epilogue.wgsl), SAVE_STATS of the fused kernels
+ * (shaders/normalize-range.wgsl), and GROUPED, their unit a GroupNorm group
+ * (shaders/instance-params.wgsl; false compiles instance norm's loops away).
  */
 export interface EpilogueVariant {
   readonly activation: Activation;
   readonly residual: ResidualPosition | 'none';
   readonly saveStats: boolean;
+  readonly grouped?: boolean;
 }
 
 export const NO_EPILOGUE: EpilogueVariant = { activation: 'none', residual: 'none', saveStats: false };
@@ -93,7 +95,7 @@ export function deviceKernels(device: GPUDevice): DeviceKernels {
 }
 
 /**
- * Cache key of a pipeline: `<kernel>/<elements>[/subgroups]@<workgroupSize>/<activation>/<residual>[/save]`,
+ * Cache key of a pipeline: `<kernel>/<elements>[/subgroups]@<workgroupSize>/<activation>/<residual>[/save][/grouped]`,
  * all that changes the compiled code; the module's key is the part before '@'. Kernels that
  * write no output have one variant whatever the epilogue, those that merge nothing across a
  * workgroup one whatever the reduction.
@@ -107,7 +109,8 @@ export function pipelineKey(
 ): string {
   const variant = writesOutput(kernel) ? epilogue : NO_EPILOGUE;
   const subgroups = reduction === 'subgroups' && reducesAcrossWorkgroup(kernel) ? '/subgroups' : '';
-  return `${kernel}/${elements}${subgroups}@${workgroupSize}/${variant.activation}/${variant.residual}${variant.saveStats ? '/save' : ''}`;
+  const flags = `${variant.saveStats ? '/save' : ''}${variant.grouped ? '/grouped' : ''}`;
+  return `${kernel}/${elements}${subgroups}@${workgroupSize}/${variant.activation}/${variant.residual}${flags}`;
 }
 
 /**
@@ -136,6 +139,7 @@ export function kernelPipeline(
     constants.ACTIVATION = ACTIVATION_CODES[epilogue.activation];
     constants.RESIDUAL = RESIDUAL_CODES[epilogue.residual];
     constants.SAVE_STATS = epilogue.saveStats ? 1 : 0;
+    constants.GROUPED = epilogue.grouped ? 1 : 0;
   }
   device.pushErrorScope('internal');
   device.pushErrorScope('validation');

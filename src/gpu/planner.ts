@@ -139,6 +139,8 @@ export interface GpuPlan {
   readonly reduction: WorkgroupReduction;
   /** Kernel instances per image: C, or the ceil(C / 4) channel groups of nhwc. */
   readonly instancesPerImage: number;
+  /** GroupNorm's fused plans: the fused kernels' unit is a group of consecutive kernel instances (their GROUPED override). */
+  readonly grouped: boolean;
   /** Carried out in order; one window unless the tensor exceeds one storage binding. */
   readonly windows: readonly PlanWindow[];
   /** Elements of one instance reduced by one workgroup of 'partial-moments' (split only, else the whole instance). */
@@ -284,6 +286,7 @@ export function planInstanceNorm(
     elements,
     reduction: profile.hasSubgroups ? 'subgroups' : 'workgroup-tree',
     instancesPerImage,
+    grouped: groupChannels > 1 && chosen !== 'split',
     windows,
     chunkSize,
     chunksPerInstance,

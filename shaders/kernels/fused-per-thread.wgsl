@@ -14,9 +14,14 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   }
   let first = unit * instances;
   let pivot = groupPivot(instancePivot(first));
-  var m = rangeMoments(first, pivot, 0u, params.spatialSize, 1u);
-  for (var k = 1u; k < instances; k++) {
-    m = mergeMoments(m, rangeMoments(first + k, pivot, 0u, params.spatialSize, 1u));
+  var m: Moments;
+  if (groupIsContiguous()) {
+    m = rangeMoments(first, pivot, 0u, instances * params.spatialSize, 1u);
+  } else {
+    m = rangeMoments(first, pivot, 0u, params.spatialSize, 1u);
+    for (var k = 1u; k < instances; k++) {
+      m = mergeMoments(m, rangeMoments(first + k, pivot, 0u, params.spatialSize, 1u));
+    }
   }
   let s = instanceStats(pivot, groupMoments(m));
   for (var k = 0u; k < instances; k++) {

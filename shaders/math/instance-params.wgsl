@@ -137,6 +137,13 @@ fn groupInstances() -> u32 {
   return select(1u, max(1u, params.groupChannels / LANES), GROUPED);
 }
 
+// Whether a group's kernel instances follow one another in memory (nchw), so that its moments
+// are those of one range of positions from its first instance's start: one loop over the group,
+// not one per channel, for small images. Uniform, so a branch on it costs nothing per element.
+fn groupIsContiguous() -> bool {
+  return GROUPED && params.channelStride == params.spatialSize * params.spatialStride;
+}
+
 // Linear workgroup index of a 1-D or 2-D dispatch grid (2-D where the count exceeds
 // maxComputeWorkgroupsPerDimension).
 fn linearWorkgroupIndex(workgroupId: vec3u, workgroupCount: vec3u) -> u32 {

@@ -417,7 +417,7 @@ export class InstanceNorm {
     const call = validateCall(shape, options, TUNE_KEYS);
     if (call.groupChannels > 1 || call.running) {
       throw unsupportedError(
-        'tune() times the instance norm strategies; GroupNorm and running statistics always take the split plan',
+        "tune() times the instance norm strategies; GroupNorm and running statistics take the planner's plans (a strategy forced at create() applies to GroupNorm)",
       );
     }
     const repetitions = call.options.repetitions ?? 7;

@@ -6,6 +6,10 @@ import type { RunningStats } from './running-stats';
  * - 'fused-per-workgroup': one dispatch, one workgroup per instance. Medium instances.
  * - 'split': partial moments over chunks, a combine, then an elementwise normalize: three
  *   dispatches, so that a few large instances spread over the whole device.
+ *
+ * For GroupNorm the fused strategies take a group where an instance is named; where a group's
+ * channels are not whole kernel instances on this device (nhwc groups across channel groups of
+ * four, on a GPU), GroupNorm takes 'split' whatever is forced.
  */
 export type Strategy = 'fused-per-thread' | 'fused-per-workgroup' | 'split';
 

@@ -126,8 +126,8 @@ export class GpuBackend {
   /**
    * The plan for a shape: the forced strategy, else the one tune() measured fastest, else the
    * planner's; with running statistics, the plan that updates or uses them; for GroupNorm the
-   * group plan (of the forced strategy where it has one). Saving statistics keeps a fused plan (its kernels save them) and adds
-   * export-stats to a split one.
+   * group plan (of the forced strategy where it has one). Saving statistics keeps a fused plan
+   * (its kernels save them) and adds export-stats to a split one.
    */
   plan(geometry: TensorGeometry, running?: RunningStatsUse, groupChannels = 1, saveStats = false): GpuPlan {
     const key = `${geometryKey(geometry)}|${running ?? ''}|${groupChannels}|${+saveStats}`;

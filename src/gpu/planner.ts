@@ -47,7 +47,8 @@ export interface KernelDispatch {
 
 /**
  * How the kernels load the tensor (shaders/*-elements.wgsl), and so what one kernel instance is:
- * - 'scalar': one f32 of one (n, c) instance; nchw of any size.
+ * - 'scalar': one f32 of one (n, c) instance; nchw of any size (and nhwc GroupNorm whose groups
+ *   cut across channel groups of four, on CPU adapters: each channel strided by C).
  * - 'vec4-position': four consecutive positions of one nchw instance; sizes a multiple of 4.
  * - 'vec4-pair-position': eight, as two vec4s per step; sizes a multiple of 8, on CPU adapters
  *   (fewer loop steps and merges; forward kernels only, as rgb-quad); 'half4-pair-position' the

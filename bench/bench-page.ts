@@ -8,6 +8,7 @@ import { groupNorm, instanceNorm, instanceNormReady } from '../src/tfjs';
 import copyWGSL from './copy.wgsl?raw';
 import { alternatingMediansMs, elementwiseKernel, gpuBuffer, medianMs, randomData } from './gpu-timing';
 import { type GroupBenchRow, runGroupNormBenchmark } from './group-norm-bench';
+import { ortWebGpuSide } from './ort-webgpu';
 import separateEpilogueWGSL from './separate-epilogue.wgsl?raw';
 import { BENCH_SHAPES, layoutShape, TFJS_BENCH_SHAPES, tfjsLabel } from './shapes';
 import { tfjsWebGpu } from './tfjs-webgpu';
@@ -164,10 +165,13 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
       },
     };
     // ONNX's InstanceNormalization is channels-first: an nhwc case runs ORT on the same tensor as nchw.
-    const ortWebGpu = await ortWebGpuSide(s.dims, input, scaleBuffer, biasBuffer, idle).catch((e: unknown) => {
-      console.log(`ORT WebGPU failed on ${s.dims}: ${String(e)}`);
-      return null;
-    });
+    const buffers = { input, scale: scaleBuffer, bias: biasBuffer };
+    const ortWebGpu = await ortWebGpuSide(instanceNormModel(s.dims, EPSILON), s.dims, [channels], buffers, idle).catch(
+      (e: unknown) => {
+        console.log(`ORT WebGPU failed on ${s.dims}: ${String(e)}`);
+        return null;
+      },
+    );
     const timed: Record<keyof typeof gpuSides, number> & { ort?: number } = ortWebGpu
       ? await alternatingMediansMs({ ...gpuSides, ort: { run: ortWebGpu.run, reps: config.quick ? 3 : 7 } }, idle, warmup)
       : await alternatingMediansMs(gpuSides, idle, warmup);
@@ -302,36 +306,6 @@ async function measureEncodeCost(device: GPUDevice, norm: InstanceNorm): Promise
   runs.shift(); // the first run compiles
   runs.sort((a, b) => a - b);
   return runs[Math.floor(runs.length / 2)];
-}
-
-/**
- * ORT's WebGPU EP on a one-node InstanceNormalization model of `dims`, inputs and output
- * GPU-resident: a call runs the session and awaits the GPU. One call made here, untimed, so that
- * a failure shows before the timing.
- */
-async function ortWebGpuSide(
-  dims: readonly number[],
-  input: GPUBuffer,
-  scale: GPUBuffer,
-  bias: GPUBuffer,
-  idle: () => Promise<unknown>,
-): Promise<{ run: () => Promise<void>; release: () => Promise<void> }> {
-  const session = await ort.InferenceSession.create(instanceNormModel(dims, EPSILON), {
-    executionProviders: ['webgpu'],
-    preferredOutputLocation: 'gpu-buffer',
-  });
-  const feeds = {
-    X: ort.Tensor.fromGpuBuffer(input, { dataType: 'float32', dims }),
-    scale: ort.Tensor.fromGpuBuffer(scale, { dataType: 'float32', dims: [dims[1]] }),
-    B: ort.Tensor.fromGpuBuffer(bias, { dataType: 'float32', dims: [dims[1]] }),
-  };
-  const run = async () => {
-    const result = await session.run(feeds);
-    await idle();
-    result.Y.dispose();
-  };
-  await run();
-  return { run, release: () => session.release() };
 }
 
 /**

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import * as ort from 'onnxruntime-web/webgpu';
 import { groupNormSiluModel } from '../demo/onnx-models';
 import { type InstanceNorm, toFloat16Bits } from '../src';
 import { alternatingMediansMs, gpuBuffer, randomData, type TimedSide } from './gpu-timing';
+import { ortWebGpuSide } from './ort-webgpu';
 import { GROUP_BENCH_SHAPES, type GroupBenchShape } from './shapes';
 import { tfjsWebGpu } from './tfjs-webgpu';
 
@@ -75,7 +75,9 @@ export async function runGroupNormBenchmark(
       copy(source, destination);
       return done();
     };
-    const ortSide = await ortDecomposedSide(s, input, scale, bias, done).catch((e: unknown) => {
+    // The decomposed graph a Stable Diffusion export holds.
+    const model = groupNormSiluModel(s.dims, s.groups, EPSILON);
+    const ortSide = await ortWebGpuSide(model, s.dims, [c, 1, 1], { input, scale, bias }, done).catch((e: unknown) => {
       console.log(`ORT WebGPU failed on the GroupNorm graph of [${shape}]: ${String(e)}`);
       return null;
     });
@@ -116,33 +118,6 @@ export async function runGroupNormBenchmark(
 /** What `--only` matches a GroupNorm case against: `[dims] groupNorm`. */
 export function groupLabel(s: GroupBenchShape): string {
   return `[${s.dims.join(', ')}] groupNorm`;
-}
-
-/** ORT's WebGPU EP on the GroupNorm + SiLU graph a Stable Diffusion export holds; one untimed call first. */
-async function ortDecomposedSide(
-  s: GroupBenchShape,
-  input: GPUBuffer,
-  scale: GPUBuffer,
-  bias: GPUBuffer,
-  done: () => Promise<unknown>,
-): Promise<{ run: () => Promise<void>; release: () => Promise<void> }> {
-  const c = s.dims[1];
-  const session = await ort.InferenceSession.create(groupNormSiluModel(s.dims, s.groups, EPSILON), {
-    executionProviders: ['webgpu'],
-    preferredOutputLocation: 'gpu-buffer',
-  });
-  const feeds = {
-    X: ort.Tensor.fromGpuBuffer(input, { dataType: 'float32', dims: s.dims }),
-    scale: ort.Tensor.fromGpuBuffer(scale, { dataType: 'float32', dims: [c, 1, 1] }),
-    B: ort.Tensor.fromGpuBuffer(bias, { dataType: 'float32', dims: [c, 1, 1] }),
-  };
-  const run = async () => {
-    const result = await session.run(feeds);
-    await done();
-    result.Y.dispose();
-  };
-  await run();
-  return { run, release: () => session.release() };
 }
 
 /** TF.js's composition on the channels-last tensor, on TF.js's own device; null where TF.js fails. */

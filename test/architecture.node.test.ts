@@ -43,7 +43,7 @@ function backwardImports(path: string, text: string): string[] {
   for (const [, specifier] of text.matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
     const target = normalize(join(dirname(path), specifier));
     if (!target.startsWith(src)) continue; // shaders/, wasm/
-    const to = partOf(target.endsWith('.ts') ? target : `${target}.ts`);
+    const to = partOf(target.replace(/\.js$/, '.ts'));
     if (!MAY_IMPORT[from].includes(to)) backwards.push(`${specifier} (${from} → ${to})`);
   }
   return backwards;
@@ -65,12 +65,25 @@ describe('src/ is grouped by part, with imports running one way', () => {
 
   it('the check catches an import that runs backwards, type-only ones included', () => {
     const core = join(src, 'core', 'errors.ts');
-    expect(backwardImports(core, "import type { InstanceNorm } from '../api/instance-norm';")).toEqual([
-      '../api/instance-norm (core → api)',
+    expect(backwardImports(core, "import type { InstanceNorm } from '../api/instance-norm.js';")).toEqual([
+      '../api/instance-norm.js (core → api)',
     ]);
-    expect(backwardImports(join(src, 'gpu', 'planner.ts'), "import { x } from '../cpu/cpu-backend';")).toHaveLength(1);
-    expect(backwardImports(join(src, 'api', 'instance-norm.ts'), "import { x } from '../gpu/planner';")).toEqual([]);
+    expect(backwardImports(join(src, 'gpu', 'planner.ts'), "import { x } from '../cpu/cpu-backend.js';")).toHaveLength(1);
+    expect(backwardImports(join(src, 'api', 'instance-norm.ts'), "import { x } from '../gpu/planner.js';")).toEqual([]);
   });
+
+  // The .d.ts files tsc emits keep these specifiers: under `moduleResolution: node16` or
+  // `nodenext` an extensionless one does not resolve, and with skipLibCheck the package's types
+  // silently become `any` (check:package typechecks an app that way).
+  it.each(sources.map((path) => [relative(root, path), path] as const))(
+    '%s names the file of every relative import (.js for a TypeScript module)',
+    (_name, path) => {
+      const bare = [...readFileSync(path, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)]
+        .map(([, specifier]) => specifier)
+        .filter((specifier) => !/\.(js|wgsl\?raw)$/.test(specifier));
+      expect(bare).toEqual([]);
+    },
+  );
 });
 
 describe('shaders/ is grouped by role', () => {

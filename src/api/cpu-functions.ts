@@ -1,9 +1,9 @@
-import type { TensorArray } from '../core/checked-call';
-import type { AdainOptions, BackwardOptions, BackwardResult, InstanceNormOptions, InstanceStats } from '../core/options';
-import { adainOnCpu, backwardOnCpu, normalizeOnCpu, statsOnCpu } from '../cpu/cpu-backend';
-import { validateBackward } from '../validation/backward-options';
-import { cpuBackward, cpuCall } from '../validation/cpu-validation';
-import { validateAdain, validateCall, validateInputArray } from '../validation/validation';
+import type { TensorArray } from '../core/checked-call.js';
+import type { AdainOptions, BackwardOptions, BackwardResult, InstanceNormOptions, InstanceStats } from '../core/options.js';
+import { adainOnCpu, backwardOnCpu, normalizeOnCpu, statsOnCpu } from '../cpu/cpu-backend.js';
+import { validateBackward } from '../validation/backward-options.js';
+import { cpuBackward, cpuCall } from '../validation/cpu-validation.js';
+import { validateAdain, validateCall, validateInputArray } from '../validation/validation.js';
 
 // The CPU functions of the public API: each validates its arguments once and hands the checked
 // call to the CPU backend (src/cpu/).

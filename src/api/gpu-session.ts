@@ -1,9 +1,9 @@
-import type { CheckedCall } from '../core/checked-call';
-import { gpuError, InstanceNormError, sentence, unsupportedError } from '../core/errors';
-import type { Strategy } from '../core/options';
-import { requestDevice } from '../gpu/device-request';
-import { GpuBackend } from '../gpu/gpu-backend';
-import { pendingPipelineError } from '../gpu/pipeline-cache';
+import type { CheckedCall } from '../core/checked-call.js';
+import { gpuError, InstanceNormError, sentence, unsupportedError } from '../core/errors.js';
+import type { Strategy } from '../core/options.js';
+import { requestDevice } from '../gpu/device-request.js';
+import { GpuBackend } from '../gpu/gpu-backend.js';
+import { pendingPipelineError } from '../gpu/pipeline-cache.js';
 
 /**
  * The WebGPU side of one InstanceNorm: its backend on the current device, whether it owns that

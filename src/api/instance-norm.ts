@@ -1,6 +1,6 @@
-import type { TensorArray } from '../core/checked-call';
-import { describe } from '../core/describe-value';
-import { argumentError, unsupportedError } from '../core/errors';
+import type { TensorArray } from '../core/checked-call.js';
+import { describe } from '../core/describe-value.js';
+import { argumentError, unsupportedError } from '../core/errors.js';
 import type {
   AdainOptions,
   BackwardBuffers,
@@ -9,23 +9,23 @@ import type {
   InstanceNormCreateOptions,
   InstanceNormOptions,
   InstanceStats,
-} from '../core/options';
-import { ownOptions } from '../core/own-options';
-import { RunningStats } from '../core/running-stats';
-import { tensorBytes } from '../core/tensor-geometry';
-import { checkedDevice, requestDevice, unsupportedDeviceReason } from '../gpu/device-request';
-import { gpuRoundTrip } from '../gpu/gpu-round-trip';
-import { STRATEGIES, type Strategy } from '../gpu/planner';
-import { type RecordCall, type TuneResult, timeStrategies } from '../gpu/tuner';
-import { recordWinner } from '../gpu/tuning-table';
-import { validateBackward } from '../validation/backward-options';
-import { checkedEncoder, checkInputOutput, gpuAffine, gpuBackwardSources, gpuSources } from '../validation/gpu-validation';
-import { BACKWARD_BUFFER_KEYS, CREATE_KEYS, TUNE_KEYS } from '../validation/option-keys';
-import { checkedBuffer, tensorDetail, validateAdain, validateCall, validateInputArray } from '../validation/validation';
-import { adainCpu, instanceNormBackwardCpu, instanceNormCpu, instanceStatsCpu } from './cpu-functions';
-import { destroyedError, GpuSession, needsWebGpu } from './gpu-session';
-import type { InstanceNormPlan } from './plan-description';
-import { optionsFromStateDict, type PyTorchStateDict } from './pytorch-state-dict';
+} from '../core/options.js';
+import { ownOptions } from '../core/own-options.js';
+import { RunningStats } from '../core/running-stats.js';
+import { tensorBytes } from '../core/tensor-geometry.js';
+import { checkedDevice, requestDevice, unsupportedDeviceReason } from '../gpu/device-request.js';
+import { gpuRoundTrip } from '../gpu/gpu-round-trip.js';
+import { STRATEGIES, type Strategy } from '../gpu/planner.js';
+import { type RecordCall, type TuneResult, timeStrategies } from '../gpu/tuner.js';
+import { recordWinner } from '../gpu/tuning-table.js';
+import { validateBackward } from '../validation/backward-options.js';
+import { checkedEncoder, checkInputOutput, gpuAffine, gpuBackwardSources, gpuSources } from '../validation/gpu-validation.js';
+import { BACKWARD_BUFFER_KEYS, CREATE_KEYS, TUNE_KEYS } from '../validation/option-keys.js';
+import { checkedBuffer, tensorDetail, validateAdain, validateCall, validateInputArray } from '../validation/validation.js';
+import { adainCpu, instanceNormBackwardCpu, instanceNormCpu, instanceStatsCpu } from './cpu-functions.js';
+import { destroyedError, GpuSession, needsWebGpu } from './gpu-session.js';
+import type { InstanceNormPlan } from './plan-description.js';
+import { optionsFromStateDict, type PyTorchStateDict } from './pytorch-state-dict.js';
 
 // The public face: each method validates its arguments (src/validation), picks the backend and
 // hands the checked call over (src/gpu through a GpuSession, or src/cpu through api/cpu-functions).

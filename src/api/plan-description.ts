@@ -1,4 +1,4 @@
-import type { Strategy } from '../gpu/planner';
+import type { Strategy } from '../gpu/planner.js';
 
 /**
  * What the GPU backend carries out for a call, as {@link InstanceNorm.plan} returns it: plain,

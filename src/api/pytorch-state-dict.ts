@@ -1,9 +1,9 @@
-import { describe, describeKind } from '../core/describe-value';
-import { argumentError } from '../core/errors';
-import type { InstanceNormOptions } from '../core/options';
-import { optionKeys, ownOptions } from '../core/own-options';
-import type { RunningStats } from '../core/running-stats';
-import { isFloat32Array } from '../core/value-kinds';
+import { describe, describeKind } from '../core/describe-value.js';
+import { argumentError } from '../core/errors.js';
+import type { InstanceNormOptions } from '../core/options.js';
+import { optionKeys, ownOptions } from '../core/own-options.js';
+import type { RunningStats } from '../core/running-stats.js';
+import { isFloat32Array } from '../core/value-kinds.js';
 
 /** The `state_dict()` of a PyTorch InstanceNorm1d/2d/3d, as float32 arrays of length C. */
 export interface PyTorchStateDict {

@@ -1,6 +1,6 @@
-import type { Activation, BackwardOptions, InstanceNormOptions, ResidualPosition } from './options';
-import type { RunningStats } from './running-stats';
-import type { TensorGeometry } from './tensor-geometry';
+import type { Activation, BackwardOptions, InstanceNormOptions, ResidualPosition } from './options.js';
+import type { RunningStats } from './running-stats.js';
+import type { TensorGeometry } from './tensor-geometry.js';
 
 // What validation hands to the backends: a call whose arguments are checked, so that the GPU
 // and the CPU backend never check them again.

@@ -1,4 +1,4 @@
-import type { RunningStats } from './running-stats';
+import type { RunningStats } from './running-stats.js';
 
 /**
  * How a normalization is carried out on the GPU:

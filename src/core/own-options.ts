@@ -1,5 +1,5 @@
-import { describe } from './describe-value';
-import { argumentError } from './errors';
+import { describe } from './describe-value.js';
+import { argumentError } from './errors.js';
 
 // Options objects are read once, at the boundary: their own enumerable properties are copied
 // into an object without a prototype, so that nothing inherited (Object.prototype.epsilon = …)

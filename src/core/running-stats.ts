@@ -1,7 +1,7 @@
-import { describe, describeKind } from './describe-value';
-import { argumentError, InstanceNormError, unsupportedError } from './errors';
-import { optionKeys, ownOptions } from './own-options';
-import { isFloat32Array } from './value-kinds';
+import { describe, describeKind } from './describe-value.js';
+import { argumentError, InstanceNormError, unsupportedError } from './errors.js';
+import { optionKeys, ownOptions } from './own-options.js';
+import { isFloat32Array } from './value-kinds.js';
 
 // A tensor holds at most 2^32 bytes, so at most 2^30 channels.
 const MAX_CHANNELS = 2 ** 30;

@@ -1,4 +1,4 @@
-import type { DataType, Layout } from './options';
+import type { DataType, Layout } from './options.js';
 
 /** The sizes of a tensor that a normalization needs, derived once from its shape and layout. */
 export interface TensorGeometry {

@@ -1,4 +1,4 @@
-import type { CpuEpilogue } from './cpu-epilogue';
+import type { CpuEpilogue } from './cpu-epilogue.js';
 
 /** What follows the statistics: scale and bias (length C or N × C) and the fused epilogue. */
 export interface OutputMap {

@@ -1,11 +1,11 @@
-import type { CheckedCall, CheckedRunning, TensorArray } from '../core/checked-call';
-import { fromFloat16Bits, toFloat16Bits } from '../core/float16';
-import type { BackwardResult, InstanceStats } from '../core/options';
-import type { TensorGeometry } from '../core/tensor-geometry';
-import { isUint16Array } from '../core/value-kinds';
-import { affineAt, affineFactor, inverseStd, type OutputMap, standardDeviation } from './cpu-affine';
-import { type CpuEpilogue, cpuEpilogue } from './cpu-epilogue';
-import { normalizeWithSimd } from './cpu-simd';
+import type { CheckedCall, CheckedRunning, TensorArray } from '../core/checked-call.js';
+import { fromFloat16Bits, toFloat16Bits } from '../core/float16.js';
+import type { BackwardResult, InstanceStats } from '../core/options.js';
+import type { TensorGeometry } from '../core/tensor-geometry.js';
+import { isUint16Array } from '../core/value-kinds.js';
+import { affineAt, affineFactor, inverseStd, type OutputMap, standardDeviation } from './cpu-affine.js';
+import { type CpuEpilogue, cpuEpilogue } from './cpu-epilogue.js';
+import { normalizeWithSimd } from './cpu-simd.js';
 
 // The CPU backend: the fallback where WebGPU is missing. It takes calls validation checked
 // (src/validation/cpu-validation.ts) and checks nothing again; the public functions of

@@ -1,5 +1,5 @@
-import type { CheckedEpilogue } from '../core/checked-call';
-import type { Activation } from '../core/options';
+import type { CheckedEpilogue } from '../core/checked-call.js';
+import type { Activation } from '../core/options.js';
 
 /** The epilogue of one element on the CPU: `value` is the affine map's result, `index` its place in the tensor. */
 export type CpuEpilogue = (value: number, index: number) => number;

@@ -1,6 +1,6 @@
-import type { TensorGeometry } from '../core/tensor-geometry';
-import { affineAt, affineFactor, type OutputMap } from './cpu-affine';
-import { CPU_KERNELS_WASM_BASE64 } from './cpu-kernels-wasm';
+import type { TensorGeometry } from '../core/tensor-geometry.js';
+import { affineAt, affineFactor, type OutputMap } from './cpu-affine.js';
+import { CPU_KERNELS_WASM_BASE64 } from './cpu-kernels-wasm.js';
 
 // The CPU fallback's loops in WebAssembly SIMD (wasm/cpu-kernels.wat), where the engine has
 // it: float64 lanes two at a time where JavaScript has one. The arithmetic is that of

@@ -1,7 +1,7 @@
-import { describe } from '../core/describe-value';
-import { argumentError, InstanceNormError, sentence } from '../core/errors';
-import { isGpuDevice } from '../core/value-kinds';
-import { STORAGE_BUFFERS_PER_PASS } from './pipeline-cache';
+import { describe } from '../core/describe-value.js';
+import { argumentError, InstanceNormError, sentence } from '../core/errors.js';
+import { isGpuDevice } from '../core/value-kinds.js';
+import { STORAGE_BUFFERS_PER_PASS } from './pipeline-cache.js';
 
 // Asked for when the adapter has them; the kernels use them only where the device has them.
 const OPTIONAL_FEATURES: readonly GPUFeatureName[] = ['subgroups', 'shader-f16', 'timestamp-query'];

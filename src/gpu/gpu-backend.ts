@@ -1,10 +1,10 @@
-import type { CheckedCall, CheckedEpilogue, CheckedRunning } from '../core/checked-call';
-import { geometryKey, type TensorGeometry } from '../core/tensor-geometry';
-import { isFloat32Array, isGpuBuffer } from '../core/value-kinds';
-import { BindGroupCache } from './bind-group-cache';
-import { type DeviceProfile, deviceProfile } from './device-profile';
-import { ImmutableBufferCache } from './immutable-buffer-cache';
-import { BINDINGS, deviceKernels, type EpilogueVariant, kernelPipeline, NO_EPILOGUE } from './pipeline-cache';
+import type { CheckedCall, CheckedEpilogue, CheckedRunning } from '../core/checked-call.js';
+import { geometryKey, type TensorGeometry } from '../core/tensor-geometry.js';
+import { isFloat32Array, isGpuBuffer } from '../core/value-kinds.js';
+import { BindGroupCache } from './bind-group-cache.js';
+import { type DeviceProfile, deviceProfile } from './device-profile.js';
+import { ImmutableBufferCache } from './immutable-buffer-cache.js';
+import { BINDINGS, deviceKernels, type EpilogueVariant, kernelPipeline, NO_EPILOGUE } from './pipeline-cache.js';
 import {
   type GpuPlan,
   type KernelDispatch,
@@ -16,10 +16,10 @@ import {
   planWithRunningStats,
   type RunningStatsUse,
   type Strategy,
-} from './planner';
-import { ScratchBuffers } from './scratch-buffers';
-import { tunedStrategy } from './tuning-table';
-import { type CallParams, packParams } from './uniforms';
+} from './planner.js';
+import { ScratchBuffers } from './scratch-buffers.js';
+import { tunedStrategy } from './tuning-table.js';
+import { type CallParams, packParams } from './uniforms.js';
 
 /**
  * A checked call (validation's CheckedCall: geometry, epsilon, epilogue, running statistics,

@@ -1,6 +1,6 @@
-import type { TensorArray } from '../core/checked-call';
-import { gpuError, InstanceNormError, sentence, unsupportedError } from '../core/errors';
-import type { DeviceProfile } from './device-profile';
+import type { TensorArray } from '../core/checked-call.js';
+import { gpuError, InstanceNormError, sentence, unsupportedError } from '../core/errors.js';
+import type { DeviceProfile } from './device-profile.js';
 
 /**
  * Records a call's work into `encoder`: `inputs` hold the uploaded arrays in order; buffers the

@@ -1,6 +1,6 @@
-import type { Activation, ResidualPosition } from '../core/options';
-import type { ElementKind, KernelName, WorkgroupReduction } from './planner';
-import { kernelSource, reducesAcrossWorkgroup, writesOutput } from './shader-sources';
+import type { Activation, ResidualPosition } from '../core/options.js';
+import type { ElementKind, KernelName, WorkgroupReduction } from './planner.js';
+import { kernelSource, reducesAcrossWorkgroup, writesOutput } from './shader-sources.js';
 
 /**
  * The compiled variant of what the normalizing kernels do besides normalizing: the epilogue's

@@ -1,8 +1,8 @@
-import type { RunningStatsUse } from '../core/checked-call';
-import { argumentError, unsupportedError } from '../core/errors';
-import { STRATEGIES, type Strategy } from '../core/options';
-import type { TensorGeometry } from '../core/tensor-geometry';
-import type { DeviceProfile } from './device-profile';
+import type { RunningStatsUse } from '../core/checked-call.js';
+import { argumentError, unsupportedError } from '../core/errors.js';
+import { STRATEGIES, type Strategy } from '../core/options.js';
+import type { TensorGeometry } from '../core/tensor-geometry.js';
+import type { DeviceProfile } from './device-profile.js';
 
 // Defined with the options that name them; kept here too for the planner's users.
 export { type RunningStatsUse, STRATEGIES, type Strategy };

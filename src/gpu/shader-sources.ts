@@ -42,7 +42,7 @@ import subgroupMoments from '../../shaders/reductions/subgroup-moments.wgsl?raw'
 import subgroupSums from '../../shaders/reductions/subgroup-sums.wgsl?raw';
 import workgroupMoments from '../../shaders/reductions/workgroup-moments.wgsl?raw';
 import workgroupSums from '../../shaders/reductions/workgroup-sums.wgsl?raw';
-import type { ElementKind, KernelName, WorkgroupReduction } from './planner';
+import type { ElementKind, KernelName, WorkgroupReduction } from './planner.js';
 
 // WGSL has no #include: each kernel's module is the files below concatenated, the shared
 // ones, the values and elements files of its element kind (which declare Value, Element,

@@ -1,6 +1,6 @@
-import type { DeviceProfile } from './device-profile';
-import type { GpuCall } from './gpu-backend';
-import { type GpuPlan, planInstanceNorm, STRATEGIES, type Strategy } from './planner';
+import type { DeviceProfile } from './device-profile.js';
+import type { GpuCall } from './gpu-backend.js';
+import { type GpuPlan, planInstanceNorm, STRATEGIES, type Strategy } from './planner.js';
 
 /** What tune() measured. */
 export interface TuneResult {

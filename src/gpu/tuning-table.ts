@@ -1,5 +1,5 @@
-import type { TensorGeometry } from '../core/tensor-geometry';
-import { ELEMENT_KINDS, elementKind, STRATEGIES, type Strategy } from './planner';
+import type { TensorGeometry } from '../core/tensor-geometry.js';
+import { ELEMENT_KINDS, elementKind, STRATEGIES, type Strategy } from './planner.js';
 
 /**
  * Strategies measured fastest by tune(), per adapter and shape class, shared by every

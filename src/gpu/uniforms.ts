@@ -1,5 +1,5 @@
-import type { TensorGeometry } from '../core/tensor-geometry';
-import { ELEMENT_KINDS, type GpuPlan, type PlanWindow } from './planner';
+import type { TensorGeometry } from '../core/tensor-geometry.js';
+import { ELEMENT_KINDS, type GpuPlan, type PlanWindow } from './planner.js';
 
 // Mirrors `struct Params` in shaders/instance-params.wgsl: twenty-eight 4-byte fields in
 // order, 28 * 4 = 112 bytes.

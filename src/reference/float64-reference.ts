@@ -1,8 +1,8 @@
-import { fromFloat16Bits, toFloat16Bits } from '../core/float16';
-import type { AdainOptions, BackwardOptions, BackwardResult, InstanceNormOptions, InstanceStats } from '../core/options';
-import type { TensorGeometry } from '../core/tensor-geometry';
-import { isUint16Array } from '../core/value-kinds';
-import { validateBackward } from '../validation/backward-options';
+import { fromFloat16Bits, toFloat16Bits } from '../core/float16.js';
+import type { AdainOptions, BackwardOptions, BackwardResult, InstanceNormOptions, InstanceStats } from '../core/options.js';
+import type { TensorGeometry } from '../core/tensor-geometry.js';
+import { isUint16Array } from '../core/value-kinds.js';
+import { validateBackward } from '../validation/backward-options.js';
 import {
   type CheckedCall,
   type CheckedRunning,
@@ -11,7 +11,7 @@ import {
   validateCall,
   validateInputArray,
   validateSavedStats,
-} from '../validation/validation';
+} from '../validation/validation.js';
 
 // The definition that the GPU kernels and the CPU fallback are tested against: every operation
 // in float64, two passes, plain loops over (n, c, s), written to be checked against the formulas

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation, Layout } from '../index';
-import { ADAIN_KERNEL, INSTANCE_NORM_GRAD_KERNEL, INSTANCE_NORM_KERNEL } from './kernels';
+import type { Activation, Layout } from '../index.js';
+import { ADAIN_KERNEL, INSTANCE_NORM_GRAD_KERNEL, INSTANCE_NORM_KERNEL } from './kernels.js';
 import {
   ADAIN_INPUTS,
   type BackwardAttrs,
@@ -8,7 +8,7 @@ import {
   type ForwardAttrs,
   NORMALIZATION_INPUTS,
   withPlaceholders,
-} from './options';
+} from './options.js';
 
 // The gradients of the forward kernels. The library's backward (the INSTANCE_NORM_GRAD_KERNEL,
 // on the GPU under 'webgpu') covers the normalization and its affine map with a per-channel or

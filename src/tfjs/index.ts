@@ -18,19 +18,19 @@
  *
  * @module
  */
-import { registerGradients } from './gradients';
-import { CPU_KERNEL_BACKENDS, registerKernelsFor } from './kernels';
-import { registerLayers } from './layers';
+import { registerGradients } from './gradients.js';
+import { CPU_KERNEL_BACKENDS, registerKernelsFor } from './kernels.js';
+import { registerLayers } from './layers.js';
 
-export { InstanceNormError } from '../index';
-export { registerGradients } from './gradients';
+export { InstanceNormError } from '../index.js';
+export { registerGradients } from './gradients.js';
 export {
   ADAIN_KERNEL,
   CPU_KERNEL_BACKENDS,
   INSTANCE_NORM_GRAD_KERNEL,
   INSTANCE_NORM_KERNEL,
   registerKernelsFor,
-} from './kernels';
+} from './kernels.js';
 export {
   AddonsGroupNormalization,
   AddonsInstanceNormalization,
@@ -39,8 +39,8 @@ export {
   type NormalizationLayerArgs,
   registerLayers,
   type SerializableLike,
-} from './layers';
-export { adaIn, groupNorm, instanceNorm, instanceNormReady } from './ops';
+} from './layers.js';
+export { adaIn, groupNorm, instanceNorm, instanceNormReady } from './ops.js';
 export {
   type AdaInOpOptions,
   type DataFormat,
@@ -51,7 +51,7 @@ export {
   TFJS_DEFAULT_EPSILON,
   TFJS_DEFAULT_LEAKYRELU_ALPHA,
   type TfjsActivation,
-} from './options';
+} from './options.js';
 
 // What importing the entry point does, here in the entry module itself (a bundler keeps an entry's
 // own statements; a side-effect import of another module is dropped where package.json's

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { adainCpu, InstanceNorm, type InstanceNormOptions, instanceNormBackwardCpu, instanceNormCpu } from '../index';
-import type { BackwardAttrs, ForwardAttrs } from './options';
+import { adainCpu, InstanceNorm, type InstanceNormOptions, instanceNormBackwardCpu, instanceNormCpu } from '../index.js';
+import type { BackwardAttrs, ForwardAttrs } from './options.js';
 
 /** The name of the instance (and group) normalization kernel, as TF.js's profiler shows it. */
 export const INSTANCE_NORM_KERNEL = 'webgpu-instancenorm:InstanceNorm';

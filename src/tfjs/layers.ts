@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { groupNorm, instanceNorm } from './ops';
-import { argumentError, type DataFormat, describe, TFJS_DEFAULT_EPSILON } from './options';
+import { groupNorm, instanceNorm } from './ops.js';
+import { argumentError, type DataFormat, describe, TFJS_DEFAULT_EPSILON } from './options.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
 type Initializer = ReturnType<typeof tfl.initializers.ones>;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ADAIN_KERNEL, INSTANCE_NORM_KERNEL, normFor, webGpuDeviceOf } from './kernels';
+import { ADAIN_KERNEL, INSTANCE_NORM_KERNEL, normFor, webGpuDeviceOf } from './kernels.js';
 import {
   type AdaInOpOptions,
   channelsOf,
@@ -10,7 +10,7 @@ import {
   type GroupNormOpOptions,
   type InstanceNormOpOptions,
   layoutOf,
-} from './options';
+} from './options.js';
 
 function runNormalization(x: tf.Tensor, groups: number, options: unknown): tf.Tensor {
   const created: tf.Tensor[] = [];

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type Activation, InstanceNormError, type Layout, type ResidualPosition } from '../index';
+import { type Activation, InstanceNormError, type Layout, type ResidualPosition } from '../index.js';
 
 /** Where the channels are, in TF.js's words: `'channelsLast'` (`[N, ...spatial, C]`, TF.js's default) or `'channelsFirst'` (`[N, C, ...spatial]`). */
 export type DataFormat = 'channelsLast' | 'channelsFirst';

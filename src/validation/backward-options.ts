@@ -1,8 +1,8 @@
-import { describe } from '../core/describe-value';
-import { unsupportedError } from '../core/errors';
-import { type OptionKeys, ownOptions } from '../core/own-options';
-import { BACKWARD_KEYS } from './option-keys';
-import { type CheckedCall, checkCall } from './validation';
+import { describe } from '../core/describe-value.js';
+import { unsupportedError } from '../core/errors.js';
+import { type OptionKeys, ownOptions } from '../core/own-options.js';
+import { BACKWARD_KEYS } from './option-keys.js';
+import { type CheckedCall, checkCall } from './validation.js';
 
 /** A backward call, checked: the forward's call, whether gradients of scale and bias are wanted. */
 export interface CheckedBackward {

@@ -1,9 +1,9 @@
-import type { CheckedCall } from '../core/checked-call';
-import { argumentError, unsupportedError } from '../core/errors';
-import { arrayTypeName, type TensorGeometry } from '../core/tensor-geometry';
-import { isFloat32Array } from '../core/value-kinds';
-import type { CpuBackward, CpuCall } from '../cpu/cpu-backend';
-import type { CheckedBackward } from './backward-options';
+import type { CheckedCall } from '../core/checked-call.js';
+import { argumentError, unsupportedError } from '../core/errors.js';
+import { arrayTypeName, type TensorGeometry } from '../core/tensor-geometry.js';
+import { isFloat32Array } from '../core/value-kinds.js';
+import type { CpuBackward, CpuCall } from '../cpu/cpu-backend.js';
+import type { CheckedBackward } from './backward-options.js';
 import {
   describeKind,
   isTensorArray,
@@ -11,7 +11,7 @@ import {
   validateAffineArray,
   validateResidualArray,
   validateSavedStats,
-} from './validation';
+} from './validation.js';
 
 // The checks of a call that the CPU backend adds to validation.ts's: its sources are arrays,
 // and its running statistics live on the CPU.

@@ -1,10 +1,10 @@
-import { argumentError } from '../core/errors';
-import type { InstanceStats } from '../core/options';
-import type { TensorGeometry } from '../core/tensor-geometry';
-import { tensorBytes } from '../core/tensor-geometry';
-import { isFloat32Array, isGpuBuffer, isGpuCommandEncoder } from '../core/value-kinds';
-import type { AffineSource } from '../gpu/gpu-backend';
-import type { CheckedBackward } from './backward-options';
+import { argumentError } from '../core/errors.js';
+import type { InstanceStats } from '../core/options.js';
+import type { TensorGeometry } from '../core/tensor-geometry.js';
+import { tensorBytes } from '../core/tensor-geometry.js';
+import { isFloat32Array, isGpuBuffer, isGpuCommandEncoder } from '../core/value-kinds.js';
+import type { AffineSource } from '../gpu/gpu-backend.js';
+import type { CheckedBackward } from './backward-options.js';
 import {
   type BoundBuffer,
   type CallOptions,
@@ -19,7 +19,7 @@ import {
   validateResidualArray,
   validateSavedStats,
   validateStorageBuffer,
-} from './validation';
+} from './validation.js';
 
 // The checks of a GPU call's buffers, beside validation.ts's checks of shapes and options: all
 // of them run before the library touches the caller's encoder.

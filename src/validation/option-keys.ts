@@ -4,8 +4,8 @@ import type {
   InstanceNormCreateOptions,
   InstanceNormOptions,
   InstanceStats,
-} from '../core/options';
-import { type OptionKeys, optionKeys } from '../core/own-options';
+} from '../core/options.js';
+import { type OptionKeys, optionKeys } from '../core/own-options.js';
 
 // The keys each entry point takes, one table per options type. Written as records of every key
 // of the type, so that the compiler fails when an option is added to a type and not here.

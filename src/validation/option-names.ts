@@ -1,6 +1,6 @@
-import { describe } from '../core/describe-value';
-import { argumentError } from '../core/errors';
-import type { OwnOptions } from '../core/own-options';
+import { describe } from '../core/describe-value.js';
+import { argumentError } from '../core/errors.js';
+import type { OwnOptions } from '../core/own-options.js';
 
 // WebNN's option names (epsilon, scale, bias, layout) are this library's own; PyTorch's
 // (eps, weight, affine, track_running_stats as trackRunningStats) are mapped onto them here,

@@ -1,6 +1,6 @@
-import type { CallOptions, CheckedCall, CheckedEpilogue, CheckedRunning, TensorArray } from '../core/checked-call';
-import { describe, describeKind } from '../core/describe-value';
-import { argumentError, InstanceNormError, unsupportedError } from '../core/errors';
+import type { CallOptions, CheckedCall, CheckedEpilogue, CheckedRunning, TensorArray } from '../core/checked-call.js';
+import { describe, describeKind } from '../core/describe-value.js';
+import { argumentError, InstanceNormError, unsupportedError } from '../core/errors.js';
 import {
   type Activation,
   type DataType,
@@ -9,13 +9,13 @@ import {
   type InstanceStats,
   type Layout,
   type ResidualPosition,
-} from '../core/options';
-import { type OptionKeys, type OwnOptions, ownOptions } from '../core/own-options';
-import { RunningStats } from '../core/running-stats';
-import { arrayTypeName, type TensorGeometry, tensorGeometry } from '../core/tensor-geometry';
-import { isFloat32Array, isGpuBuffer, isUint16Array } from '../core/value-kinds';
-import { FORWARD_KEYS, SAVED_STATS_KEYS } from './option-keys';
-import { canonicalOptions } from './option-names';
+} from '../core/options.js';
+import { type OptionKeys, type OwnOptions, ownOptions } from '../core/own-options.js';
+import { RunningStats } from '../core/running-stats.js';
+import { arrayTypeName, type TensorGeometry, tensorGeometry } from '../core/tensor-geometry.js';
+import { isFloat32Array, isGpuBuffer, isUint16Array } from '../core/value-kinds.js';
+import { FORWARD_KEYS, SAVED_STATS_KEYS } from './option-keys.js';
+import { canonicalOptions } from './option-names.js';
 
 // Every check on arguments, run before anything touches the GPU. Messages name the argument,
 // what was expected and what was given; errors carry the argument's name too.
@@ -346,5 +346,5 @@ export function checkDistinctBuffers(bound: readonly BoundBuffer[]): void {
   });
 }
 
-export type { CallOptions, CheckedCall, CheckedEpilogue, CheckedRunning, TensorArray } from '../core/checked-call';
+export type { CallOptions, CheckedCall, CheckedEpilogue, CheckedRunning, TensorArray } from '../core/checked-call.js';
 export { describe, describeKind };

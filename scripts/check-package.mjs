@@ -24,6 +24,7 @@
 //    checkout's TF.js packages linked in: webgpu-instancenorm/tfjs must typecheck strictly (no
 //    skipLibCheck) against TF.js's declarations, build with Vite, and on TF.js's WebGPU backend
 //    give the values worked out here by hand through the op, groupNorm, a Keras layer and a gradient.
+//    Both entries must also typecheck under `module: node16`, as a Node ESM project sees them.
 // 6. Imports the installed package in Node and runs the CPU path.
 //
 // The app's vite, typescript and @webgpu/types are links to this checkout's node_modules (no
@@ -331,6 +332,21 @@ try {
   }
   say(
     `a fresh TF.js app typechecks webgpu-instancenorm/tfjs strictly (skipLibCheck: false): no error in the app or the package's declarations (${diagnostics.length} in TF.js's own)`,
+  );
+  // The same app as a Node ESM project sees the package (module node16): the declarations' relative
+  // imports must resolve there too, and the types must be real (node16.ts expects an error of them).
+  const node16 = spawnSync(
+    'node',
+    [join(tfjsApp, 'node_modules/typescript/bin/tsc'), '-p', join(tfjsApp, 'tsconfig.node16.json')],
+    { cwd: tfjsApp, encoding: 'utf8' },
+  );
+  const node16Diagnostics = node16.stdout.split('\n').filter((line) => /^\S.*\(\d+,\d+\): error TS/.test(line));
+  const node16Ours = node16Diagnostics.filter((line) => !line.includes('/@tensorflow/'));
+  if (node16.error || node16Ours.length || (node16.status !== 0 && !node16Diagnostics.length)) {
+    fail(`tsc (module node16) failed in ${tfjsApp}:\n${node16Ours.join('\n') || node16.stdout || node16.stderr || node16.error}`);
+  }
+  say(
+    `both entries typecheck under module and moduleResolution node16 (skipLibCheck: false), their types real (${node16Diagnostics.length} errors in TF.js's own)`,
   );
   run(
     'node',

@@ -256,4 +256,36 @@ main().then(
   },
 );
 `,
+
+  // A Node ESM project's view of both entries (module and moduleResolution node16, as nodenext
+  // projects have): every relative import in the package's declarations must name its file, or
+  // the types fail to resolve, and silently become any under skipLibCheck.
+  'tsconfig.node16.json': `${JSON.stringify(
+    {
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'node16',
+        moduleResolution: 'node16',
+        lib: ['ES2022', 'DOM'],
+        types: ['@webgpu/types'],
+        strict: true,
+        skipLibCheck: false,
+        noEmit: true,
+      },
+      include: ['node16.ts'],
+    },
+    null,
+    2,
+  )}\n`,
+  'node16.ts': `import { InstanceNorm, type InstanceNormOptions, instanceNormCpu } from 'webgpu-instancenorm';
+import { groupNorm, type InstanceNormOpOptions } from 'webgpu-instancenorm/tfjs';
+
+export const options: InstanceNormOptions = { epsilon: 1e-5, layout: 'nchw' };
+export const opOptions: InstanceNormOpOptions = { epsilon: 1e-5, dataFormat: 'channelsLast' };
+export const normalized: Float32Array = instanceNormCpu(new Float32Array(4), [1, 1, 4]);
+export const op: typeof groupNorm = groupNorm;
+// Unused, and so an error, where the package's types resolve to any.
+// @ts-expect-error create() gives a Promise<InstanceNorm>, not a number
+export const wrong: number = InstanceNorm.create();
+`,
 };

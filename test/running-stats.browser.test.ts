@@ -148,9 +148,53 @@ describe('running statistics details on the GPU', () => {
     }
   });
 
+  // Within the documented range (deviations up to 1.8e19, so variances up to f32's largest), the
+  // update averages N batch values whose sum overflows: each is weighted before adding.
+  it('means and variances near float32 limits, whose sum over N overflows, average without overflow', async () => {
+    const [n, c, spatial] = [8, 3, 16];
+    const big = new Float32Array(n * c * spatial);
+    const means = randomUniform(n, 51, 1e38, 3e38);
+    const deviations = randomNormal(n * spatial, 52, 0, 1e19);
+    const ordinary = randomNormal(n * spatial, 53, 4, 2);
+    for (let image = 0; image < n; image++) {
+      for (let p = 0; p < spatial; p++) {
+        const at = (channel: number) => (image * c + channel) * spatial + p;
+        big[at(0)] = means[image]; // each image's instance constant, near 2e38: variance 0
+        big[at(1)] = deviations[image * spatial + p]; // variance about 1e38
+        big[at(2)] = ordinary[image * spatial + p];
+      }
+    }
+    for (const layout of ['nchw', 'nhwc'] as const) {
+      const shape = layout === 'nchw' ? [n, c, spatial] : [n, spatial, c];
+      const data = layout === 'nchw' ? big : toNhwc(big, n, c, spatial);
+      const norm = gpu.norm();
+      const onGpu = norm.createRunningStats(c);
+      const onCpu = new RunningStats(c);
+      await normalizeOnGpu(norm, data, shape, { layout, runningStats: onGpu, momentum: 0.5 });
+      referenceInstanceNorm(data, shape, { layout, runningStats: onCpu, momentum: 0.5 });
+      const expected = await onCpu.read();
+      expect(expected.mean[0]).toBeGreaterThan(4e37);
+      expect(expected.variance[1]).toBeGreaterThan(2e37);
+      expect([...expected.mean, ...expected.variance].every(Number.isFinite)).toBe(true);
+      await expectRunningClose(onGpu, onCpu);
+      onGpu.destroy();
+    }
+  });
+
   it('refuses running statistics of another backend with a clear error', async () => {
     await expect(gpu.norm().run(x, shape, { runningStats: new RunningStats(4) })).rejects.toThrow(
       /runningStats live on the CPU; the WebGPU backend needs ones made with norm.createRunningStats/,
     );
   });
 });
+
+/** [N, C, S] values as [N, S, C]. */
+function toNhwc(x: Float32Array, n: number, c: number, spatial: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let image = 0; image < n; image++) {
+    for (let channel = 0; channel < c; channel++) {
+      for (let p = 0; p < spatial; p++) out[(image * spatial + p) * c + channel] = x[(image * c + channel) * spatial + p];
+    }
+  }
+  return out;
+}

@@ -13,15 +13,18 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   if (channel >= params.tensorChannels) {
     return;
   }
-  var meanSum = 0.0;
-  var varianceSum = 0.0;
+  // Each image's share weighted before adding, not the N values summed first: a sum of N
+  // variances near f32's largest would overflow where their weighted mean does not.
+  let varianceWeight = params.runningWeight * params.unbiasFactor;
+  var meanShare = 0.0;
+  var varianceShare = 0.0;
   var found = false;
   for (var n = 0u; n < params.imageCount; n++) {
     let entry = channelEntry(n, channel);
     if (entry != NO_ENTRY) {
       let s = scratch[params.statsBase + entry];
-      meanSum += s.x + s.y;
-      varianceSum += s.w;
+      meanShare += (s.x + s.y) * params.runningWeight;
+      varianceShare += s.w * varianceWeight;
       found = true;
     }
   }
@@ -30,6 +33,6 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   }
   let decay = select(1.0, params.runningDecay, channelEntry(0u, channel) != NO_ENTRY);
   let variance = params.tensorChannels + channel;
-  channelValues[channel] = channelValues[channel] * decay + params.runningWeight * meanSum;
-  channelValues[variance] = channelValues[variance] * decay + params.runningWeight * params.unbiasFactor * varianceSum;
+  channelValues[channel] = channelValues[channel] * decay + meanShare;
+  channelValues[variance] = channelValues[variance] * decay + varianceShare;
 }

@@ -290,4 +290,26 @@ describe('lifetime and create() options', () => {
   ])('create() with a bad %s', async (_name, options, message) => {
     await expect(InstanceNorm.create(options as never)).rejects.toThrow(message);
   });
+
+  it('createSync() on an app device computes at once; without a device, or with a bad one, it throws', async () => {
+    const guest = InstanceNorm.createSync({ device });
+    expect(guest.backend).toBe('webgpu');
+    const x = new Float32Array([3, -1, 4, 1, -5, 9, 2, -6, 5, 3, -5, 8]);
+    const mean = [1.75, 0, 2.75]; // [1, 3, 4]: instances (3, -1, 4, 1), (-5, 9, 2, -6), (5, 3, -5, 8)
+    const variance = [3.6875, 36.5, 23.1875];
+    const expected = x.map((v, i) => (v - mean[i >> 2]) / Math.sqrt(variance[i >> 2] + 1e-5));
+    const y = await guest.run(x, shape);
+    for (let i = 0; i < 12; i++) expect(y[i]).toBeCloseTo(expected[i], 5);
+    guest.destroy();
+    for (const [options, message] of [
+      [undefined, /createSync needs a GPUDevice/],
+      [{}, /createSync needs a GPUDevice/],
+      [{ device: {} }, /device must be a GPUDevice, got Object/],
+      [{ device, strategy: 'fastest' }, /strategy must be 'auto' or one of/],
+      [{ device, devise: device }, /devise/],
+    ] as const) {
+      expect(() => InstanceNorm.createSync(options as never)).toThrow(InstanceNormError);
+      expect(() => InstanceNorm.createSync(options as never)).toThrow(message);
+    }
+  });
 });

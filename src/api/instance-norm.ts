@@ -55,30 +55,37 @@ export class InstanceNorm {
    * to the CPU (unless `fallback: 'error'`). Async because requesting a device is.
    */
   static async create(options?: InstanceNormCreateOptions): Promise<InstanceNorm> {
-    const own = ownOptions(options, CREATE_KEYS);
-    const fallback = own.fallback ?? 'cpu';
-    if (fallback !== 'cpu' && fallback !== 'error') {
-      throw argumentError('fallback', `fallback must be 'cpu' or 'error', got ${describe(fallback)}`);
-    }
-    const strategy = own.strategy ?? 'auto';
-    if (strategy !== 'auto' && !STRATEGIES.includes(strategy as Strategy)) {
-      throw argumentError(
-        'strategy',
-        `strategy must be 'auto' or one of ${STRATEGIES.map(describe).join(', ')}, got ${describe(strategy)}`,
-      );
-    }
-    const forced = strategy === 'auto' ? undefined : (strategy as Strategy);
-    if (own.device !== undefined) {
-      const device = checkedDevice(own.device);
-      const unsupported = unsupportedDeviceReason(device);
-      if (unsupported) throw unsupportedError(`InstanceNorm cannot run on this device: ${unsupported}`);
-      return new InstanceNorm(device, false, forced);
-    }
-    const device = await requestDevice().catch((error: unknown) => {
+    const { device, fallback, strategy } = checkedCreateOptions(options);
+    if (device !== undefined) return InstanceNorm.onDevice(device, strategy);
+    const requested = await requestDevice().catch((error: unknown) => {
       if (fallback === 'error') throw error;
       return undefined;
     });
-    return new InstanceNorm(device, device !== undefined, forced);
+    return new InstanceNorm(requested, requested !== undefined, strategy);
+  }
+
+  /**
+   * {@link InstanceNorm.create} on a device the caller already has, synchronously, for code that
+   * cannot await (a framework's kernel): the same options, `device` required; nothing is
+   * requested and the device stays the caller's.
+   *
+   * @example
+   * const norm = InstanceNorm.createSync({ device }); // e.g. the device of ORT-web or TF.js
+   * @throws InstanceNormError where `device` is missing or is not a GPUDevice the library can run on.
+   */
+  static createSync(options: InstanceNormCreateOptions & { device: GPUDevice }): InstanceNorm {
+    const { device, strategy } = checkedCreateOptions(options);
+    if (device === undefined) {
+      throw argumentError('device', 'createSync needs a GPUDevice (requesting one is asynchronous: use create())');
+    }
+    return InstanceNorm.onDevice(device, strategy);
+  }
+
+  private static onDevice(given: unknown, strategy: Strategy | undefined): InstanceNorm {
+    const device = checkedDevice(given);
+    const unsupported = unsupportedDeviceReason(device);
+    if (unsupported) throw unsupportedError(`InstanceNorm cannot run on this device: ${unsupported}`);
+    return new InstanceNorm(device, false, strategy);
   }
 
   /** The device of the WebGPU backend (a new one after a lost device was replaced); undefined on the CPU. */
@@ -552,4 +559,25 @@ function bound(reads: Record<string, GPUBuffer>, writes: Record<string, GPUBuffe
 /** Bytes read back from the GPU as the tensor's CPU array type. */
 function tensorArray(bytes: ArrayBuffer, dataType: 'float32' | 'float16'): TensorArray {
   return dataType === 'float16' ? new Uint16Array(bytes) : new Float32Array(bytes);
+}
+
+/** create()'s options, checked: the device as given, the fallback, a forced strategy. */
+function checkedCreateOptions(options: InstanceNormCreateOptions | undefined): {
+  device: unknown;
+  fallback: 'cpu' | 'error';
+  strategy: Strategy | undefined;
+} {
+  const own = ownOptions(options, CREATE_KEYS);
+  const fallback = own.fallback ?? 'cpu';
+  if (fallback !== 'cpu' && fallback !== 'error') {
+    throw argumentError('fallback', `fallback must be 'cpu' or 'error', got ${describe(fallback)}`);
+  }
+  const strategy = own.strategy ?? 'auto';
+  if (strategy !== 'auto' && !STRATEGIES.includes(strategy as Strategy)) {
+    throw argumentError(
+      'strategy',
+      `strategy must be 'auto' or one of ${STRATEGIES.map(describe).join(', ')}, got ${describe(strategy)}`,
+    );
+  }
+  return { device: own.device, fallback, strategy: strategy === 'auto' ? undefined : (strategy as Strategy) };
 }

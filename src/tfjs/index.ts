@@ -12,7 +12,7 @@
  * import { instanceNorm, instanceNormReady } from 'webgpu-instancenorm/tfjs';
  *
  * await tf.setBackend('webgpu');
- * await instanceNormReady();
+ * await instanceNormReady(); // optional: the first call would make the library's instance itself
  * const y = instanceNorm(x, { gamma, beta, activation: 'relu' });
  * const model = await tf.loadLayersModel('/models/style/model.json'); // with InstanceNormalization layers
  *

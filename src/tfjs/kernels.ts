@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { adainCpu, InstanceNorm, type InstanceNormOptions, instanceNormBackwardCpu, instanceNormCpu } from '../index.js';
+import {
+  adainCpu,
+  InstanceNorm,
+  InstanceNormError,
+  type InstanceNormOptions,
+  instanceNormBackwardCpu,
+  instanceNormCpu,
+} from '../index.js';
 import type { BackwardAttrs, ForwardAttrs } from './options.js';
 
 /** The name of the instance (and group) normalization kernel, as TF.js's profiler shows it. */
@@ -31,29 +38,23 @@ interface WebGpuBackendParts {
   disposeData(dataId: Info['dataId'], force?: boolean): boolean;
 }
 
-// One InstanceNorm per TF.js device, made on its first use there and kept (its pipelines,
-// parameter buffers and bind groups are cached per instance). create() with a device does no
-// asynchronous work but is async; until it has resolved, the device's calls take the CPU path.
-const norms = new WeakMap<GPUDevice, InstanceNorm | Promise<InstanceNorm>>();
+// One InstanceNorm per TF.js device, made on its first use there (synchronously, so that the
+// first call runs on the GPU too) and kept: its pipelines, parameter buffers and bind groups are
+// cached per instance. null where the library cannot run on the device: the CPU path then.
+const norms = new WeakMap<GPUDevice, InstanceNorm | null>();
 
-/** The InstanceNorm of `device` if it exists yet; starts making it if not. */
-function normOf(device: GPUDevice): InstanceNorm | undefined {
+/** The InstanceNorm of `device`, made on first use; null where the device is unsupported. */
+export function normFor(device: GPUDevice): InstanceNorm | null {
   const known = norms.get(device);
-  if (known instanceof InstanceNorm) return known;
-  if (known === undefined) normFor(device);
-  return undefined;
-}
-
-/** The InstanceNorm of `device`, made on first use. */
-export function normFor(device: GPUDevice): Promise<InstanceNorm> {
-  const known = norms.get(device);
-  if (known) return Promise.resolve(known);
-  const made = InstanceNorm.create({ device }).then((norm) => {
-    norms.set(device, norm);
-    return norm;
-  });
-  norms.set(device, made);
-  return made;
+  if (known !== undefined) return known;
+  let norm: InstanceNorm | null = null;
+  try {
+    norm = InstanceNorm.createSync({ device });
+  } catch (error) {
+    if (!(error instanceof InstanceNormError && error.code === 'unsupported')) throw error;
+  }
+  norms.set(device, norm);
+  return norm;
 }
 
 /** The backend's device, if it is TF.js's WebGPU backend. */
@@ -157,7 +158,7 @@ function adaInCpu({ inputs, backend, attrs }: KernelArgs): Info {
 
 function gpu(backend: tf.KernelBackend): { parts: WebGpuBackendParts; norm: InstanceNorm } | undefined {
   const device = webGpuDeviceOf(backend);
-  const norm = device && normOf(device);
+  const norm = device && normFor(device);
   return norm ? { parts: backend as unknown as WebGpuBackendParts, norm } : undefined;
 }
 

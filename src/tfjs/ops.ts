@@ -80,10 +80,10 @@ export function adaIn(content: tf.Tensor, style: tf.Tensor, options?: AdaInOpOpt
 }
 
 /**
- * Resolves once the library is ready on TF.js's current backend. On `'webgpu'` the library makes
- * its instance for TF.js's device on the first call there, which takes a moment: the calls made
- * before it is ready (in the same synchronous stretch of code) run on the CPU implementation,
- * reading the tensors back. Awaiting this after `tf.setBackend('webgpu')` keeps every call on the GPU.
+ * Resolves once TF.js's current backend is ready (`tf.ready()`), with the library's instance made
+ * for its device on `'webgpu'`. Not needed for the calls to run on the GPU: the first call on a
+ * device makes the instance itself, synchronously. Awaiting it moves that small cost (the
+ * instance, not its pipelines) before the first call, and keeps older code working.
  *
  * @example
  * await tf.setBackend('webgpu');
@@ -92,5 +92,5 @@ export function adaIn(content: tf.Tensor, style: tf.Tensor, options?: AdaInOpOpt
 export async function instanceNormReady(): Promise<void> {
   await tf.ready();
   const device = webGpuDeviceOf(tf.backend());
-  if (device) await normFor(device);
+  if (device) normFor(device);
 }

@@ -3,7 +3,7 @@ import { groupNormSiluModel } from '../demo/onnx-models';
 import { type InstanceNorm, toFloat16Bits } from '../src';
 import { alternatingMediansMs, gpuBuffer, randomData, type TimedSide } from './gpu-timing';
 import { ortWebGpuSide } from './ort-webgpu';
-import { GROUP_BENCH_SHAPES, type GroupBenchShape } from './shapes';
+import { GROUP_BENCH_SHAPES, type GroupBenchShape, groupLabel } from './shapes';
 import { tfjsWebGpu } from './tfjs-webgpu';
 
 /** GroupNorm + SiLU (affine, G groups) on one NCHW shape, float32 and float16, against the peers. */
@@ -113,11 +113,6 @@ export async function runGroupNormBenchmark(
     for (const b of [input, output, halfInput, halfOutput, scale, bias]) b.destroy();
   }
   return rows;
-}
-
-/** What `--only` matches a GroupNorm case against: `[dims] groupNorm`. */
-export function groupLabel(s: GroupBenchShape): string {
-  return `[${s.dims.join(', ')}] groupNorm`;
 }
 
 /** TF.js's composition on the channels-last tensor, on TF.js's own device; null where TF.js fails. */

@@ -93,3 +93,8 @@ export const GROUP_BENCH_SHAPES: readonly GroupBenchShape[] = [
   vae([1, 256, 256, 256]),
   vae([1, 128, 512, 512]),
 ];
+
+/** What `--only` matches a GroupNorm case against: `[dims] groupNorm`. */
+export function groupLabel(s: GroupBenchShape): string {
+  return `[${s.dims.join(', ')}] groupNorm`;
+}

@@ -1,8 +1,8 @@
-import { InstanceNorm, type InstanceNormOptions } from '../src';
+import { InstanceNorm, type InstanceNormOptions, toFloat16Bits } from '../src';
 import { STRATEGIES } from '../src/gpu/planner';
 import copyWGSL from './copy.wgsl?raw';
 import { elementwiseKernel, gpuBuffer, randomData } from './gpu-timing';
-import { BENCH_SHAPES, type BenchShape, layoutShape } from './shapes';
+import { BENCH_SHAPES, type BenchShape, GROUP_BENCH_SHAPES, groupLabel, layoutShape } from './shapes';
 
 /**
  * The benchmark for a native WebGPU (Dawn in Node, `npm run bench:native`): GPU time per call of
@@ -22,10 +22,30 @@ export interface NativeBenchRow {
   readonly byStrategy: Record<string, number>;
 }
 
+/** GroupNorm + SiLU (G groups, affine) on one NCHW shape of Stable Diffusion, float32 and float16. */
+export interface NativeGroupBenchRow {
+  readonly shape: string;
+  readonly model: string;
+  readonly groups: number;
+  readonly elements: number;
+  /** The plans taken for float32 and float16. */
+  readonly strategy: string;
+  readonly halfStrategy: string;
+  /** Milliseconds per call, as NativeBenchRow's. */
+  readonly oursMs: number;
+  readonly halfMs: number;
+  /** The vec4 copy of the float32 tensor, and of as many bytes as the float16 one. */
+  readonly copyMs: number;
+  readonly halfCopyMs: number;
+  /** float32 with each strategy forced. */
+  readonly byStrategy: Record<string, number>;
+}
+
 export interface NativeBenchReport {
   readonly adapter: string;
   readonly features: string[];
   readonly rows: NativeBenchRow[];
+  readonly groupRows: NativeGroupBenchRow[];
 }
 
 // Beyond the browser shapes: the sizes a real GPU is asked for (a 4-megapixel image, a
@@ -118,10 +138,54 @@ export async function runNativeBenchmark(only?: string): Promise<NativeBenchRepo
     rows.push(row);
     for (const b of [input, output, scale, bias, savedStats, gradOutput, gradAffine]) b.destroy();
   }
+
+  // GroupNorm + SiLU at diffusion scale, float32 and float16 storage, each against the copy of
+  // as many bytes (the browser bench's GroupNorm section, without the peers).
+  const groupRows: NativeGroupBenchRow[] = [];
+  for (const g of GROUP_BENCH_SHAPES) {
+    if (only && !only.split('|').some((part) => groupLabel(g).includes(part))) continue;
+    const shape = [...g.dims];
+    const channels = g.dims[1];
+    const elements = shape.reduce((a, b) => a * b, 1);
+    const x = randomData(elements);
+    const input = gpuBuffer(device, x);
+    const output = gpuBuffer(device, new Float32Array(elements));
+    const halfWords = new Float32Array(toFloat16Bits(x).buffer);
+    const halfInput = gpuBuffer(device, halfWords);
+    const halfOutput = gpuBuffer(device, new Float32Array(halfWords.length));
+    const scale = gpuBuffer(device, randomData(channels));
+    const bias = gpuBuffer(device, randomData(channels));
+    const options: InstanceNormOptions = { groups: g.groups, scale, bias, activation: 'silu', epsilon: EPSILON };
+    const halfOptions: InstanceNormOptions = { ...options, dataType: 'float16' };
+    const byStrategy: Record<string, number> = {};
+    for (const forcedNorm of forced) {
+      const strategy = forcedNorm.plan(shape, options).strategy;
+      byStrategy[strategy] = await perCall((encoder) => forcedNorm.encode(encoder, input, output, shape, options));
+    }
+    const row: NativeGroupBenchRow = {
+      shape: `[${shape.join(', ')}]`,
+      model: g.model,
+      groups: g.groups,
+      elements,
+      strategy: norm.plan(shape, options).strategy,
+      halfStrategy: norm.plan(shape, halfOptions).strategy,
+      oursMs: await perCall((encoder) => norm.encode(encoder, input, output, shape, options)),
+      halfMs: await perCall((encoder) => norm.encode(encoder, halfInput, halfOutput, shape, halfOptions)),
+      copyMs: await perCall((encoder) => copy(input, output, encoder)),
+      halfCopyMs: await perCall((encoder) => copy(halfInput, halfOutput, encoder)),
+      byStrategy,
+    };
+    await norm.checkErrors();
+    for (const f of forced) await f.checkErrors();
+    console.log(`bench row ${JSON.stringify(row)}`);
+    groupRows.push(row);
+    for (const b of [input, output, halfInput, halfOutput, scale, bias]) b.destroy();
+  }
   const info = device.adapterInfo;
   return {
     adapter: `${info.vendor} / ${info.architecture} / ${info.description}`,
     features: [...device.features],
     rows,
+    groupRows,
   };
 }

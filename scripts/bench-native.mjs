@@ -48,4 +48,40 @@ function printReport(report) {
   console.log(line(header));
   for (const r of rows) console.log(line(r));
   console.log('(strategy columns: x copy)');
+  if (!report.groupRows.length) return;
+  console.log(
+    '\nGroupNorm + SiLU (affine), NCHW, Stable Diffusion at 512²: float32 and float16 storage, each against the copy of as many bytes:',
+  );
+  const groupStrategies = Object.keys(report.groupRows[0].byStrategy);
+  const groupHeader = [
+    'shape',
+    'model',
+    'strategy',
+    'f32 ms',
+    'copy ms',
+    'x copy',
+    'f16 ms',
+    'f16 copy ms',
+    'x copy',
+    'f16/f32',
+    ...groupStrategies,
+  ];
+  const groupRows = report.groupRows.map((r) => [
+    r.shape,
+    r.model,
+    r.strategy,
+    fixed(r.oursMs),
+    fixed(r.copyMs),
+    fixed(r.oursMs / r.copyMs, 2),
+    fixed(r.halfMs),
+    fixed(r.halfCopyMs),
+    fixed(r.halfMs / r.halfCopyMs, 2),
+    fixed(r.halfMs / r.oursMs, 2),
+    ...groupStrategies.map((s) => fixed(r.byStrategy[s] / r.copyMs, 2)),
+  ]);
+  const groupWidths = groupHeader.map((h, i) => Math.max(h.length, ...groupRows.map((r) => r[i].length)));
+  const groupLine = (cells) => cells.map((c, i) => (i < 3 ? c.padEnd(groupWidths[i]) : c.padStart(groupWidths[i]))).join('  ');
+  console.log(groupLine(groupHeader));
+  for (const r of groupRows) console.log(groupLine(r));
+  console.log('(strategy columns: float32, x copy)');
 }

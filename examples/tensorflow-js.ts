@@ -29,7 +29,7 @@ export async function normalizeTfjsTensor(
   beta: Float32Array,
 ): Promise<TfjsExampleResult> {
   await tf.setBackend('webgpu');
-  await instanceNormReady(); // the library ready on TF.js's device: every call on the GPU from the first
+  await instanceNormReady(); // optional: tf.ready() and the library's instance on TF.js's device ahead of the first call
 
   const x = tf.tensor(input, [...shape]);
   const intermediate = tf.relu(x);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import * as ort from 'onnxruntime-web/webgpu';
 import { groupNormSiluModel } from '../demo/onnx-models';
-import { type InstanceNorm, toFloat16Bits } from '../src';
+import { type InstanceNorm, instanceNormCpu, toFloat16Bits } from '../src';
 import { alternatingMediansMs, gpuBuffer, randomData, type TimedSide } from './gpu-timing';
 import { ortWebGpuSide } from './ort-webgpu';
 import { GROUP_BENCH_SHAPES, type GroupBenchShape, groupLabel } from './shapes';
@@ -26,6 +27,9 @@ export interface GroupBenchRow {
   readonly ortMs: number | null;
   /** TF.js's WebGPU backend on the channels-last tensor: reshape, tf.moments, tf.batchNorm, affine, x · sigmoid(x). */
   readonly tfjsMs: number | null;
+  /** The CPU fallback (instanceNormCpu, float32), and ORT-web's wasm EP (one thread) on the decomposed graph. */
+  readonly cpuMs: number;
+  readonly ortWasmMs: number | null;
 }
 
 const EPSILON = 1e-5;
@@ -61,8 +65,10 @@ export async function runGroupNormBenchmark(
     const halfWords = new Float32Array(toFloat16Bits(x).buffer);
     const halfInput = gpuBuffer(device, halfWords);
     const halfOutput = gpuBuffer(device, new Float32Array(halfWords.length));
-    const scale = gpuBuffer(device, randomData(c));
-    const bias = gpuBuffer(device, randomData(c));
+    const scaleValues = randomData(c);
+    const biasValues = randomData(c);
+    const scale = gpuBuffer(device, scaleValues);
+    const bias = gpuBuffer(device, biasValues);
     const options = { groups: s.groups, scale, bias, activation: 'silu' as const, epsilon: EPSILON };
     const halfOptions = { ...options, dataType: 'float16' as const };
     const submitted = (record: (encoder: GPUCommandEncoder) => void) => () => {
@@ -94,6 +100,7 @@ export async function runGroupNormBenchmark(
     await norm.checkErrors();
     await ortSide?.release();
     tfSide?.release();
+    const cpu = await timeCpuSides(s, model, x, scaleValues, biasValues, peerReps);
     const row: GroupBenchRow = {
       shape: `[${shape.join(', ')}]`,
       model: s.model,
@@ -107,6 +114,7 @@ export async function runGroupNormBenchmark(
       halfCopyMs: timed.halfCopy,
       ortMs: timed.ort ?? null,
       tfjsMs: timed.tfjs ?? null,
+      ...cpu,
     };
     console.log(`bench row ${JSON.stringify(row)}`);
     rows.push(row);
@@ -146,4 +154,38 @@ function tfjsComposition(
     console.log(`TF.js failed on [${s.dims}]: ${String(e)}`);
     return null;
   }
+}
+
+/**
+ * The CPU sides of a GroupNorm case, after the GPU's, with garbage collected first (the page may:
+ * bench.mjs passes --expose-gc): ours (instanceNormCpu) and ORT's wasm EP on the same graph, in
+ * alternation.
+ */
+async function timeCpuSides(
+  s: GroupBenchShape,
+  model: Uint8Array,
+  x: Float32Array,
+  scale: Float32Array,
+  bias: Float32Array,
+  reps: number,
+): Promise<{ cpuMs: number; ortWasmMs: number | null }> {
+  const c = s.dims[1];
+  const options = { groups: s.groups, scale, bias, activation: 'silu' as const, epsilon: EPSILON };
+  const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] }).catch((e: unknown) => {
+    console.log(`ORT wasm failed on the GroupNorm graph of [${s.dims}]: ${String(e)}`);
+    return null;
+  });
+  const feeds = {
+    X: new ort.Tensor('float32', x, [...s.dims]),
+    scale: new ort.Tensor('float32', scale, [c, 1, 1]),
+    B: new ort.Tensor('float32', bias, [c, 1, 1]),
+  };
+  (globalThis as { gc?: () => void }).gc?.();
+  const sides: Record<string, TimedSide> = {
+    ours: { run: () => void instanceNormCpu(x, [...s.dims], options), reps },
+    ...(session ? { theirs: { run: () => session.run(feeds), reps } } : {}),
+  };
+  const timed = await alternatingMediansMs(sides, async () => {}, 1);
+  await session?.release();
+  return { cpuMs: timed.ours, ortWasmMs: timed.theirs ?? null };
 }

@@ -112,7 +112,8 @@ function printReport(report) {
   if (report.groupRows.length) {
     console.log(
       '\nGroupNorm + SiLU (G = 32, affine), NCHW, Stable Diffusion at 512²: float32 and float16 storage against the copy of as' +
-        " many bytes, ORT-web's WebGPU EP on the decomposed graph PyTorch exports, TF.js's WebGPU composition (channels-last):",
+        " many bytes, ORT-web's WebGPU EP on the decomposed graph PyTorch exports, TF.js's WebGPU composition (channels-last);" +
+        " the CPU fallback (float32) against ORT-web's wasm EP (one thread) on that graph:",
     );
     const cells = report.groupRows.map((r) => [
       r.shape,
@@ -129,6 +130,9 @@ function printReport(report) {
       r.ortMs === null ? '—' : `${fixed(r.ortMs / r.oursMs, 1)}x`,
       fixed(r.tfjsMs),
       r.tfjsMs === null ? '—' : `${fixed(r.tfjsMs / r.oursMs, 1)}x`,
+      fixed(r.cpuMs, 1),
+      fixed(r.ortWasmMs, 1),
+      r.ortWasmMs === null ? '—' : `${fixed(r.ortWasmMs / r.cpuMs, 1)}x`,
     ]);
     const head = [
       'shape',
@@ -145,6 +149,9 @@ function printReport(report) {
       'vs ORT',
       'TF.js ms',
       'vs TF.js',
+      'CPU ms',
+      'ORT wasm ms',
+      'CPU vs wasm',
     ];
     const w = head.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
     const row = (c) => c.map((v, i) => (i < 3 ? v.padEnd(w[i]) : v.padStart(w[i]))).join('  ');

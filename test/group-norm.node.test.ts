@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { instanceNormCpu, instanceStatsCpu } from '../src';
+import { referenceInstanceNorm } from '../src/reference/float64-reference';
 import { expectClose } from './helpers/compare';
 import { randomNormal, randomUniform } from './helpers/random';
 import { shapeOf, type TensorCase, toChannelsLast } from './helpers/shapes';
@@ -72,4 +73,51 @@ describe('GroupNorm on the CPU', () => {
     );
     expect(() => instanceNormCpu(x, shapeOf(t, 'nchw'), { groups: 0 })).toThrow(/groups must be a positive integer/);
   });
+});
+
+// The CPU's GroupNorm loops (statistics by image in nhwc, output by instance) on U-Net-like widths,
+// odd sizes and a group of two million values, against the float64 reference.
+describe('GroupNorm on the CPU against the float64 reference', () => {
+  const cases: [string, TensorCase, number, (c: TensorCase) => Record<string, unknown>][] = [
+    [
+      '40 channels in 8 groups, SiLU and a residual',
+      { batch: 2, channels: 40, spatial: [7, 9] },
+      8,
+      (c) => ({
+        scale: randomUniform(c.channels, 61, -2, 2),
+        bias: randomUniform(c.channels, 62, -1, 1),
+        activation: 'silu',
+        residual: randomNormal(elements(c), 63),
+      }),
+    ],
+    [
+      '24 channels in 6 groups, one odd spatial dimension, per-instance scale',
+      { batch: 3, channels: 24, spatial: [33] },
+      6,
+      (c) => ({
+        scale: randomUniform(c.batch * c.channels, 64, 0.5, 2),
+      }),
+    ],
+    ['5 channels in one group, GELU', { batch: 2, channels: 5, spatial: [3, 5] }, 1, () => ({ activation: 'gelu' })],
+    [
+      '4 channels in 2 groups of a million values each',
+      { batch: 1, channels: 4, spatial: [1024, 1024] },
+      2,
+      (c) => ({
+        bias: randomUniform(c.channels, 65, -1, 1),
+      }),
+    ],
+  ];
+  const elements = (c: TensorCase) => c.batch * c.channels * c.spatial.reduce((a, b) => a * b, 1);
+  for (const layout of ['nchw', 'nhwc'] as const) {
+    it.each(cases)(`%s (${layout})`, (_name, c, groups, extra) => {
+      const input = randomNormal(elements(c), 60, 3, 2);
+      const options = { layout, groups, ...extra(c) };
+      expectClose(
+        instanceNormCpu(input, shapeOf(c, layout), options),
+        referenceInstanceNorm(input, shapeOf(c, layout), options),
+        1e-5,
+      );
+    });
+  }
 });

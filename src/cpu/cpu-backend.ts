@@ -105,8 +105,9 @@ function updateRunningStats(input: Float32Array, g: TensorGeometry, running: Che
 }
 
 /**
- * y = (x - mean) · invStd, then scale, bias and epilogue, elementwise, with given statistics
- * per instance (index n * C + c): eval mode's running statistics, GroupNorm's group statistics.
+ * y = (x - mean) · invStd · scale + bias, then the epilogue, with given statistics per instance
+ * (index n * C + c): eval mode's running statistics, GroupNorm's group statistics. By instance:
+ * a contiguous run each in nchw; in nhwc position by position, the image's channels in arrays.
  */
 function normalizeWithStatistics(
   input: Float32Array,
@@ -116,13 +117,55 @@ function normalizeWithStatistics(
   { scale, bias, finish }: OutputMap,
 ): void {
   const C = g.channels;
-  const nhwc = g.layout === 'nhwc';
-  for (let i = 0; i < input.length; i++) {
-    const c = nhwc ? i % C : Math.floor(i / g.spatialSize) % C;
-    const n = Math.floor(i / (C * g.spatialSize));
-    const instance = n * C + c;
-    const v = (input[i] - mean[instance]) * invStd[instance] * affineAt(scale, 1, n, c, C) + affineAt(bias, 0, n, c, C);
-    output[i] = finish ? finish(v, i) : v;
+  const size = g.spatialSize;
+  if (g.layout === 'nchw' || C === 1) {
+    for (let instance = 0; instance < g.instanceCount; instance++) {
+      const c = instance % C;
+      const n = (instance - c) / C;
+      const m = mean[instance];
+      const factor = invStd[instance] * affineAt(scale, 1, n, c, C);
+      const offset = affineAt(bias, 0, n, c, C);
+      const end = (instance + 1) * size;
+      if (finish) {
+        for (let i = instance * size; i < end; i++) output[i] = finish((input[i] - m) * factor + offset, i);
+      } else {
+        for (let i = instance * size; i < end; i++) output[i] = (input[i] - m) * factor + offset;
+      }
+    }
+    return;
+  }
+  const means = new Float64Array(C);
+  const factors = new Float64Array(C);
+  const offsets = new Float64Array(C);
+  for (let n = 0; n < g.batch; n++) {
+    for (let c = 0; c < C; c++) {
+      means[c] = mean[n * C + c];
+      factors[c] = invStd[n * C + c] * affineAt(scale, 1, n, c, C);
+      offsets[c] = affineAt(bias, 0, n, c, C);
+    }
+    writeImage(input, output, n * size * C, (n + 1) * size * C, C, means, factors, offsets, finish);
+  }
+}
+
+// One nhwc image from `start` to `end`, its channels' statistics in arrays; a function of its
+// own, without closures, so that V8 optimizes its loops (normalizeChannelsLast).
+function writeImage(
+  input: Float32Array,
+  output: Float32Array | Float64Array,
+  start: number,
+  end: number,
+  C: number,
+  means: Float64Array,
+  factors: Float64Array,
+  offsets: Float64Array,
+  finish: CpuEpilogue | undefined,
+): void {
+  for (let p = start; p < end; p += C) {
+    if (finish) {
+      for (let c = 0; c < C; c++) output[p + c] = finish((input[p + c] - means[c]) * factors[c] + offsets[c], p + c);
+    } else {
+      for (let c = 0; c < C; c++) output[p + c] = (input[p + c] - means[c]) * factors[c] + offsets[c];
+    }
   }
 }
 
@@ -175,27 +218,57 @@ export function statsOnCpu(call: CheckedCall, input: TensorArray): InstanceStats
   return { mean: new Float32Array(mean), invStd: new Float32Array(variance.map((v) => inverseStd(v, call.epsilon))) };
 }
 
-/** Mean and biased variance of every instance (n, c), index n * C + c: float64, two passes. */
+/**
+ * Mean and biased variance of every instance (n, c), index n * C + c: float64, two passes. In
+ * nhwc each pass goes over an image once, position by position, adding to every channel's sum.
+ */
 function instanceMoments(input: Float32Array, g: TensorGeometry): { mean: Float64Array; variance: Float64Array } {
   const mean = new Float64Array(g.instanceCount);
   const variance = new Float64Array(g.instanceCount);
-  // Instance (n, c) starts at `first` and steps by `stride`, in either layout.
-  const nhwc = g.layout === 'nhwc';
-  const stride = nhwc ? g.channels : 1;
-  for (let instance = 0; instance < g.instanceCount; instance++) {
-    const n = Math.floor(instance / g.channels);
-    const c = instance % g.channels;
-    const first = nhwc ? n * g.spatialSize * g.channels + c : instance * g.spatialSize;
-    const end = first + g.spatialSize * stride;
-    let sum = 0;
-    for (let i = first; i < end; i += stride) sum += input[i];
-    const m = sum / g.spatialSize;
-    let squares = 0;
-    for (let i = first; i < end; i += stride) squares += (input[i] - m) ** 2;
-    mean[instance] = m;
-    variance[instance] = squares / g.spatialSize;
+  const C = g.channels;
+  const size = g.spatialSize;
+  if (g.layout === 'nchw' || C === 1) {
+    for (let instance = 0; instance < g.instanceCount; instance++) {
+      const first = instance * size;
+      const end = first + size;
+      let sum = 0;
+      for (let i = first; i < end; i++) sum += input[i];
+      const m = sum / size;
+      let squares = 0;
+      for (let i = first; i < end; i++) squares += (input[i] - m) ** 2;
+      mean[instance] = m;
+      variance[instance] = squares / size;
+    }
+    return { mean, variance };
+  }
+  for (let n = 0; n < g.batch; n++) {
+    const image = mean.subarray(n * C, (n + 1) * C);
+    const squares = variance.subarray(n * C, (n + 1) * C);
+    addImageSums(input, n * size * C, (n + 1) * size * C, C, image);
+    for (let c = 0; c < C; c++) image[c] /= size;
+    addImageSquares(input, n * size * C, (n + 1) * size * C, C, image, squares);
+    for (let c = 0; c < C; c++) squares[c] /= size;
   }
   return { mean, variance };
+}
+
+function addImageSums(input: Float32Array, start: number, end: number, C: number, sums: Float64Array): void {
+  for (let p = start; p < end; p += C) {
+    for (let c = 0; c < C; c++) sums[c] += input[p + c];
+  }
+}
+
+function addImageSquares(
+  input: Float32Array,
+  start: number,
+  end: number,
+  C: number,
+  means: Float64Array,
+  squares: Float64Array,
+): void {
+  for (let p = start; p < end; p += C) {
+    for (let c = 0; c < C; c++) squares[c] += (input[p + c] - means[c]) ** 2;
+  }
 }
 
 /**

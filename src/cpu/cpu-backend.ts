@@ -49,8 +49,11 @@ export function normalizeOnCpu(call: CpuCall, input: TensorArray): TensorArray {
   if (running?.use === 'normalize-with') {
     normalizeWithStatistics(values, output, geometry, runningStatistics(geometry, epsilon, running.stats.cpuValues()), map);
   } else if (groupChannels > 1) {
-    const { mean, variance } = groupMoments(values, geometry, groupChannels);
-    normalizeWithStatistics(values, output, geometry, { mean, invStd: variance.map((v) => inverseStd(v, epsilon)) }, map);
+    // The SIMD loops merge each group's moments themselves where they apply (cpu-simd.ts).
+    if (!normalizeWithSimd(values, output, geometry, epsilon, map, groupChannels)) {
+      const { mean, variance } = groupMoments(values, geometry, groupChannels);
+      normalizeWithStatistics(values, output, geometry, { mean, invStd: variance.map((v) => inverseStd(v, epsilon)) }, map);
+    }
   } else {
     normalizeInstances(values, output, geometry, epsilon, map);
   }

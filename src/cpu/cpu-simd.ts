@@ -59,11 +59,14 @@ export function normalizeWithSimd(
   g: TensorGeometry,
   epsilon: number,
   map: OutputMap,
+  groupChannels = 1,
 ): boolean {
   if (!(output instanceof Float32Array) || map.finish) return false;
   const contiguous = g.layout === 'nchw' || g.channels === 1;
   const unitValues = contiguous ? g.spatialSize : g.spatialSize * g.channels;
-  const unitsPerChunk = Math.max(1, Math.floor(CHUNK_VALUES / unitValues));
+  // nchw chunks of whole groups (a group is groupChannels consecutive instances).
+  const unit = contiguous ? groupChannels : 1;
+  const unitsPerChunk = unit * Math.max(1, Math.floor(CHUNK_VALUES / (unitValues * unit)));
   const chunkBytes = unitsPerChunk * unitValues * 4;
   if (chunkBytes > MAX_CHUNK_BYTES) return false;
   const statsBytes = contiguous ? unitsPerChunk * CONTIGUOUS_STATS_BYTES : g.channels * BLOCK_STATS_BYTES;
@@ -84,10 +87,10 @@ export function normalizeWithSimd(
     const heap = new Float32Array(k.memory.buffer);
     heap.set(input.subarray(first * unitValues, first * unitValues + values), data / 4);
     if (contiguous) {
-      normalizeContiguousInstances(k, data, first, count, g, epsilon, map);
+      normalizeContiguousInstances(k, data, first, count, g, epsilon, map, groupChannels);
     } else {
       for (let image = 0; image < count; image++) {
-        normalizeImage(k, data + image * unitValues * 4, first + image, g, epsilon, map, perChannel);
+        normalizeImage(k, data + image * unitValues * 4, first + image, g, epsilon, map, perChannel, groupChannels);
       }
     }
     output.set(heap.subarray(data / 4, data / 4 + values), first * unitValues);
@@ -121,15 +124,19 @@ function normalizeContiguousInstances(
   g: TensorGeometry,
   epsilon: number,
   { scale, bias }: OutputMap,
+  groupChannels: number,
 ): void {
   const size = g.spatialSize;
   const C = g.channels;
   k.contiguousMoments(data, count, size, STATS, SCRATCH);
   const stats = new Float64Array(k.memory.buffer, STATS, count * 3);
+  // Variances in place of the sums of squares, each group's moments given to its instances.
+  for (let i = 0; i < count; i++) stats[3 * i + 1] /= size;
+  for (let i = 0; groupChannels > 1 && i < count; i += groupChannels) mergeGroup(stats, 3 * i, 3, groupChannels);
   for (let i = 0; i < count; i++) {
     const c = (first + i) % C;
     const n = (first + i - c) / C;
-    stats[3 * i + 1] = affineFactor(scale, n, c, C, stats[3 * i + 1] / size, epsilon);
+    stats[3 * i + 1] = affineFactor(scale, n, c, C, stats[3 * i + 1], epsilon);
     stats[3 * i + 2] = affineAt(bias, 0, n, c, C);
   }
   k.contiguousWrite(data, count, size, STATS, SCRATCH);
@@ -150,6 +157,7 @@ function normalizeImage(
   epsilon: number,
   map: OutputMap,
   perChannel: PerChannel,
+  groupChannels: number,
 ): void {
   const C = g.channels;
   const size = g.spatialSize;
@@ -177,8 +185,24 @@ function normalizeImage(
   }
   gatherLanes(lanes, blocks, SQUARES, C, squares);
   for (let i = periodsEnd / 4, c = 0; i < end / 4; i++, c = (c + 1) % C) squares[c] += (values[i] - means[c]) ** 2;
+  for (let c = 0; c < C; c++) squares[c] /= size;
+  if (groupChannels > 1) {
+    // The group's mean, written below, in place of each channel's: the means are interleaved
+    // with the variances for mergeGroup, then taken apart again.
+    const moments = new Float64Array(2 * C);
+    for (let c = 0; c < C; c++) {
+      moments[2 * c] = means[c];
+      moments[2 * c + 1] = squares[c];
+    }
+    for (let c = 0; c < C; c += groupChannels) mergeGroup(moments, 2 * c, 2, groupChannels);
+    for (let c = 0; c < C; c++) {
+      means[c] = moments[2 * c];
+      squares[c] = moments[2 * c + 1];
+    }
+    scatterLanes(lanes, blocks, MEANS, C, means);
+  }
   for (let c = 0; c < C; c++) {
-    factors[c] = affineFactor(map.scale, n, c, C, squares[c] / size, epsilon);
+    factors[c] = affineFactor(map.scale, n, c, C, squares[c], epsilon);
     offsets[c] = affineAt(map.bias, 0, n, c, C);
   }
   scatterLanes(lanes, blocks, FACTORS, C, factors);
@@ -197,6 +221,23 @@ interface PerChannel {
   readonly squares: Float64Array;
   readonly factors: Float64Array;
   readonly offsets: Float64Array;
+}
+
+/**
+ * GroupNorm: the `count` (mean, variance) pairs from `at`, `step` apart in `moments`, replaced by
+ * their group's, exactly (equal counts: the mean of the means, and the mean of the variances
+ * plus the variance of the means), as cpu-backend.ts's groupMoments merges them.
+ */
+function mergeGroup(moments: Float64Array, at: number, step: number, count: number): void {
+  let meanSum = 0;
+  for (let i = 0; i < count; i++) meanSum += moments[at + i * step];
+  const mean = meanSum / count;
+  let spread = 0;
+  for (let i = 0; i < count; i++) spread += moments[at + i * step + 1] + (moments[at + i * step] - mean) ** 2;
+  for (let i = 0; i < count; i++) {
+    moments[at + i * step] = mean;
+    moments[at + i * step + 1] = spread / count;
+  }
 }
 
 // The address of the lanes of `field` of block b.

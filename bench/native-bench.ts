@@ -2,6 +2,7 @@ import { InstanceNorm, type InstanceNormOptions, toFloat16Bits } from '../src';
 import { STRATEGIES } from '../src/gpu/planner';
 import copyWGSL from './copy.wgsl?raw';
 import { elementwiseKernel, gpuBuffer, randomData } from './gpu-timing';
+import type { GroupBenchRow } from './group-norm-bench';
 import { BENCH_SHAPES, type BenchShape, GROUP_BENCH_SHAPES, groupLabel, layoutShape } from './shapes';
 
 /**
@@ -22,21 +23,12 @@ export interface NativeBenchRow {
   readonly byStrategy: Record<string, number>;
 }
 
-/** GroupNorm + SiLU (G groups, affine) on one NCHW shape of Stable Diffusion, float32 and float16. */
-export interface NativeGroupBenchRow {
-  readonly shape: string;
-  readonly model: string;
-  readonly groups: number;
-  readonly elements: number;
-  /** The plans taken for float32 and float16. */
-  readonly strategy: string;
-  readonly halfStrategy: string;
-  /** Milliseconds per call, as NativeBenchRow's. */
-  readonly oursMs: number;
-  readonly halfMs: number;
-  /** The vec4 copy of the float32 tensor, and of as many bytes as the float16 one. */
-  readonly copyMs: number;
-  readonly halfCopyMs: number;
+/** GroupNorm + SiLU on one NCHW shape of Stable Diffusion: the browser bench's row without the peers (ms as NativeBenchRow's). */
+export interface NativeGroupBenchRow
+  extends Pick<
+    GroupBenchRow,
+    'shape' | 'model' | 'groups' | 'elements' | 'strategy' | 'halfStrategy' | 'oursMs' | 'halfMs' | 'copyMs' | 'halfCopyMs'
+  > {
   /** float32 with each strategy forced. */
   readonly byStrategy: Record<string, number>;
 }

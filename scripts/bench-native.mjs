@@ -43,10 +43,7 @@ function printReport(report) {
     fixed(r.backwardMs / r.copyMs, 2),
     ...strategies.map((s) => fixed(r.byStrategy[s] / r.copyMs, 2)),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  console.log(line(header));
-  for (const r of rows) console.log(line(r));
+  printTable(header, rows);
   console.log('(strategy columns: x copy)');
   if (!report.groupRows.length) return;
   console.log(
@@ -79,9 +76,14 @@ function printReport(report) {
     fixed(r.halfMs / r.oursMs, 2),
     ...groupStrategies.map((s) => fixed(r.byStrategy[s] / r.copyMs, 2)),
   ]);
-  const groupWidths = groupHeader.map((h, i) => Math.max(h.length, ...groupRows.map((r) => r[i].length)));
-  const groupLine = (cells) => cells.map((c, i) => (i < 3 ? c.padEnd(groupWidths[i]) : c.padStart(groupWidths[i]))).join('  ');
-  console.log(groupLine(groupHeader));
-  for (const r of groupRows) console.log(groupLine(r));
+  printTable(groupHeader, groupRows);
   console.log('(strategy columns: float32, x copy)');
+}
+
+/** A table: the first three columns left-aligned, the figures right-aligned. */
+function printTable(header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  for (const r of rows) console.log(line(r));
 }

@@ -260,16 +260,19 @@ describe('the demo page on WebGPU', () => {
 
   it('the benchmark draws points while it runs, with a CPU time above zero at every size', async () => {
     const page = await openPage(browser, true);
-    await page.waitForFunction(
-      () => document.documentElement.dataset.bench === 'running' && Number(document.getElementById('chart')?.dataset.points) > 0,
+    // The chart as it is at the first poll that finds points while the benchmark runs, taken in
+    // that same synchronous step: a later evaluate() may come after the run has finished.
+    const snapshot = await page.waitForFunction(
+      () => {
+        const chart = document.getElementById('chart') as HTMLCanvasElement | null;
+        const running = document.documentElement.dataset.bench;
+        const points = Number(chart?.dataset.points);
+        return chart && running === 'running' && points > 0 ? { points, running, png: chart.toDataURL() } : undefined;
+      },
       null,
       { timeout: 60_000 },
     );
-    // The chart as it is at this moment, and how many points it had then (in one synchronous step).
-    const partial = await page.evaluate(() => {
-      const chart = document.getElementById('chart') as HTMLCanvasElement;
-      return { points: Number(chart.dataset.points), running: document.documentElement.dataset.bench, png: chart.toDataURL() };
-    });
+    const partial = (await snapshot.jsonValue()) as { points: number; running: string; png: string };
     writeFileSync(`${results}/demo-bench-running.png`, Buffer.from(partial.png.split(',')[1], 'base64'));
     expect(partial.running).toBe('running');
     expect(partial.points).toBeGreaterThan(0);

@@ -27,6 +27,12 @@ interface SimdCase {
   readonly affine: 'channel' | 'instance' | 'none';
   readonly mean?: number;
   readonly std?: number;
+  /** Scales drawn from ±scaleRange (default 2). */
+  readonly scaleRange?: number;
+  /** SiLU alone as the epilogue, which the kernels compute themselves. */
+  readonly silu?: boolean;
+  /** GroupNorm's groups, whose moments the loops merge. */
+  readonly groups?: number;
 }
 
 const CASES: SimdCase[] = [
@@ -65,10 +71,61 @@ const CASES: SimdCase[] = [
     layout: 'nhwc',
     affine: 'instance',
   },
+  // SiLU: its exp (within 1e-14) against Math.exp, one float32 rounding apart as the rest.
+  { name: 'nchw SiLU, 17 positions', shape: [2, 3, 17], layout: 'nchw', affine: 'channel', silu: true },
+  {
+    name: 'nchw SiLU, scales to ±40: every v in [-150, 150]',
+    shape: [1, 8, 64, 64],
+    layout: 'nchw',
+    affine: 'channel',
+    scaleRange: 40,
+    silu: true,
+  },
+  {
+    name: 'nchw SiLU, scales to ±400: v past the clamp of exp',
+    shape: [2, 4, 9, 11],
+    layout: 'nchw',
+    affine: 'instance',
+    scaleRange: 400,
+    silu: true,
+  },
+  {
+    name: 'nhwc SiLU, C = 13: periods and 2 positions past the last',
+    shape: [3, 6, 5, 13],
+    layout: 'nhwc',
+    affine: 'instance',
+    silu: true,
+  },
+  {
+    name: 'nhwc SiLU, C = 64, scales to ±40',
+    shape: [2, 16, 16, 64],
+    layout: 'nhwc',
+    affine: 'channel',
+    scaleRange: 40,
+    silu: true,
+  },
+  // GroupNorm: the groups' moments merged from their channels'.
+  { name: 'nchw GroupNorm, 12 channels in 3 groups', shape: [2, 12, 9, 11], layout: 'nchw', affine: 'channel', groups: 3 },
+  {
+    name: 'nchw GroupNorm, 520 channels in 4 groups: chunks of whole groups',
+    shape: [2, 520, 33, 31],
+    layout: 'nchw',
+    affine: 'channel',
+    groups: 4,
+  },
+  {
+    name: 'nhwc GroupNorm, C = 24 in 6 groups, SiLU',
+    shape: [2, 7, 5, 24],
+    layout: 'nhwc',
+    affine: 'instance',
+    groups: 6,
+    silu: true,
+  },
+  { name: 'nhwc GroupNorm, C = 13 in one group', shape: [3, 6, 5, 13], layout: 'nhwc', affine: 'channel', groups: 1 },
 ];
 
 describe('the SIMD loops against the JavaScript loops', () => {
-  it.each(CASES)('$name: $shape', ({ shape, layout, affine, mean = 0.5, std = 2 }) => {
+  it.each(CASES)('$name: $shape', ({ shape, layout, affine, mean = 0.5, std = 2, scaleRange = 2, silu, groups }) => {
     const channels = layout === 'nchw' ? shape[1] : shape[shape.length - 1];
     const count = shape.reduce((a, b) => a * b, 1);
     const x = randomNormal(count, count + channels, mean, std);
@@ -76,12 +133,16 @@ describe('the SIMD loops against the JavaScript loops', () => {
     const options = {
       layout,
       epsilon: 1e-5,
-      ...(affine === 'none' ? {} : { scale: randomUniform(affineLength, 3, -2, 2), bias: randomUniform(affineLength, 4, -1, 1) }),
+      ...(affine === 'none'
+        ? {}
+        : { scale: randomUniform(affineLength, 3, -scaleRange, scaleRange), bias: randomUniform(affineLength, 4, -1, 1) }),
+      ...(silu ? { activation: 'silu' as const } : {}),
+      ...(groups ? { groups } : {}),
     };
-    const { geometry, epsilon } = validateCall(shape, options);
+    const { geometry, epsilon, epilogue, groupChannels } = validateCall(shape, options);
     const output = new Float32Array(count).fill(Number.NaN);
-    const map = { scale: options.scale, bias: options.bias, finish: undefined };
-    expect(normalizeWithSimd(x, output, geometry, epsilon, map)).toBe(true);
+    const map = { scale: options.scale, bias: options.bias, finish: cpuEpilogue(epilogue, undefined), silu };
+    expect(normalizeWithSimd(x, output, geometry, epsilon, map, groupChannels)).toBe(true);
     const javascript = withoutSimd(() => instanceNormCpu(x, shape, options));
     // The same float64 arithmetic, the additions in another order: at most one float32 rounding apart.
     expectClose(output, javascript, 1e-9, 2 ** -23);

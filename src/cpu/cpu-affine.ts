@@ -5,6 +5,8 @@ export interface OutputMap {
   readonly scale: Float32Array | undefined;
   readonly bias: Float32Array | undefined;
   readonly finish: CpuEpilogue | undefined;
+  /** Whether `finish` is SiLU alone (no residual), which the WebAssembly kernels compute themselves. */
+  readonly silu?: boolean;
 }
 
 /** scale or bias of instance (n, c): per channel, or per instance where the array holds N × C. */

@@ -42,6 +42,7 @@ export function normalizeOnCpu(call: CpuCall, input: TensorArray): TensorArray {
     scale: call.scale,
     bias: call.bias,
     finish: cpuEpilogue(epilogue, call.residual && float32Values(call.residual)),
+    silu: epilogue.activation === 'silu' && !call.residual,
   };
   // Halves are rounded once, from float64.
   const half = geometry.dataType === 'float16';

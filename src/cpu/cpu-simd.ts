@@ -14,8 +14,9 @@ interface CpuKernels {
   sum8(p: number, end: number, stride: number, acc: number): void;
   square8(p: number, end: number, stride: number, means: number, acc: number): void;
   write8(p: number, end: number, stride: number, lanes: number): void;
+  write8Silu(p: number, end: number, stride: number, lanes: number): void;
   contiguousMoments(p: number, instances: number, size: number, stats: number, scratch: number): void;
-  contiguousWrite(p: number, instances: number, size: number, stats: number, scratch: number): void;
+  contiguousWrite(p: number, instances: number, size: number, stats: number, scratch: number, silu: number): void;
 }
 
 // Bytes per tile of the nhwc passes (256 KiB): every block of lanes finds the tile in cache.
@@ -50,7 +51,7 @@ let enabled = true;
 
 /**
  * Normalizes `input` into `output` with the SIMD kernels where they apply: float32 output, no
- * epilogue, and an engine with WebAssembly SIMD.
+ * epilogue or SiLU alone, and an engine with WebAssembly SIMD.
  * False where they do not, having written nothing.
  */
 export function normalizeWithSimd(
@@ -61,7 +62,7 @@ export function normalizeWithSimd(
   map: OutputMap,
   groupChannels = 1,
 ): boolean {
-  if (!(output instanceof Float32Array) || map.finish) return false;
+  if (!(output instanceof Float32Array) || (map.finish && !map.silu)) return false;
   const contiguous = g.layout === 'nchw' || g.channels === 1;
   const unitValues = contiguous ? g.spatialSize : g.spatialSize * g.channels;
   // nchw chunks of whole groups (a group is groupChannels consecutive instances).
@@ -123,7 +124,7 @@ function normalizeContiguousInstances(
   count: number,
   g: TensorGeometry,
   epsilon: number,
-  { scale, bias }: OutputMap,
+  { scale, bias, silu }: OutputMap,
   groupChannels: number,
 ): void {
   const size = g.spatialSize;
@@ -139,7 +140,7 @@ function normalizeContiguousInstances(
     stats[3 * i + 1] = affineFactor(scale, n, c, C, stats[3 * i + 1], epsilon);
     stats[3 * i + 2] = affineAt(bias, 0, n, c, C);
   }
-  k.contiguousWrite(data, count, size, STATS, SCRATCH);
+  k.contiguousWrite(data, count, size, STATS, SCRATCH, silu ? 1 : 0);
 }
 
 // nhwc image n at `image`, normalized in place. Read as a contiguous run, the image repeats
@@ -207,11 +208,14 @@ function normalizeImage(
   }
   scatterLanes(lanes, blocks, FACTORS, C, factors);
   scatterLanes(lanes, blocks, OFFSETS, C, offsets);
+  const write8 = map.silu ? k.write8Silu : k.write8;
   for (let t = image; t < periodsEnd; t += tile) {
-    for (let b = 0; b < blocks; b++) k.write8(t + 32 * b, Math.min(periodsEnd, t + tile), stride, blockField(b, MEANS));
+    for (let b = 0; b < blocks; b++) write8(t + 32 * b, Math.min(periodsEnd, t + tile), stride, blockField(b, MEANS));
   }
+  // The last positions, fewer than a period: SiLU as the epilogue computes it.
   for (let i = periodsEnd / 4, c = 0; i < end / 4; i++, c = (c + 1) % C) {
-    values[i] = (values[i] - means[c]) * factors[c] + offsets[c];
+    const v = (values[i] - means[c]) * factors[c] + offsets[c];
+    values[i] = map.silu ? v / (1 + Math.exp(-v)) : v;
   }
 }
 

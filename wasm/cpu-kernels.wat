@@ -7,6 +7,9 @@
 ;; src/cpu-reference.ts's loops up to the order of the float64 additions. The loops are written
 ;; out in full: with small helper functions called from them, V8's code measured slower.
 ;;
+;; write8Silu adds SiLU, the one epilogue computed here ($silu: its exp within 1e-14 of Math.exp's,
+;; so results stay one float32 rounding from the JavaScript loops'); other epilogues stay there.
+;;
 ;; Lanes of eight float64 live in memory, 64 bytes each. write8 reads the means, factors and
 ;; offsets of its eight lanes from one 192-byte block: means at +0, factors at +64, offsets at +128.
 (module

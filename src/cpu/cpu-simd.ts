@@ -133,7 +133,9 @@ function normalizeContiguousInstances(
   const stats = new Float64Array(k.memory.buffer, STATS, count * 3);
   // Variances in place of the sums of squares, each group's moments given to its instances.
   for (let i = 0; i < count; i++) stats[3 * i + 1] /= size;
-  for (let i = 0; groupChannels > 1 && i < count; i += groupChannels) mergeGroup(stats, 3 * i, 3, groupChannels);
+  for (let i = 0; groupChannels > 1 && i < count; i += groupChannels) {
+    mergeGroup(stats, 3 * i, stats, 3 * i + 1, 3, groupChannels);
+  }
   for (let i = 0; i < count; i++) {
     const c = (first + i) % C;
     const n = (first + i - c) / C;
@@ -188,18 +190,8 @@ function normalizeImage(
   for (let i = periodsEnd / 4, c = 0; i < end / 4; i++, c = (c + 1) % C) squares[c] += (values[i] - means[c]) ** 2;
   for (let c = 0; c < C; c++) squares[c] /= size;
   if (groupChannels > 1) {
-    // The group's mean, written below, in place of each channel's: the means are interleaved
-    // with the variances for mergeGroup, then taken apart again.
-    const moments = new Float64Array(2 * C);
-    for (let c = 0; c < C; c++) {
-      moments[2 * c] = means[c];
-      moments[2 * c + 1] = squares[c];
-    }
-    for (let c = 0; c < C; c += groupChannels) mergeGroup(moments, 2 * c, 2, groupChannels);
-    for (let c = 0; c < C; c++) {
-      means[c] = moments[2 * c];
-      squares[c] = moments[2 * c + 1];
-    }
+    // Each channel its group's mean (the write below subtracts it) and variance.
+    for (let c = 0; c < C; c += groupChannels) mergeGroup(means, c, squares, c, 1, groupChannels);
     scatterLanes(lanes, blocks, MEANS, C, means);
   }
   for (let c = 0; c < C; c++) {
@@ -228,19 +220,26 @@ interface PerChannel {
 }
 
 /**
- * GroupNorm: the `count` (mean, variance) pairs from `at`, `step` apart in `moments`, replaced by
- * their group's, exactly (equal counts: the mean of the means, and the mean of the variances
- * plus the variance of the means), as cpu-backend.ts's groupMoments merges them.
+ * GroupNorm: the `count` means and variances from means[meanAt] and variances[varianceAt], `step`
+ * apart, replaced by their group's, exactly (equal counts: the mean of the means, and the mean of
+ * the variances plus the variance of the means), as cpu-backend.ts's groupMoments merges them.
  */
-function mergeGroup(moments: Float64Array, at: number, step: number, count: number): void {
+function mergeGroup(
+  means: Float64Array,
+  meanAt: number,
+  variances: Float64Array,
+  varianceAt: number,
+  step: number,
+  count: number,
+): void {
   let meanSum = 0;
-  for (let i = 0; i < count; i++) meanSum += moments[at + i * step];
+  for (let i = 0; i < count; i++) meanSum += means[meanAt + i * step];
   const mean = meanSum / count;
   let spread = 0;
-  for (let i = 0; i < count; i++) spread += moments[at + i * step + 1] + (moments[at + i * step] - mean) ** 2;
+  for (let i = 0; i < count; i++) spread += variances[varianceAt + i * step] + (means[meanAt + i * step] - mean) ** 2;
   for (let i = 0; i < count; i++) {
-    moments[at + i * step] = mean;
-    moments[at + i * step + 1] = spread / count;
+    means[meanAt + i * step] = mean;
+    variances[varianceAt + i * step] = spread / count;
   }
 }
 

@@ -5,6 +5,7 @@ import type { TensorGeometry } from '../core/tensor-geometry.js';
 import { isUint16Array } from '../core/value-kinds.js';
 import { affineAt, affineFactor, inverseStd, type OutputMap, standardDeviation } from './cpu-affine.js';
 import { type CpuEpilogue, cpuEpilogue } from './cpu-epilogue.js';
+import { mergeGroupMoments } from './cpu-group-moments.js';
 import { normalizeWithSimd } from './cpu-simd.js';
 
 // The CPU backend: the fallback where WebGPU is missing. It takes calls validation checked
@@ -200,18 +201,9 @@ function groupMoments(
   g: TensorGeometry,
   groupChannels: number,
 ): { mean: Float64Array; variance: Float64Array } {
-  const perChannel = instanceMoments(input, g);
-  if (groupChannels === 1) return perChannel;
-  const mean = new Float64Array(g.instanceCount);
-  const variance = new Float64Array(g.instanceCount);
-  for (let first = 0; first < g.instanceCount; first += groupChannels) {
-    let meanSum = 0;
-    for (let i = first; i < first + groupChannels; i++) meanSum += perChannel.mean[i];
-    const m = meanSum / groupChannels;
-    let spread = 0;
-    for (let i = first; i < first + groupChannels; i++) spread += perChannel.variance[i] + (perChannel.mean[i] - m) ** 2;
-    mean.fill(m, first, first + groupChannels);
-    variance.fill(spread / groupChannels, first, first + groupChannels);
+  const { mean, variance } = instanceMoments(input, g);
+  for (let first = 0; groupChannels > 1 && first < g.instanceCount; first += groupChannels) {
+    mergeGroupMoments(mean, first, variance, first, 1, groupChannels);
   }
   return { mean, variance };
 }

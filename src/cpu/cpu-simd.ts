@@ -1,5 +1,6 @@
 import type { TensorGeometry } from '../core/tensor-geometry.js';
 import { affineAt, affineFactor, type OutputMap } from './cpu-affine.js';
+import { mergeGroupMoments } from './cpu-group-moments.js';
 import { CPU_KERNELS_WASM_BASE64 } from './cpu-kernels-wasm.js';
 
 // The CPU fallback's loops in WebAssembly SIMD (wasm/cpu-kernels.wat), where the engine has
@@ -134,7 +135,7 @@ function normalizeContiguousInstances(
   // Variances in place of the sums of squares, each group's moments given to its instances.
   for (let i = 0; i < count; i++) stats[3 * i + 1] /= size;
   for (let i = 0; groupChannels > 1 && i < count; i += groupChannels) {
-    mergeGroup(stats, 3 * i, stats, 3 * i + 1, 3, groupChannels);
+    mergeGroupMoments(stats, 3 * i, stats, 3 * i + 1, 3, groupChannels);
   }
   for (let i = 0; i < count; i++) {
     const c = (first + i) % C;
@@ -191,7 +192,7 @@ function normalizeImage(
   for (let c = 0; c < C; c++) squares[c] /= size;
   if (groupChannels > 1) {
     // Each channel its group's mean (the write below subtracts it) and variance.
-    for (let c = 0; c < C; c += groupChannels) mergeGroup(means, c, squares, c, 1, groupChannels);
+    for (let c = 0; c < C; c += groupChannels) mergeGroupMoments(means, c, squares, c, 1, groupChannels);
     scatterLanes(lanes, blocks, MEANS, C, means);
   }
   for (let c = 0; c < C; c++) {
@@ -217,30 +218,6 @@ interface PerChannel {
   readonly squares: Float64Array;
   readonly factors: Float64Array;
   readonly offsets: Float64Array;
-}
-
-/**
- * GroupNorm: the `count` means and variances from means[meanAt] and variances[varianceAt], `step`
- * apart, replaced by their group's, exactly (equal counts: the mean of the means, and the mean of
- * the variances plus the variance of the means), as cpu-backend.ts's groupMoments merges them.
- */
-function mergeGroup(
-  means: Float64Array,
-  meanAt: number,
-  variances: Float64Array,
-  varianceAt: number,
-  step: number,
-  count: number,
-): void {
-  let meanSum = 0;
-  for (let i = 0; i < count; i++) meanSum += means[meanAt + i * step];
-  const mean = meanSum / count;
-  let spread = 0;
-  for (let i = 0; i < count; i++) spread += variances[varianceAt + i * step] + (means[meanAt + i * step] - mean) ** 2;
-  for (let i = 0; i < count; i++) {
-    means[meanAt + i * step] = mean;
-    variances[varianceAt + i * step] = spread / count;
-  }
 }
 
 // The address of the lanes of `field` of block b.

@@ -14,16 +14,7 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   }
   let first = unit * instances;
   let pivot = groupPivot(instancePivot(first));
-  var m: Moments;
-  if (groupIsContiguous()) {
-    m = rangeMoments(first, pivot, 0u, instances * params.spatialSize, 1u);
-  } else {
-    m = rangeMoments(first, pivot, 0u, params.spatialSize, 1u);
-    for (var k = 1u; k < instances; k++) {
-      m = mergeMoments(m, rangeMoments(first + k, pivot, 0u, params.spatialSize, 1u));
-    }
-  }
-  let s = instanceStats(pivot, groupMoments(m));
+  let s = instanceStats(pivot, groupMoments(unitMoments(first, instances, pivot, 0u, 1u)));
   for (var k = 0u; k < instances; k++) {
     if (SAVE_STATS) {
       exportStats(first + k, s);

@@ -15,15 +15,7 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
   }
   let first = unit * instances;
   let pivot = groupPivot(instancePivot(first));
-  var local: Moments;
-  if (groupIsContiguous()) {
-    local = rangeMoments(first, pivot, localIndex, instances * params.spatialSize, WORKGROUP_SIZE);
-  } else {
-    local = rangeMoments(first, pivot, localIndex, params.spatialSize, WORKGROUP_SIZE);
-    for (var k = 1u; k < instances; k++) {
-      local = mergeMoments(local, rangeMoments(first + k, pivot, localIndex, params.spatialSize, WORKGROUP_SIZE));
-    }
-  }
+  let local = unitMoments(first, instances, pivot, localIndex, WORKGROUP_SIZE);
   let s = instanceStats(pivot, groupMoments(workgroupMoments(local, localIndex)));
   for (var k = 0u; k < instances; k++) {
     if (SAVE_STATS && localIndex == 0u) {

@@ -98,6 +98,20 @@ fn rangeMoments(instance: u32, pivot: Value, first: u32, end: u32, step: u32) ->
   return total;
 }
 
+// Moments of a fused kernel's unit, from kernel instance `first` (its `instances` instances; more
+// than one for a GroupNorm group), over positions start, start + step, ... of each: one range of
+// positions where the group's instances follow one another in memory, else one per instance.
+fn unitMoments(first: u32, instances: u32, pivot: Value, start: u32, step: u32) -> Moments {
+  if (groupIsContiguous()) {
+    return rangeMoments(first, pivot, start, instances * params.spatialSize, step);
+  }
+  var m = rangeMoments(first, pivot, start, params.spatialSize, step);
+  for (var k = 1u; k < instances; k++) {
+    m = mergeMoments(m, rangeMoments(first + k, pivot, start, params.spatialSize, step));
+  }
+  return m;
+}
+
 // The pivot of an instance: its first value.
 fn instancePivot(instance: u32) -> Value {
   enterInstance(instance);

@@ -14,6 +14,7 @@ export {
   type DataType,
   DEFAULT_ACTIVATION_ALPHA,
   DEFAULT_EPSILON,
+  type EpsilonPlacement,
   type InstanceNormCreateOptions,
   type InstanceNormOptions,
   type InstanceStats,

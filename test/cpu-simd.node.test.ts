@@ -139,10 +139,11 @@ describe('the SIMD loops against the JavaScript loops', () => {
       ...(silu ? { activation: 'silu' as const } : {}),
       ...(groups ? { groups } : {}),
     };
-    const { geometry, epsilon, epilogue, groupChannels } = validateCall(shape, options);
+    const call = validateCall(shape, options);
+    const { geometry, epilogue, groupChannels } = call;
     const output = new Float32Array(count).fill(Number.NaN);
     const map = { scale: options.scale, bias: options.bias, finish: cpuEpilogue(epilogue, undefined), silu };
-    expect(normalizeWithSimd(x, output, geometry, epsilon, map, groupChannels)).toBe(true);
+    expect(normalizeWithSimd(x, output, geometry, call, map, groupChannels)).toBe(true);
     const javascript = withoutSimd(() => instanceNormCpu(x, shape, options));
     // The same float64 arithmetic, the additions in another order: at most one float32 rounding apart.
     expectClose(output, javascript, 1e-9, 2 ** -23);
@@ -168,12 +169,13 @@ describe('what stays with the JavaScript loops', () => {
   const output = () => new Float32Array(x.length).fill(Number.NaN);
 
   it('an epilogue (it works on the float64 value before rounding) and float64 outputs (float16 results)', () => {
-    const { geometry, epsilon, epilogue } = validateCall([2, 4, 25], { activation: 'relu' });
+    const call = validateCall([2, 4, 25], { activation: 'relu' });
+    const { geometry, epilogue } = call;
     const finish = cpuEpilogue(epilogue, undefined);
     const untouched = output();
-    expect(normalizeWithSimd(x, untouched, geometry, epsilon, { scale: undefined, bias: undefined, finish })).toBe(false);
+    expect(normalizeWithSimd(x, untouched, geometry, call, { scale: undefined, bias: undefined, finish })).toBe(false);
     expect(untouched.every(Number.isNaN)).toBe(true);
     const wide = new Float64Array(x.length);
-    expect(normalizeWithSimd(x, wide, geometry, epsilon, { scale: undefined, bias: undefined, finish: undefined })).toBe(false);
+    expect(normalizeWithSimd(x, wide, geometry, call, { scale: undefined, bias: undefined, finish: undefined })).toBe(false);
   });
 });

@@ -34,7 +34,15 @@ async function normalizeWithProfile(
   const output = storageBuffer(device, new Float32Array(x.length).fill(Number.NaN));
   device.pushErrorScope('validation');
   const encoder = device.createCommandEncoder();
-  const plan = backend.encode(encoder, { geometry, epsilon: 1e-5, epilogue: PLAIN_EPILOGUE, input, output, ...options });
+  const plan = backend.encode(encoder, {
+    geometry,
+    epsilon: 1e-5,
+    epsilonPlacement: 'variance',
+    epilogue: PLAIN_EPILOGUE,
+    input,
+    output,
+    ...options,
+  });
   device.queue.submit([encoder.finish()]);
   expect(await device.popErrorScope()).toBeNull();
   expectClose(await readBuffer(device, output, x.length), referenceInstanceNorm(x, shape, { layout, ...options }), 1e-4);

@@ -225,7 +225,7 @@ describe('deviations near sqrt(float32 max) in the other reductions', () => {
     const target = storageBuffer(device, new Float32Array(6).fill(Number.NaN));
     device.pushErrorScope('validation');
     const encoder = device.createCommandEncoder();
-    const plan = backend.encodeStats(encoder, { geometry, epsilon: 1e-5, input }, target);
+    const plan = backend.encodeStats(encoder, { geometry, epsilon: 1e-5, epsilonPlacement: 'variance', input }, target);
     device.queue.submit([encoder.finish()]);
     expect((await device.popErrorScope())?.message).toBeUndefined();
     if (!backend.profile.isCpuAdapter) {
@@ -342,7 +342,7 @@ describe.each(TUNINGS)('var + epsilon below 2^-126, planned for %s', (_tuningNam
       const target = storageBuffer(device, new Float32Array(2 * count).fill(Number.NaN));
       device.pushErrorScope('validation');
       const encoder = device.createCommandEncoder();
-      backend.encodeStats(encoder, { geometry, epsilon: 0, input }, target);
+      backend.encodeStats(encoder, { geometry, epsilon: 0, epsilonPlacement: 'variance', input }, target);
       device.queue.submit([encoder.finish()]);
       expect((await device.popErrorScope())?.message).toBeUndefined();
       const stats = await readBuffer(device, target, 2 * count);

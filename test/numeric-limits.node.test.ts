@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { adainCpu, fromFloat16Bits, instanceNormCpu, instanceStatsCpu, type Layout, RunningStats, toFloat16Bits } from '../src';
-import { inverseStd, standardDeviation } from '../src/cpu/cpu-affine';
+import { inverseStd as inverseStdOf, spread } from '../src/cpu/cpu-affine';
 import { withoutSimd } from '../src/cpu/cpu-simd';
 import { expectClose } from './helpers/compare';
 import { randomNormal, randomUniform, seededRandom } from './helpers/random';
@@ -8,6 +8,10 @@ import { randomNormal, randomUniform, seededRandom } from './helpers/random';
 // The CPU's rule where float32 cannot hold var + epsilon, as the GPU's (numeric-limits.browser.test.ts):
 // 1 / sqrt(var + epsilon) is 0 below float32's smallest normal number 2^-126, NaN beyond its range.
 // Expected values come from the test data (the bias, ±scale + bias), not from the code under test.
+
+const inverseStd = (variance: number, epsilon: number) => inverseStdOf(variance, { epsilon, epsilonPlacement: 'variance' });
+const standardDeviation = (variance: number, epsilon: number) => spread(variance, { epsilon, epsilonPlacement: 'variance' });
+const outside = (variance: number, epsilon: number) => inverseStdOf(variance, { epsilon, epsilonPlacement: 'std' });
 
 describe('inverseStd and standardDeviation', () => {
   it('are 0 where var + epsilon is 0 or a float32 subnormal, 1 / sqrt and sqrt from 2^-126', () => {
@@ -34,6 +38,26 @@ describe('inverseStd and standardDeviation', () => {
     expect(standardDeviation(4e38, 0)).toBeNaN();
     expect(standardDeviation(Number.NaN, 0)).toBeNaN();
     expect(standardDeviation(max, 0)).toBe(Math.sqrt(max));
+  });
+
+  it("with epsilon on the standard deviation ('std'): 1 / (sqrt(var) + epsilon), var below 2^-126 taken as 0", () => {
+    expect(outside(4, 1)).toBe(1 / 3);
+    expect(outside(0.25, 1e-3)).toBe(1 / 0.501);
+    expect(outside(0, 0)).toBe(0);
+    expect(outside(0, 1e-3)).toBe(1000);
+    expect(outside(2 ** -127, 1e-3)).toBe(1000); // a subnormal variance, which a GPU may flush, counts as 0
+    expect(outside(2 ** -127, 0)).toBe(0);
+    expect(outside(2 ** -126, 0)).toBe(2 ** 63);
+    expect(outside(0, 2 ** -127)).toBe(0);
+  });
+
+  it('with epsilon on the standard deviation: NaN where var overflows float32 or is NaN, finite at its largest', () => {
+    const max = 3.4028234663852886e38;
+    expect(outside(max, 0)).toBe(1 / Math.sqrt(max));
+    expect(outside(4e38, 0)).toBeNaN();
+    expect(outside(Number.POSITIVE_INFINITY, 1)).toBeNaN();
+    expect(outside(Number.NaN, 1e-3)).toBeNaN();
+    expect(outside(1, max)).toBe(1 / (1 + max));
   });
 });
 

@@ -53,7 +53,7 @@ describe('stats() matches instanceStatsCpu', () => {
       const count = geometry.instanceCount;
       const target = storageBuffer(device, new Float32Array(2 * count).fill(Number.NaN));
       const encoder = device.createCommandEncoder();
-      const statsPlan = backend.encodeStats(encoder, { geometry, epsilon: 1e-5, input }, target);
+      const statsPlan = backend.encodeStats(encoder, { geometry, epsilon: 1e-5, epsilonPlacement: 'variance', input }, target);
       device.queue.submit([encoder.finish()]);
       expect(statsPlan.windows.length).toBeGreaterThan(1);
       const exported = await readBuffer(device, target, 2 * count);

@@ -11,6 +11,7 @@ const fields = [...structBody.matchAll(/(\w+):\s*(u32|f32)/g)].map((m) => m[1]);
 
 const PLAIN: CallParams = {
   epsilon: 1e-5,
+  epsilonOnStd: false,
   hasScale: false,
   hasBias: false,
   scalePerInstance: false,
@@ -60,7 +61,7 @@ describe('the Params uniform mirrors struct Params in instance-params.wgsl', () 
     const plan = planInstanceNorm(geometry, GPU_PROFILE, 'split');
     expect(plan.elements).toBe('masked-channel');
     const window = { ...plan.windows[0], elementOffset: 17, firstInstance: 1, instanceCount: 1 };
-    const call = { ...PLAIN, epsilon: 0.25, hasScale: true, scalePerInstance: true, activationAlpha: -0.5 };
+    const call = { ...PLAIN, epsilon: 0.25, epsilonOnStd: true, hasScale: true, scalePerInstance: true, activationAlpha: -0.5 };
     const u32 = packParams(geometry, plan, window, call);
     const f32 = new Float32Array(u32.buffer);
     expect(u32[at('instanceCount')]).toBe(1); // of the window
@@ -80,6 +81,8 @@ describe('the Params uniform mirrors struct Params in instance-params.wgsl', () 
     expect(u32[at('scaleImageStride')]).toBe(3); // per instance: C apart
     expect(u32[at('biasImageStride')]).toBe(0); // per channel
     expect(f32[at('activationAlpha')]).toBe(-0.5);
+    expect(u32[at('epsilonOnStd')]).toBe(1);
+    expect(packParams(geometry, plan, window, PLAIN)[at('epsilonOnStd')]).toBe(0);
   });
 
   it('counts vec4 Elements: nchw positions and nhwc channels', () => {

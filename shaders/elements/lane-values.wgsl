@@ -7,12 +7,14 @@ alias Value = vec4f;
 
 const LANES = 4u;
 
-// 1 / sqrt(v) per lane: 0 below 2^-126, NaN where v overflowed (laneInverseStd, moments.wgsl).
-fn guardedInverseStd(v: Value) -> Value {
-  let bits = bitcast<vec4u>(v);
-  let exponent = bits & vec4u(0x7f800000u);
-  let nan = bitcast<vec4f>(bits | vec4u(0x00400000u));
-  return select(select(inverseSqrt(v), nan, exponent == vec4u(0x7f800000u)), vec4f(0.0), exponent == vec4u(0u));
+// 1 / the spread of each lane's variance (laneInverseSpread, moments.wgsl).
+fn inverseSpread(variance: Value) -> Value {
+  return vec4f(
+    laneInverseSpread(variance.x),
+    laneInverseSpread(variance.y),
+    laneInverseSpread(variance.z),
+    laneInverseSpread(variance.w),
+  );
 }
 
 // The channels of a group's lanes, clamped to C - 1 (lanes past C read channel C - 1).
@@ -101,7 +103,7 @@ fn exportStats(instance: u32, s: Stats) {
   }
 }
 
-// sqrt(var + epsilon) from its inverse: 0 where that is 0 (var + epsilon below 2^-126).
+// The spread from its inverse: 0 where that is 0 (the spread below 2^-126).
 fn standardDeviation(invStd: Value) -> Value {
   return select(1.0 / invStd, Value(0.0), invStd == Value(0.0));
 }
@@ -112,7 +114,7 @@ fn runningStats(instance: u32) -> Stats {
   let v = vec4u(params.tensorChannels);
   let mean = vec4f(channelValues[c.x], channelValues[c.y], channelValues[c.z], channelValues[c.w]);
   let variance = vec4f(channelValues[v.x + c.x], channelValues[v.y + c.y], channelValues[v.z + c.z], channelValues[v.w + c.w]);
-  return Stats(mean, vec4f(0.0), guardedInverseStd(variance + params.epsilon), variance);
+  return Stats(mean, vec4f(0.0), inverseSpread(variance), variance);
 }
 
 // One lane of a Value, and a Value from four lanes.

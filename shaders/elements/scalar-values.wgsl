@@ -4,9 +4,9 @@ alias Value = f32;
 
 const LANES = 1u;
 
-// 1 / sqrt(v): 0 below 2^-126, NaN where v overflowed (laneInverseStd, moments.wgsl).
-fn guardedInverseStd(v: Value) -> Value {
-  return laneInverseStd(v);
+// 1 / the spread of an instance of variance `variance` (laneInverseSpread, moments.wgsl).
+fn inverseSpread(variance: Value) -> Value {
+  return laneInverseSpread(variance);
 }
 
 // scale and bias of the instance: index c, or n * C + c where they are per instance.
@@ -58,7 +58,7 @@ fn exportStats(instance: u32, s: Stats) {
   statsArrays[params.exportedSpreadOffset + index] = select(s.invStd, standardDeviation(s.invStd), params.exportStd == 1u);
 }
 
-// sqrt(var + epsilon) from its inverse: 0 where that is 0 (var + epsilon below 2^-126).
+// The spread from its inverse: 0 where that is 0 (the spread below 2^-126).
 fn standardDeviation(invStd: Value) -> Value {
   return select(1.0 / invStd, 0.0, invStd == 0.0);
 }
@@ -67,7 +67,7 @@ fn standardDeviation(invStd: Value) -> Value {
 fn runningStats(instance: u32) -> Stats {
   let c = instanceChannel(instance);
   let variance = channelValues[params.tensorChannels + c];
-  return Stats(channelValues[c], 0.0, guardedInverseStd(variance + params.epsilon), variance);
+  return Stats(channelValues[c], 0.0, inverseSpread(variance), variance);
 }
 
 // One lane of a Value, and a Value from four lanes: a kernel instance has one lane here.

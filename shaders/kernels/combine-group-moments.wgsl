@@ -33,7 +33,7 @@ fn main(@builtin(workgroup_id) workgroupId: vec3u,
       m = mergeLaneMoments(m, vec3f(p.x, p.y + (pivot - groupPivot), p.z));
     }
   }
-  scratch[params.statsBase + entry] = vec4f(groupPivot, m.y, laneInverseStd(m.z + params.epsilon), m.z);
+  scratch[params.statsBase + entry] = vec4f(groupPivot, m.y, laneInverseSpread(m.z), m.z);
 }
 
 // mergeMoments (moments.wgsl) for one lane: Values are vec4f in lane mode, and a group's

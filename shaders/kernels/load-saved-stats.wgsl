@@ -1,6 +1,6 @@
 // Backward with the forward's statistics: one invocation per kernel instance writes its
 // statistics entries from the saved [N, C] arrays in statsArrays (means, then from
-// exportedSpreadOffset 1 / sqrt(var + epsilon)), instead of reducing the input again.
+// exportedSpreadOffset 1 / spread), instead of reducing the input again.
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) workgroupId: vec3u,

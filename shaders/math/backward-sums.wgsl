@@ -1,5 +1,5 @@
 // The backward pass's scratch, after the statistics entries: per statistics entry
-// vec4(mean of dy, mean of dy · x̂, 0, 0) over the instance, where x̂ = (x - mean) / sqrt(var + eps)
+// vec4(mean of dy, mean of dy · x̂, 0, 0) over the instance, where x̂ = (x - mean) / spread
 // is the normalized input and dy the gradient of the output (binding 6, read as the residual).
 // The per-chunk partial sums share the partials region of the moments, which are used up by then.
 
@@ -55,14 +55,23 @@ fn storeGradientMeans(instance: u32, means: GradientSums) {
   }
 }
 
+// What x̂ · mean(dy · x̂) is multiplied by in dx: 1 where the spread is sqrt(var + epsilon). With
+// epsilon on the standard deviation σ (params.epsilonOnStd) the spread d = σ + epsilon moves as σ
+// does, which gives d / σ = 1 / (1 - epsilon · invStd), and 0 where σ is 0 (x̂ is 0 there).
+// From invStd, so that the saved statistics serve as well as the reduced ones.
+fn spreadSlope(invStd: Value) -> Value {
+  let rest = Value(1.0) - params.epsilon * invStd;
+  return select(Value(1.0), select(Value(0.0), Value(1.0) / rest, rest > Value(0.0)), params.epsilonOnStd == 1u);
+}
+
 // Writes the input gradient for positions first, first + step, ... < end of one instance:
-//   dx = scale · invStd · (dy - mean(dy) - x̂ · mean(dy · x̂))   with the batch's statistics,
-//   dx = scale · invStd · dy                                   in eval mode (an affine map).
+//   dx = scale · invStd · (dy - mean(dy) - x̂ · slope · mean(dy · x̂))   with the batch's statistics,
+//   dx = scale · invStd · dy                                           in eval mode (an affine map).
 fn applyGradient(instance: u32, s: Stats, means: GradientSums, first: u32, end: u32, step: u32) {
   enterInstance(instance);
   let batch = params.batchStatistics == 1u;
   let meanDy = select(Value(0.0), means.dy, batch);
-  let meanDyXhat = select(Value(0.0), means.dyXhat, batch);
+  let meanDyXhat = select(Value(0.0), means.dyXhat * spreadSlope(s.invStd), batch);
   let factor = select(s.invStd, s.invStd * scaleValues(instance), params.hasScale == 1u);
   let indexStep = step * params.spatialStride;
   var index = elementIndex(instance, first);

@@ -45,7 +45,7 @@ struct Params {
   biasImageStride: u32,   // likewise for bias
   activationAlpha: f32,   // slope of 'leakyRelu' below zero (epilogue.wgsl)
   exportedSpreadOffset: u32, // export-stats: index of the second [N, C] block of statsArrays
-  exportStd: u32,         // export-stats: 1 writes sqrt(var + epsilon) there, 0 its inverse
+  exportStd: u32,         // export-stats: 1 writes the spread there, 0 its inverse
   imageCount: u32,        // N of the whole tensor
   runningDecay: f32,      // update-running-stats: 1 - momentum, applied in the window holding image 0
   runningWeight: f32,     // update-running-stats: momentum / N
@@ -55,6 +55,7 @@ struct Params {
   batchStatistics: u32,   // backward-apply: 1 where the forward used the batch's statistics, 0 in eval mode
   instanceValues: u32,    // S: values of one instance (backward means)
   recomputeStats: u32,    // backward-per-thread: 1 reduces the input for its statistics
+  epsilonOnStd: u32,      // 1: the spread is sqrt(var) + epsilon (keras-contrib), 0: sqrt(var + epsilon)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -63,13 +64,13 @@ struct Params {
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 // Scratch of the split plan, from its first entry the partials, per (statistics entry, chunk):
 // vec4(count, meanOffset, variance, pivot) from partial-moments; from entry params.statsBase
-// the statistics, per statistics entry: vec4(pivot, meanOffset, 1 / sqrt(var + epsilon),
+// the statistics, per statistics entry: vec4(pivot, meanOffset, 1 / spread (laneInverseSpread),
 // variance). One entry per instance; in lane mode LANES entries per channel group. One
 // binding for both: WebGPU guarantees only 8 storage buffers per shader stage.
 @group(0) @binding(5) var<storage, read_write> scratch: array<vec4f>;
 // Binding 6 (residual, added by the epilogue) is declared with the input's element type too.
 // Statistics per tensor instance n * C + c, as plain arrays: the means, then from
-// exportedSpreadOffset 1 / sqrt(var + epsilon) (or sqrt(var + epsilon) for adain). Written by
+// exportedSpreadOffset 1 / spread (or the spread itself for adain). Written by
 // export-stats, read by load-saved-stats (the backward with the forward's statistics).
 @group(0) @binding(7) var<storage, read_write> statsArrays: array<f32>;
 // Per-channel values: the running means then variances (unbiased, as in PyTorch), or the

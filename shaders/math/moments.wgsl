@@ -53,24 +53,41 @@ fn mergeMoments(a: Moments, b: Moments) -> Moments {
   return Moments(count, a.mean + shift, weightA * a.variance + weightB * b.variance + (delta * weightA) * shift);
 }
 
-// The statistics of an instance from its moments, 1 / sqrt(var + epsilon) by the rule of
-// laneInverseStd (guardedInverseStd, values files).
+// The statistics of an instance from its moments, 1 / spread by the rule of laneInverseSpread
+// (inverseSpread, values files).
 fn instanceStats(pivot: Value, m: Moments) -> Stats {
-  return Stats(pivot, m.mean, guardedInverseStd(m.variance + params.epsilon), m.variance);
+  return Stats(pivot, m.mean, inverseSpread(m.variance), m.variance);
 }
 
-// 1 / sqrt(v) of one lane, v = var + epsilon, where f32 can tell:
+// `inverse`, 1 / sqrt(v) or 1 / v of one lane, where f32 can tell:
 // - 0 where v is below f32's smallest normal number 2^-126 (0, or a subnormal that GPUs may
 //   flush to 0): PyTorch's InvStd is 0 at v = 0, so a constant instance with epsilon 0 gives the
 //   bias, and a finite input never gives NaN;
 // - NaN where v overflowed (inf) or is NaN: never a silently wrong 1/sqrt(inf) = 0.
 // The tests are on the exponent bits: WGSL lets compilers assume float arithmetic never meets
 // inf or NaN, and subnormals may compare as 0 or not.
-fn laneInverseStd(v: f32) -> f32 {
+fn laneGuarded(v: f32, inverse: f32) -> f32 {
   let bits = bitcast<u32>(v);
   let exponent = bits & 0x7f800000u;
   let nan = bitcast<f32>(bits | 0x00400000u); // +inf with a mantissa bit set: a quiet NaN
-  return select(select(inverseSqrt(v), nan, exponent == 0x7f800000u), 0.0, exponent == 0u);
+  return select(select(inverse, nan, exponent == 0x7f800000u), 0.0, exponent == 0u);
+}
+
+// 1 / sqrt(v) of one lane, v = var + epsilon, by the rule of laneGuarded.
+fn laneInverseStd(v: f32) -> f32 {
+  return laneGuarded(v, inverseSqrt(v));
+}
+
+// 1 / the spread an instance of variance `variance` is divided by, one lane: sqrt(var + epsilon),
+// or with params.epsilonOnStd (keras-contrib's placement) sqrt(var) + epsilon, a var below
+// 2^-126 counted as 0 there (GPUs may flush it); 0 or NaN by the rule of laneGuarded.
+fn laneInverseSpread(variance: f32) -> f32 {
+  if (params.epsilonOnStd == 0u) {
+    return laneInverseStd(variance + params.epsilon);
+  }
+  let deviation = select(sqrt(variance), 0.0, (bitcast<u32>(variance) & 0x7f800000u) == 0u);
+  let spread = deviation + params.epsilon;
+  return laneGuarded(spread, 1.0 / spread);
 }
 
 // Welford's running mean loses accuracy once its increments fall below the mean's ulp

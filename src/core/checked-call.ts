@@ -1,4 +1,4 @@
-import type { Activation, BackwardOptions, InstanceNormOptions, ResidualPosition } from './options.js';
+import type { Activation, BackwardOptions, EpsilonPlacement, InstanceNormOptions, ResidualPosition } from './options.js';
 import type { RunningStats } from './running-stats.js';
 import type { TensorGeometry } from './tensor-geometry.js';
 
@@ -38,6 +38,8 @@ export interface CheckedCall {
   readonly options: CallOptions;
   readonly geometry: TensorGeometry;
   readonly epsilon: number;
+  /** Whether epsilon is added to the variance or to the standard deviation. */
+  readonly epsilonPlacement: EpsilonPlacement;
   readonly epilogue: CheckedEpilogue;
   readonly running?: CheckedRunning;
   /** Channels per normalization group: 1 for instance norm, C / groups for GroupNorm. */

@@ -18,6 +18,12 @@ export const STRATEGIES: readonly Strategy[] = ['fused-per-thread', 'fused-per-w
 /** How tensor values are stored: IEEE float32, or float16 (halves; computed in f32 on the GPU). */
 export type DataType = 'float32' | 'float16';
 
+/**
+ * Where epsilon enters the spread an instance is divided by: `'variance'` gives sqrt(var + ε),
+ * `'std'` gives sqrt(var) + ε (keras-contrib's `K.std(x) + epsilon`).
+ */
+export type EpsilonPlacement = 'variance' | 'std';
+
 /** Memory layout of a tensor: channels first (`[N, C, ...spatial]`) or last (`[N, ...spatial, C]`). */
 export type Layout = 'nchw' | 'nhwc';
 
@@ -36,8 +42,15 @@ export interface InstanceNormOptions {
    * arithmetic in f32. Scale and bias stay float32. Default `'float32'`.
    */
   dataType?: DataType;
-  /** Added to the variance before the square root; finite and ≥ 0. Default `1e-5`. */
+  /** Added to the variance before the square root (or to the standard deviation, see `epsilonPlacement`); finite and ≥ 0. Default `1e-5`. */
   epsilon?: number;
+  /**
+   * Where `epsilon` is added: `'variance'`, y = (x − mean) / sqrt(var + ε), as PyTorch, ONNX,
+   * WebNN, Keras and TensorFlow Addons do; or `'std'`, y = (x − mean) / (sqrt(var) + ε), as
+   * keras-contrib's `InstanceNormalization` does. Statistics (`invStd`), AdaIN's spread, eval
+   * mode and the backward follow it. Default `'variance'`.
+   */
+  epsilonPlacement?: EpsilonPlacement;
   /**
    * Factor (γ): length C (per channel), or N × C (per instance, index `n * C + c`: conditional
    * instance norm, AdaIN). Default: all ones. A `GPUBuffer` on the WebGPU backend only; a
@@ -171,6 +184,7 @@ export interface BackwardOptions
     | 'layout'
     | 'dataType'
     | 'epsilon'
+    | 'epsilonPlacement'
     | 'eps'
     | 'scale'
     | 'weight'

@@ -1,3 +1,4 @@
+import type { CheckedCall } from '../core/checked-call.js';
 import type { CpuEpilogue } from './cpu-epilogue.js';
 
 /** What follows the statistics: scale and bias (length C or N × C) and the fused epilogue. */
@@ -15,6 +16,9 @@ export function affineAt(values: Float32Array | undefined, fallback: number, n: 
   return values.length === channels ? values[c] : values[n * channels + c];
 }
 
+/** Epsilon and where it is added: what turns a variance into the spread an instance is divided by. */
+export type SpreadRule = Pick<CheckedCall, 'epsilon' | 'epsilonPlacement'>;
+
 /** What x - mean of instance (n, c) is multiplied by: its scale times {@link inverseStd}. */
 export function affineFactor(
   scale: Float32Array | undefined,
@@ -22,30 +26,50 @@ export function affineFactor(
   c: number,
   channels: number,
   variance: number,
-  epsilon: number,
+  rule: SpreadRule,
 ): number {
-  return affineAt(scale, 1, n, c, channels) * inverseStd(variance, epsilon);
+  return affineAt(scale, 1, n, c, channels) * inverseStd(variance, rule);
 }
 
 // float32's smallest normal number.
 const FLOAT32_MIN_NORMAL = 2 ** -126;
 
 /**
- * 1 / sqrt(variance + epsilon) in float64, defined as the GPU's kernels define it where float32
- * cannot hold var + epsilon (shaders/moments.wgsl, laneInverseStd): 0 where var + epsilon, as
- * float32, is below its smallest normal number 2^-126 (PyTorch's InvStd is 0 at 0; GPUs may
- * flush subnormals to 0), so a constant instance with epsilon 0 gives the bias; NaN where it
- * overflows float32 (deviations from the mean beyond about 1.8e19) or is NaN.
+ * The spread an instance of `variance` is divided by, in float64: sqrt(var + epsilon), or
+ * sqrt(var) + epsilon for the 'std' placement (a var below float32's smallest normal number
+ * 2^-126 counting as 0 there, as GPUs may flush it), defined as the GPU's kernels define it
+ * where float32 cannot hold it (shaders/math/moments.wgsl, laneInverseSpread): 0 where var +
+ * epsilon, or the 'std' spread, is below 2^-126 as float32 (PyTorch's InvStd is 0 at 0; GPUs may
+ * flush subnormals to 0), so a constant instance with epsilon 0 gives the bias; NaN where var or
+ * var + epsilon overflows float32 (deviations from the mean beyond about 1.8e19) or is NaN.
  */
-export function inverseStd(variance: number, epsilon: number): number {
-  const v = variance + epsilon;
-  const single = Math.fround(v);
-  if (single < FLOAT32_MIN_NORMAL) return 0;
-  return single === Number.POSITIVE_INFINITY ? Number.NaN : 1 / Math.sqrt(v);
+export function spread(variance: number, { epsilon, epsilonPlacement }: SpreadRule): number {
+  if (epsilonPlacement === 'variance') {
+    const v = variance + epsilon;
+    const single = Math.fround(v);
+    if (single < FLOAT32_MIN_NORMAL) return 0;
+    return single === Number.POSITIVE_INFINITY ? Number.NaN : Math.sqrt(v);
+  }
+  const single = Math.fround(variance);
+  if (!(single < Number.POSITIVE_INFINITY)) return Number.NaN;
+  const d = (single < FLOAT32_MIN_NORMAL ? 0 : Math.sqrt(variance)) + epsilon;
+  if (Math.fround(d) < FLOAT32_MIN_NORMAL) return 0;
+  return Math.fround(d) === Number.POSITIVE_INFINITY ? Number.NaN : d;
 }
 
-/** sqrt(variance + epsilon) by the same rule: 0 where {@link inverseStd} is 0, NaN where it is NaN. */
-export function standardDeviation(variance: number, epsilon: number): number {
-  const inverse = inverseStd(variance, epsilon);
-  return inverse === 0 || Number.isNaN(inverse) ? inverse : Math.sqrt(variance + epsilon);
+/** 1 / {@link spread}: 0 where the spread is 0, NaN where it is NaN. */
+export function inverseStd(variance: number, rule: SpreadRule): number {
+  const d = spread(variance, rule);
+  return d === 0 ? 0 : 1 / d;
+}
+
+/**
+ * What the backward multiplies x̂ · mean(g · x̂) by: 1 for sqrt(var + eps); for the 'std'
+ * placement d / σ (d = σ + eps = 1 / invStd, σ = sqrt(var)), since d moves with x as σ does,
+ * and 0 where σ is 0 (x̂ is 0 there). From invStd, so that saved statistics serve too.
+ */
+export function spreadSlope(invStd: number, { epsilon, epsilonPlacement }: SpreadRule): number {
+  if (epsilonPlacement === 'variance') return 1;
+  const rest = 1 - epsilon * invStd; // σ / d
+  return rest > 0 ? 1 / rest : 0;
 }

@@ -3,7 +3,7 @@ import { fromFloat16Bits, toFloat16Bits } from '../core/float16.js';
 import type { BackwardResult, InstanceStats } from '../core/options.js';
 import type { TensorGeometry } from '../core/tensor-geometry.js';
 import { isUint16Array } from '../core/value-kinds.js';
-import { affineAt, affineFactor, inverseStd, type OutputMap, standardDeviation } from './cpu-affine.js';
+import { affineAt, affineFactor, inverseStd, type OutputMap, type SpreadRule, spread, spreadSlope } from './cpu-affine.js';
 import { type CpuEpilogue, cpuEpilogue } from './cpu-epilogue.js';
 import { mergeGroupMoments } from './cpu-group-moments.js';
 import { normalizeWithSimd } from './cpu-simd.js';
@@ -37,7 +37,7 @@ export interface CpuBackward {
  * Its loops run in WebAssembly SIMD where the engine allows it (the same arithmetic), else in JavaScript.
  */
 export function normalizeOnCpu(call: CpuCall, input: TensorArray): TensorArray {
-  const { geometry, epsilon, epilogue, running, groupChannels } = call;
+  const { geometry, epilogue, running, groupChannels } = call;
   const values = float32Values(input);
   const map: OutputMap = {
     scale: call.scale,
@@ -49,15 +49,15 @@ export function normalizeOnCpu(call: CpuCall, input: TensorArray): TensorArray {
   const half = geometry.dataType === 'float16';
   const output = half ? new Float64Array(geometry.elementCount) : new Float32Array(geometry.elementCount);
   if (running?.use === 'normalize-with') {
-    normalizeWithStatistics(values, output, geometry, runningStatistics(geometry, epsilon, running.stats.cpuValues()), map);
+    normalizeWithStatistics(values, output, geometry, runningStatistics(geometry, call, running.stats.cpuValues()), map);
   } else if (groupChannels > 1) {
     // The SIMD loops merge each group's moments themselves where they apply (cpu-simd.ts).
-    if (!normalizeWithSimd(values, output, geometry, epsilon, map, groupChannels)) {
+    if (!normalizeWithSimd(values, output, geometry, call, map, groupChannels)) {
       const { mean, variance } = groupMoments(values, geometry, groupChannels);
-      normalizeWithStatistics(values, output, geometry, { mean, invStd: variance.map((v) => inverseStd(v, epsilon)) }, map);
+      normalizeWithStatistics(values, output, geometry, { mean, invStd: variance.map((v) => inverseStd(v, call)) }, map);
     }
   } else {
-    normalizeInstances(values, output, geometry, epsilon, map);
+    normalizeInstances(values, output, geometry, call, map);
   }
   if (running?.use === 'update') updateRunningStats(values, geometry, running);
   return half ? toFloat16Bits(output) : (output as Float32Array);
@@ -69,15 +69,15 @@ function normalizeInstances(
   input: Float32Array,
   output: Float32Array | Float64Array,
   g: TensorGeometry,
-  epsilon: number,
+  rule: SpreadRule,
   map: OutputMap,
 ): void {
-  if (normalizeWithSimd(input, output, g, epsilon, map)) return;
+  if (normalizeWithSimd(input, output, g, rule, map)) return;
   if (g.layout === 'nchw' || g.channels === 1) {
     // With one channel, nhwc and nchw lie alike in memory.
-    normalizeChannelsFirst(input, output, g, epsilon, map);
+    normalizeChannelsFirst(input, output, g, rule, map);
   } else {
-    normalizeChannelsLast(input, output, g, epsilon, map);
+    normalizeChannelsLast(input, output, g, rule, map);
   }
 }
 
@@ -177,7 +177,7 @@ function writeImage(
 /** Eval mode's statistics: each instance those of its channel's running mean and variance. */
 function runningStatistics(
   g: TensorGeometry,
-  epsilon: number,
+  rule: SpreadRule,
   running: Float32Array,
 ): { mean: Float64Array; invStd: Float64Array } {
   const C = g.channels;
@@ -186,7 +186,7 @@ function runningStatistics(
   for (let instance = 0; instance < g.instanceCount; instance++) {
     const c = instance % C;
     mean[instance] = running[c];
-    invStd[instance] = inverseStd(running[C + c], epsilon);
+    invStd[instance] = inverseStd(running[C + c], rule);
   }
   return { mean, invStd };
 }
@@ -211,7 +211,7 @@ function groupMoments(
 /** The statistics of every instance of a checked call (each channel's its group's with groups), float64 two-pass. */
 export function statsOnCpu(call: CheckedCall, input: TensorArray): InstanceStats {
   const { mean, variance } = groupMoments(float32Values(input), call.geometry, call.groupChannels);
-  return { mean: new Float32Array(mean), invStd: new Float32Array(variance.map((v) => inverseStd(v, call.epsilon))) };
+  return { mean: new Float32Array(mean), invStd: new Float32Array(variance.map((v) => inverseStd(v, call))) };
 }
 
 /**
@@ -268,13 +268,13 @@ function addImageSquares(
 }
 
 /**
- * AdaIN of a checked call on the CPU: `content` normalized with the standard deviation
- * sqrt(var + epsilon) and the mean of the same instance of `style` (of its only image where the
+ * AdaIN of a checked call on the CPU: `content` normalized with the spread sqrt(var + epsilon)
+ * (or sqrt(var) + epsilon) and the mean of the same instance of `style` (of its only image where the
  * style has N = 1) as scale and bias, then the epilogue. Float64 statistics.
  */
 export function adainOnCpu(call: CpuCall, content: TensorArray, style: TensorArray, styleGeometry: TensorGeometry): TensorArray {
   const { mean, variance } = instanceMoments(float32Values(style), styleGeometry);
-  const std = variance.map((v) => standardDeviation(v, call.epsilon));
+  const std = variance.map((v) => spread(v, call));
   return normalizeOnCpu({ ...call, scale: new Float32Array(std), bias: new Float32Array(mean) }, content);
 }
 
@@ -284,7 +284,7 @@ function normalizeChannelsFirst(
   input: Float32Array,
   output: Float32Array | Float64Array,
   g: TensorGeometry,
-  epsilon: number,
+  rule: SpreadRule,
   { scale, bias, finish }: OutputMap,
 ): void {
   const size = g.spatialSize;
@@ -322,7 +322,7 @@ function normalizeChannelsFirst(
     for (let i = blocksEnd; i < end; i++) q0 += (input[i] - mean) ** 2;
     const c = instance % g.channels;
     const n = (instance - c) / g.channels;
-    const factor = affineFactor(scale, n, c, g.channels, (q0 + q1 + q2 + q3) / size, epsilon);
+    const factor = affineFactor(scale, n, c, g.channels, (q0 + q1 + q2 + q3) / size, rule);
     const offset = affineAt(bias, 0, n, c, g.channels);
     if (finish) {
       for (let i = start; i < end; i++) output[i] = finish((input[i] - mean) * factor + offset, i);
@@ -349,20 +349,20 @@ function normalizeChannelsLast(
   input: Float32Array,
   output: Float32Array | Float64Array,
   g: TensorGeometry,
-  epsilon: number,
+  rule: SpreadRule,
   map: OutputMap,
 ): void {
   const C = g.channels;
   if (C >= 8) {
-    normalizeInBlocksOfEight(input, output, g, epsilon, map);
+    normalizeInBlocksOfEight(input, output, g, rule, map);
     return;
   }
   for (let n = 0; n < g.batch; n++) {
     if (C === 2 || C === 3) {
-      normalizeFewChannels(input, output, n, g, epsilon, map);
+      normalizeFewChannels(input, output, n, g, rule, map);
     } else {
-      normalizeFourChannels(input, output, n, 0, g, epsilon, map);
-      if (C > 4) normalizeFourChannels(input, output, n, C - 4, g, epsilon, map);
+      normalizeFourChannels(input, output, n, 0, g, rule, map);
+      if (C > 4) normalizeFourChannels(input, output, n, C - 4, g, rule, map);
     }
   }
 }
@@ -373,7 +373,7 @@ function normalizeInBlocksOfEight(
   input: Float32Array,
   output: Float32Array | Float64Array,
   g: TensorGeometry,
-  epsilon: number,
+  rule: SpreadRule,
   { scale, bias, finish }: OutputMap,
 ): void {
   const C = g.channels;
@@ -401,7 +401,7 @@ function normalizeInBlocksOfEight(
     }
     for (let b = 0; b < blocks; b++) {
       for (let lane = 8 * b, c = blockChannel(b, C); lane < 8 * b + 8; lane++, c++) {
-        factors[lane] = affineFactor(scale, n, c, C, squares[lane] / size, epsilon);
+        factors[lane] = affineFactor(scale, n, c, C, squares[lane] / size, rule);
         offsets[lane] = affineAt(bias, 0, n, c, C);
       }
     }
@@ -579,7 +579,7 @@ function normalizeFourChannels(
   n: number,
   c: number,
   g: TensorGeometry,
-  epsilon: number,
+  rule: SpreadRule,
   { scale, bias, finish }: OutputMap,
 ): void {
   const C = g.channels;
@@ -614,10 +614,10 @@ function normalizeFourChannels(
     q2 += d2 * d2;
     q3 += d3 * d3;
   }
-  const f0 = affineFactor(scale, n, c, C, q0 / size, epsilon),
-    f1 = affineFactor(scale, n, c + 1, C, q1 / size, epsilon),
-    f2 = affineFactor(scale, n, c + 2, C, q2 / size, epsilon),
-    f3 = affineFactor(scale, n, c + 3, C, q3 / size, epsilon);
+  const f0 = affineFactor(scale, n, c, C, q0 / size, rule),
+    f1 = affineFactor(scale, n, c + 1, C, q1 / size, rule),
+    f2 = affineFactor(scale, n, c + 2, C, q2 / size, rule),
+    f3 = affineFactor(scale, n, c + 3, C, q3 / size, rule);
   const o0 = affineAt(bias, 0, n, c, C),
     o1 = affineAt(bias, 0, n, c + 1, C),
     o2 = affineAt(bias, 0, n, c + 2, C),
@@ -647,7 +647,7 @@ function normalizeFewChannels(
   output: Float32Array | Float64Array,
   n: number,
   g: TensorGeometry,
-  epsilon: number,
+  rule: SpreadRule,
   { scale, bias, finish }: OutputMap,
 ): void {
   const C = g.channels;
@@ -677,9 +677,9 @@ function normalizeFewChannels(
     q1 += d1 * d1;
     q2 += d2 * d2;
   }
-  const f0 = affineFactor(scale, n, 0, C, q0 / size, epsilon),
-    f1 = affineFactor(scale, n, 1, C, q1 / size, epsilon),
-    f2 = affineFactor(scale, n, last, C, q2 / size, epsilon);
+  const f0 = affineFactor(scale, n, 0, C, q0 / size, rule),
+    f1 = affineFactor(scale, n, 1, C, q1 / size, rule),
+    f2 = affineFactor(scale, n, last, C, q2 / size, rule);
   const o0 = affineAt(bias, 0, n, 0, C),
     o1 = affineAt(bias, 0, n, 1, C),
     o2 = affineAt(bias, 0, n, last, C);
@@ -700,9 +700,10 @@ function normalizeFewChannels(
 
 /**
  * The backward pass of a checked call on the CPU, in float64: with x̂ the normalized input and
- * g = dy · scale, per instance dx = (g - mean(g) - x̂ · mean(g · x̂)) / sqrt(var + eps); in eval
- * mode the affine map's dx = g / sqrt(running var + eps). gradScale = Σ dy · x̂ and gradBias = Σ dy,
- * summed over N (per instance for per-instance ones), where the call asks for them.
+ * g = dy · scale, per instance dx = (g - mean(g) - x̂ · slope · mean(g · x̂)) / d with d the spread
+ * sqrt(var + eps) (slope 1) or sqrt(var) + eps (slope d / sqrt(var): spreadSlope); in eval mode the
+ * affine map's dx = g / d of the running variance. gradScale = Σ dy · x̂ and gradBias = Σ dy, summed
+ * over N (per instance for per-instance ones), where the call asks for them.
  */
 export function backwardOnCpu(checked: CpuBackward, gradOutput: Float32Array, input: Float32Array): BackwardResult {
   const { call, affine, evalMode } = checked;
@@ -730,7 +731,7 @@ export function backwardOnCpu(checked: CpuBackward, gradOutput: Float32Array, in
     }
     const factor = affineAt(scale, 1, n, c, C) * invStd;
     const meanDy = evalMode ? 0 : sumDy / S;
-    const meanDyXhat = evalMode ? 0 : sumDyXhat / S;
+    const meanDyXhat = evalMode ? 0 : (sumDyXhat / S) * spreadSlope(invStd, call);
     for (let k = 0, i = first; k < S; k++, i += stride) {
       gradInput[i] = factor * (gradOutput[i] - meanDy - (input[i] - mean) * invStd * meanDyXhat);
     }
@@ -741,15 +742,15 @@ export function backwardOnCpu(checked: CpuBackward, gradOutput: Float32Array, in
   return { gradInput, gradScale: new Float32Array(gradScale), gradBias: new Float32Array(gradBias) };
 }
 
-/** Each instance's mean and 1 / sqrt(var + eps) for the backward: saved, running (eval) or computed in float64. */
+/** Each instance's mean and 1 / spread for the backward: saved, running (eval) or computed in float64. */
 function backwardStatistics(
   input: Float32Array,
   g: TensorGeometry,
   call: CheckedCall,
   saved: InstanceStats<ArrayBufferLike> | undefined,
 ): { mean: ArrayLike<number>; invStd: ArrayLike<number> } {
-  if (call.running?.use === 'normalize-with') return runningStatistics(g, call.epsilon, call.running.stats.cpuValues());
+  if (call.running?.use === 'normalize-with') return runningStatistics(g, call, call.running.stats.cpuValues());
   if (saved !== undefined) return saved;
   const { mean, variance } = instanceMoments(input, g);
-  return { mean, invStd: variance.map((v) => inverseStd(v, call.epsilon)) };
+  return { mean, invStd: variance.map((v) => inverseStd(v, call)) };
 }

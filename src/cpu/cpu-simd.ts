@@ -1,5 +1,5 @@
 import type { TensorGeometry } from '../core/tensor-geometry.js';
-import { affineAt, affineFactor, type OutputMap } from './cpu-affine.js';
+import { affineAt, affineFactor, type OutputMap, type SpreadRule } from './cpu-affine.js';
 import { mergeGroupMoments } from './cpu-group-moments.js';
 import { CPU_KERNELS_WASM_BASE64 } from './cpu-kernels-wasm.js';
 
@@ -59,7 +59,7 @@ export function normalizeWithSimd(
   input: Float32Array,
   output: Float32Array | Float64Array,
   g: TensorGeometry,
-  epsilon: number,
+  rule: SpreadRule,
   map: OutputMap,
   groupChannels = 1,
 ): boolean {
@@ -89,10 +89,10 @@ export function normalizeWithSimd(
     const heap = new Float32Array(k.memory.buffer);
     heap.set(input.subarray(first * unitValues, first * unitValues + values), data / 4);
     if (contiguous) {
-      normalizeContiguousInstances(k, data, first, count, g, epsilon, map, groupChannels);
+      normalizeContiguousInstances(k, data, first, count, g, rule, map, groupChannels);
     } else {
       for (let image = 0; image < count; image++) {
-        normalizeImage(k, data + image * unitValues * 4, first + image, g, epsilon, map, perChannel, groupChannels);
+        normalizeImage(k, data + image * unitValues * 4, first + image, g, rule, map, perChannel, groupChannels);
       }
     }
     output.set(heap.subarray(data / 4, data / 4 + values), first * unitValues);
@@ -124,7 +124,7 @@ function normalizeContiguousInstances(
   first: number,
   count: number,
   g: TensorGeometry,
-  epsilon: number,
+  rule: SpreadRule,
   { scale, bias, silu }: OutputMap,
   groupChannels: number,
 ): void {
@@ -140,7 +140,7 @@ function normalizeContiguousInstances(
   for (let i = 0; i < count; i++) {
     const c = (first + i) % C;
     const n = (first + i - c) / C;
-    stats[3 * i + 1] = affineFactor(scale, n, c, C, stats[3 * i + 1], epsilon);
+    stats[3 * i + 1] = affineFactor(scale, n, c, C, stats[3 * i + 1], rule);
     stats[3 * i + 2] = affineAt(bias, 0, n, c, C);
   }
   k.contiguousWrite(data, count, size, STATS, SCRATCH, silu ? 1 : 0);
@@ -158,7 +158,7 @@ function normalizeImage(
   image: number,
   n: number,
   g: TensorGeometry,
-  epsilon: number,
+  rule: SpreadRule,
   map: OutputMap,
   perChannel: PerChannel,
   groupChannels: number,
@@ -196,7 +196,7 @@ function normalizeImage(
     scatterLanes(lanes, blocks, MEANS, C, means);
   }
   for (let c = 0; c < C; c++) {
-    factors[c] = affineFactor(map.scale, n, c, C, squares[c], epsilon);
+    factors[c] = affineFactor(map.scale, n, c, C, squares[c], rule);
     offsets[c] = affineAt(map.bias, 0, n, c, C);
   }
   scatterLanes(lanes, blocks, FACTORS, C, factors);

@@ -26,7 +26,7 @@ import { type CallParams, packParams } from './uniforms.js';
  * groups) with its sources and buffers on the GPU: what GpuBackend.encode records.
  */
 export interface GpuCall
-  extends Pick<CheckedCall, 'geometry' | 'epsilon' | 'epilogue' | 'running'>,
+  extends Pick<CheckedCall, 'geometry' | 'epsilon' | 'epsilonPlacement' | 'epilogue' | 'running'>,
     Partial<Pick<CheckedCall, 'groupChannels'>> {
   readonly input: GPUBuffer;
   readonly output: GPUBuffer;
@@ -54,9 +54,8 @@ export interface GpuCall
 export type CallBuffers = 'cached' | GPUBuffer[];
 
 /** A checked backward call on GPU buffers: what GpuBackend.encodeBackward records. */
-export interface GpuBackwardCall {
+export interface GpuBackwardCall extends Pick<CheckedCall, 'epsilon' | 'epsilonPlacement'> {
   readonly geometry: TensorGeometry;
-  readonly epsilon: number;
   readonly input: GPUBuffer;
   readonly gradOutput: GPUBuffer;
   readonly gradInput: GPUBuffer;
@@ -185,8 +184,8 @@ export class GpuBackend {
 
   /**
    * Records the statistics of every instance into `target` as two [N, C] float32 arrays: the
-   * means from its start, then from float `spread.offset` 1 / sqrt(var + epsilon), or
-   * sqrt(var + epsilon) with `spread.std`. Nothing is written to an output.
+   * means from its start, then from float `spread.offset` 1 / spread (sqrt(var + epsilon), or
+   * sqrt(var) + epsilon), or the spread itself with `spread.std`. Nothing is written to an output.
    */
   encodeStats(
     encoder: GPUCommandEncoder,
@@ -213,10 +212,15 @@ export class GpuBackend {
     const align = this.profile.minStorageBufferOffsetAlignment;
     const spreadByteOffset = Math.ceil((count * 4) / align) * align;
     const buffer = this.scratch.styleStatsBuffer(spreadByteOffset + count * 4);
-    this.encodeStats(encoder, { ...style, epsilon: content.epsilon, buffers: content.buffers }, buffer, {
-      offset: spreadByteOffset / 4,
-      std: true,
-    });
+    this.encodeStats(
+      encoder,
+      { ...style, epsilon: content.epsilon, epsilonPlacement: content.epsilonPlacement, buffers: content.buffers },
+      buffer,
+      {
+        offset: spreadByteOffset / 4,
+        std: true,
+      },
+    );
     const perInstance = style.geometry.batch > 1;
     return this.encode(encoder, {
       ...content,
@@ -243,6 +247,7 @@ export class GpuBackend {
     const forward: StatsCall = {
       geometry: call.geometry,
       epsilon: call.epsilon,
+      epsilonPlacement: call.epsilonPlacement,
       input: call.input,
       scale: call.scale,
       scalePerInstance: call.scalePerInstance,
@@ -302,6 +307,7 @@ export class GpuBackend {
     const window = plan.windows[windowIndex];
     const params: CallParams = {
       epsilon: call.epsilon,
+      epsilonOnStd: call.epsilonPlacement === 'std',
       hasScale: call.scale !== undefined,
       hasBias: call.bias !== undefined,
       scalePerInstance: call.scalePerInstance === true,

@@ -1,13 +1,15 @@
 import type { TensorGeometry } from '../core/tensor-geometry.js';
 import { ELEMENT_KINDS, type GpuPlan, type PlanWindow } from './planner.js';
 
-// Mirrors `struct Params` in shaders/instance-params.wgsl: twenty-eight 4-byte fields in
-// order, 28 * 4 = 112 bytes.
-export const PARAMS_BYTES = 112;
+// Mirrors `struct Params` in shaders/math/instance-params.wgsl: twenty-nine 4-byte fields in
+// order, 29 * 4 = 116 bytes.
+export const PARAMS_BYTES = 116;
 
 /** The values of a call that reach the kernels through Params, beside the plan's sizes. */
 export interface CallParams {
   readonly epsilon: number;
+  /** The spread is sqrt(var) + epsilon (keras-contrib's placement) rather than sqrt(var + epsilon). */
+  readonly epsilonOnStd: boolean;
   readonly hasScale: boolean;
   readonly hasBias: boolean;
   /** scale holds N × C values rather than C. */
@@ -67,5 +69,6 @@ export function packParams(g: TensorGeometry, plan: GpuPlan, window: PlanWindow,
   u32[25] = call.batchStatistics ? 1 : 0;
   u32[26] = g.spatialSize; // instanceValues
   u32[27] = call.recomputeStats ? 1 : 0;
+  u32[28] = call.epsilonOnStd ? 1 : 0;
   return u32;
 }

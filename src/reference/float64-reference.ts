@@ -20,19 +20,35 @@ import {
 // For every instance (n, c), or every group of C / G adjacent channels with GroupNorm:
 //   mean = Σ x / count,  var = Σ (x - mean)² / count  (biased),
 //   y = act((x - mean) · invStd(var) · scale + bias) + residual  (or act(… + residual)),
-// with invStd(var) = 1 / sqrt(var + eps), defined as 0 where var + eps is below float32's
-// smallest normal number (PyTorch's InvStd is 0 at 0: a constant instance gives the bias) and
-// as NaN where var + eps overflows float32.
+// with invStd(var) = 1 / spread(var), spread = sqrt(var + eps) (epsilonPlacement 'variance') or
+// sqrt(var) + eps ('std', keras-contrib's), where var below float32's smallest normal number
+// counts as 0; invStd is defined as 0 where the spread (var + eps for 'variance') is below that
+// number (PyTorch's InvStd is 0 at 0: a constant instance gives the bias) and as NaN where
+// var, or var + eps, overflows float32.
 
 /** Index of value (n, c, s) in the tensor: s is the position among the spatial ones. */
 function at(g: TensorGeometry, n: number, c: number, s: number): number {
   return g.layout === 'nchw' ? (n * g.channels + c) * g.spatialSize + s : (n * g.spatialSize + s) * g.channels + c;
 }
 
-function inverseStd(variance: number, epsilon: number): number {
-  const v = variance + epsilon;
-  if (Math.fround(v) < 2 ** -126) return 0;
-  return Math.fround(v) === Number.POSITIVE_INFINITY ? Number.NaN : 1 / Math.sqrt(v);
+type Spread = Pick<CheckedCall, 'epsilon' | 'epsilonPlacement'>;
+
+/** What an instance of variance `variance` is divided by; 0 or NaN where invStd is (see the top). */
+function spread(variance: number, { epsilon, epsilonPlacement }: Spread): number {
+  if (epsilonPlacement === 'variance') {
+    const v = variance + epsilon;
+    if (Math.fround(v) < 2 ** -126) return 0;
+    return Math.fround(v) === Number.POSITIVE_INFINITY ? Number.NaN : Math.sqrt(v);
+  }
+  if (!(Math.fround(variance) < Number.POSITIVE_INFINITY)) return Number.NaN;
+  const d = (Math.fround(variance) < 2 ** -126 ? 0 : Math.sqrt(variance)) + epsilon;
+  if (Math.fround(d) < 2 ** -126) return 0;
+  return Math.fround(d) === Number.POSITIVE_INFINITY ? Number.NaN : d;
+}
+
+function inverseStd(variance: number, rule: Spread): number {
+  const d = spread(variance, rule);
+  return d === 0 ? 0 : 1 / d;
 }
 
 function activate(v: number, activation: string, alpha: number): number {
@@ -81,12 +97,12 @@ function statistics(x: Float32Array, call: CheckedCall): { mean: number[]; invSt
     const invStd: number[] = [];
     for (let i = 0; i < g.instanceCount; i++) {
       mean[i] = running[i % g.channels];
-      invStd[i] = inverseStd(running[g.channels + (i % g.channels)], call.epsilon);
+      invStd[i] = inverseStd(running[g.channels + (i % g.channels)], call);
     }
     return { mean, invStd };
   }
   const { mean, variance } = moments(x, g, call.groupChannels);
-  return { mean, invStd: variance.map((v) => inverseStd(v, call.epsilon)) };
+  return { mean, invStd: variance.map((v) => inverseStd(v, call)) };
 }
 
 /** The reference of instanceNormCpu() and InstanceNorm.run(): same arguments, same result type. */
@@ -151,8 +167,8 @@ export function referenceStats(input: TensorArray, shape: readonly number[], opt
 }
 
 /**
- * The reference of adainCpu() and InstanceNorm.adain(): the content normalized with scale
- * sqrt(var + eps) and bias mean of the same instance of the style (of its one image where N = 1).
+ * The reference of adainCpu() and InstanceNorm.adain(): the content normalized with scale the
+ * spread (sqrt(var + eps), or sqrt(var) + eps) and bias mean of the same instance of the style (of its one image where N = 1).
  */
 export function referenceAdain(
   content: Float32Array,
@@ -177,10 +193,7 @@ export function referenceAdain(
 ): TensorArray {
   const { content: call, style: styleGeometry } = validateAdain(contentShape, styleShape, options);
   const { mean, variance } = moments(values(validateInputArray(style, styleGeometry, 'style')), styleGeometry, 1);
-  const std = variance.map((v) => {
-    const inverse = inverseStd(v, call.epsilon);
-    return inverse === 0 || Number.isNaN(inverse) ? inverse : Math.sqrt(v + call.epsilon);
-  });
+  const std = variance.map((v) => spread(v, call));
   return referenceInstanceNorm(content, contentShape, {
     ...call.options,
     scale: new Float32Array(std),
@@ -192,6 +205,9 @@ export function referenceAdain(
  * The reference of instanceNormBackwardCpu() and InstanceNorm.backward(): with x̂ = (x - mean) ·
  * invStd and g = dy · scale, per instance dx = invStd · (g - mean(g) - x̂ · mean(g · x̂)); in eval
  * mode dx = invStd · g. gradScale = Σ dy · x̂ and gradBias = Σ dy, summed over N for per-channel ones.
+ * With epsilonPlacement 'std' the spread d = σ + eps (σ = sqrt(var)) moves with x by
+ * dd/dx = (x - mean) / (count · σ), so x̂ · mean(g · x̂) becomes (x - mean) / σ · mean(g · x̂); where
+ * σ = 0 every x - mean is 0 and that term is taken as 0.
  */
 export function referenceBackward(
   gradOutput: Float32Array,
@@ -212,6 +228,9 @@ export function referenceBackward(
     for (let c = 0; c < g.channels; c++) {
       const i = n * g.channels + c;
       const xhat = (s: number) => (x[at(g, n, c, s)] - stats.mean[i]) * stats.invStd[i];
+      // What x̂ · mean(g · x̂) is multiplied by: d / σ for the 'std' placement (d = 1 / invStd).
+      const sigma = stats.invStd[i] === 0 ? 0 : 1 / stats.invStd[i] - call.epsilon;
+      const slope = call.epsilonPlacement === 'variance' ? 1 : sigma > 0 ? 1 / (stats.invStd[i] * sigma) : 0;
       let sumDy = 0;
       let sumDyXhat = 0;
       for (let s = 0; s < g.spatialSize; s++) {
@@ -223,7 +242,7 @@ export function referenceBackward(
         const k = at(g, n, c, s);
         gradInput[k] = evalMode
           ? factor * dy[k]
-          : factor * (dy[k] - sumDy / g.spatialSize - (xhat(s) * sumDyXhat) / g.spatialSize);
+          : factor * (dy[k] - sumDy / g.spatialSize - (xhat(s) * slope * sumDyXhat) / g.spatialSize);
       }
       gradScale[gradScale.length === g.channels ? c : i] += sumDyXhat;
       gradBias[gradBias.length === g.channels ? c : i] += sumDy;

@@ -6,6 +6,7 @@ import {
   type DataType,
   DEFAULT_ACTIVATION_ALPHA,
   DEFAULT_EPSILON,
+  type EpsilonPlacement,
   type InstanceStats,
   type Layout,
   type ResidualPosition,
@@ -23,6 +24,7 @@ import { canonicalOptions } from './option-names.js';
 const LAYOUTS: readonly Layout[] = ['nchw', 'nhwc'];
 const ACTIVATIONS: readonly Activation[] = ['none', 'relu', 'leakyRelu', 'silu', 'gelu'];
 const RESIDUAL_POSITIONS: readonly ResidualPosition[] = ['after-activation', 'before-activation'];
+const EPSILON_PLACEMENTS: readonly EpsilonPlacement[] = ['variance', 'std'];
 
 // Byte sizes and offsets of GPU buffers are handled as u32 here: a tensor holds at most 2^32 bytes.
 const MAX_BYTES = 2 ** 32;
@@ -46,6 +48,7 @@ export function checkCall(shape: unknown, own: OwnOptions): CheckedCall {
     options: opts,
     geometry,
     epsilon,
+    epsilonPlacement: validateEpsilonPlacement(opts.epsilonPlacement),
     epilogue: validateEpilogue(opts),
     running,
     groupChannels: validateGroups(opts, geometry),
@@ -170,6 +173,17 @@ export function validateShape(shape: unknown, layout: Layout, name = 'shape'): r
     );
   }
   return checked;
+}
+
+function validateEpsilonPlacement(placement: unknown): EpsilonPlacement {
+  if (placement === undefined) return 'variance';
+  if (!EPSILON_PLACEMENTS.includes(placement as EpsilonPlacement)) {
+    throw argumentError(
+      'epsilonPlacement',
+      `epsilonPlacement must be one of ${EPSILON_PLACEMENTS.map(describe).join(', ')}, got ${describe(placement)}`,
+    );
+  }
+  return placement as EpsilonPlacement;
 }
 
 function validateEpsilon(epsilon: unknown): number {

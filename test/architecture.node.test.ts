@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 // The layout of src/ and the direction of its imports: api → validation → the backends (gpu,
-// cpu) → core; the reference reads validation and core; the TF.js adapter only the package's
-// own entry; nothing imports the API back. A new import that runs backwards fails here.
+// cpu) → core; the reference reads validation and core; the TF.js and ONNX Runtime adapters only
+// the package's own entry; nothing imports the API back. A new import that runs backwards fails here.
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const src = join(root, 'src');
@@ -18,6 +18,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   reference: ['reference', 'validation', 'core'],
   api: ['api', 'validation', 'gpu', 'cpu', 'core'],
   tfjs: ['tfjs', 'index'],
+  onnxruntime: ['onnxruntime', 'index'],
   index: ['api', 'core', 'gpu', 'cpu', 'validation'],
 };
 

@@ -7,13 +7,13 @@ import {
   instanceNormBackwardCpu,
   instanceNormCpu,
   instanceStatsCpu,
-  type Layout,
   RunningStats,
   toFloat16Bits,
 } from '../src';
 import { withoutSimd } from '../src/cpu/cpu-simd';
 import { referenceAdain, referenceBackward, referenceInstanceNorm, referenceStats } from '../src/reference/float64-reference';
 import { expectClose } from './helpers/compare';
+import { kerasContrib, layoutOf, type NormalizationCase } from './helpers/keras-contrib';
 import { randomNormal, randomUniform } from './helpers/random';
 
 // epsilonPlacement 'std': keras-contrib's InstanceNormalization divides by K.std(x) + epsilon,
@@ -21,43 +21,7 @@ import { randomNormal, randomUniform } from './helpers/random';
 // against that formula written out in float64 below (not against the library), the CPU backend
 // against the reference, and the backward against central differences of the formula.
 
-interface Case {
-  readonly shape: number[];
-  readonly layout: Layout;
-  readonly groups?: number;
-}
-
-/** Channel count, image count and the flat index of value (n, c, s) of a case. */
-function layoutOf({ shape, layout }: Case) {
-  const N = shape[0];
-  const C = layout === 'nchw' ? shape[1] : shape[shape.length - 1];
-  const S = shape.reduce((a, b) => a * b, 1) / (N * C);
-  const at = (n: number, c: number, s: number) => (layout === 'nchw' ? (n * C + c) * S + s : (n * S + s) * C + c);
-  return { N, C, S, at };
-}
-
-/**
- * keras-contrib's formula in float64: per image and group of channels, mean and the biased
- * standard deviation σ, y = (x − mean) / (σ + ε) · γ[c] + β[c].
- */
-function kerasContrib(x: ArrayLike<number>, t: Case, epsilon: number, gamma?: ArrayLike<number>, beta?: ArrayLike<number>) {
-  const { N, C, S, at } = layoutOf(t);
-  const perGroup = C / (t.groups ?? C);
-  const y = new Float64Array(x.length);
-  for (let n = 0; n < N; n++) {
-    for (let first = 0; first < C; first += perGroup) {
-      const indices: number[] = [];
-      for (let c = first; c < first + perGroup; c++) for (let s = 0; s < S; s++) indices.push(at(n, c, s));
-      const mean = indices.reduce((sum, i) => sum + x[i], 0) / indices.length;
-      const sigma = Math.sqrt(indices.reduce((sum, i) => sum + (x[i] - mean) ** 2, 0) / indices.length);
-      for (const i of indices) {
-        const c = t.layout === 'nchw' ? Math.floor(i / S) % C : i % C;
-        y[i] = ((x[i] - mean) / (sigma + epsilon)) * (gamma ? gamma[c] : 1) + (beta ? beta[c] : 0);
-      }
-    }
-  }
-  return y;
-}
+type Case = NormalizationCase & { readonly shape: number[] };
 
 const STD = { epsilonPlacement: 'std' } as const satisfies InstanceNormOptions;
 

@@ -22,7 +22,11 @@ interface Case {
   readonly beta?: 'per-channel' | 'per-instance';
   readonly activation?: TfjsActivation;
   readonly residual?: 'after-activation' | 'before-activation';
+  /** keras-contrib's (x − mean) / (sqrt(var) + ε), with an ε large enough to tell it from sqrt(var + ε). */
+  readonly epsilonOnStd?: boolean;
 }
+
+const STD_EPSILON = 0.5;
 
 const CASES: Case[] = [
   { name: 'γ and β', dims: [2, 4, 6, 5], dataFormat: 'channelsLast', gamma: 'per-channel', beta: 'per-channel' },
@@ -76,6 +80,39 @@ const CASES: Case[] = [
   },
   { name: 'GroupNorm G = 1, per-instance γ', dims: [2, 6, 4, 4], dataFormat: 'channelsLast', groups: 1, gamma: 'per-instance' },
   {
+    name: 'ε on σ, γ and β',
+    dims: [2, 4, 6, 5],
+    dataFormat: 'channelsLast',
+    gamma: 'per-channel',
+    beta: 'per-channel',
+    epsilonOnStd: true,
+  },
+  {
+    name: 'ε on σ, per-instance γ, relu, residual after',
+    dims: [2, 3, 5, 4],
+    dataFormat: 'channelsFirst',
+    gamma: 'per-instance',
+    activation: 'relu',
+    residual: 'after-activation',
+    epsilonOnStd: true,
+  },
+  {
+    name: 'ε on σ, GroupNorm G = 1 (keras-contrib axis null)',
+    dims: [2, 6, 4, 4],
+    dataFormat: 'channelsLast',
+    groups: 1,
+    gamma: 'per-channel',
+    epsilonOnStd: true,
+  },
+  {
+    name: 'ε on σ, GroupNorm G = 2',
+    dims: [2, 8, 5, 4],
+    dataFormat: 'channelsFirst',
+    groups: 2,
+    beta: 'per-channel',
+    epsilonOnStd: true,
+  },
+  {
     name: 'GroupNorm G = 3, rank 5, silu, residual after',
     dims: [1, 6, 3, 4, 3],
     dataFormat: 'channelsLast',
@@ -118,14 +155,21 @@ function broadcast(t: tf.Tensor, dims: readonly number[], dataFormat: DataFormat
   return tf.reshape(t, dataFormat === 'channelsLast' ? [lead, ...ones, c] : [lead, c, ...ones]);
 }
 
+/** The spread from tf.moments' variance: sqrt(var + ε), or keras-contrib's sqrt(var) + ε. */
+function spread(variance: tf.Tensor, epsilonOnStd: boolean | undefined): tf.Tensor {
+  return epsilonOnStd ? tf.add(tf.sqrt(variance), STD_EPSILON) : tf.sqrt(tf.add(variance, EPSILON));
+}
+
 /** GroupNorm (G = C: instance norm) from tf.moments: the group reshaped to an axis of its own. */
-function composedNormalize(x: tf.Tensor, dims: readonly number[], dataFormat: DataFormat, groups: number): tf.Tensor {
-  const [n, c] = dims;
+function composedNormalize(x: tf.Tensor, c: Case, groups: number): tf.Tensor {
+  const [n, channels] = c.dims;
   const grouped =
-    dataFormat === 'channelsLast' ? tf.reshape(x, [n, -1, groups, c / groups]) : tf.reshape(x, [n, groups, c / groups, -1]);
-  const axes = dataFormat === 'channelsLast' ? [1, 3] : [2, 3];
+    c.dataFormat === 'channelsLast'
+      ? tf.reshape(x, [n, -1, groups, channels / groups])
+      : tf.reshape(x, [n, groups, channels / groups, -1]);
+  const axes = c.dataFormat === 'channelsLast' ? [1, 3] : [2, 3];
   const { mean, variance } = tf.moments(grouped, axes, true);
-  return tf.reshape(tf.div(tf.sub(grouped, mean), tf.sqrt(tf.add(variance, EPSILON))), x.shape);
+  return tf.reshape(tf.div(tf.sub(grouped, mean), spread(variance, c.epsilonOnStd)), x.shape);
 }
 
 interface Inputs {
@@ -167,7 +211,7 @@ async function gradientsOf(c: Case, data: Inputs, ours: boolean): Promise<Float3
     if (ours) {
       const options = {
         dataFormat: c.dataFormat,
-        epsilon: EPSILON,
+        ...(c.epsilonOnStd ? { epsilon: STD_EPSILON, epsilonPlacement: 'std' as const } : { epsilon: EPSILON }),
         ...(t.gamma ? { gamma: t.gamma } : {}),
         ...(t.beta ? { beta: t.beta } : {}),
         ...(c.activation ? { activation: c.activation, leakyreluAlpha: alpha } : {}),
@@ -175,7 +219,7 @@ async function gradientsOf(c: Case, data: Inputs, ours: boolean): Promise<Float3
       };
       return c.groups ? groupNorm(x, c.groups, options) : instanceNorm(x, options);
     }
-    let z = composedNormalize(x, c.dims, c.dataFormat, c.groups ?? channels);
+    let z = composedNormalize(x, c, c.groups ?? channels);
     if (t.gamma) z = tf.mul(z, broadcast(t.gamma, c.dims, c.dataFormat));
     if (t.beta) z = tf.add(z, broadcast(t.beta, c.dims, c.dataFormat));
     if (t.residual && c.residual === 'before-activation') return activate(tf.add(z, t.residual), c.activation, alpha);
@@ -206,46 +250,49 @@ describe.each(['webgpu', 'cpu'])(
     });
 
     it.each([
-      ['channelsLast', [2, 6, 7, 3], [2, 9, 5, 3], undefined],
-      ['channelsLast', [2, 5, 4, 4], [1, 3, 3, 4], 'relu'],
-      ['channelsFirst', [2, 3, 6, 7], [2, 3, 9, 5], 'silu'],
-    ] as const)('adaIn, %s, content %j, style %j, activation %s', async (dataFormat, contentShape, styleShape, activation) => {
-      const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-      const content = randomNormal(size(contentShape), 51, 1, 3);
-      const style = randomNormal(size(styleShape), 52, -2, 0.7);
-      const residual = randomNormal(size(contentShape), 53);
-      const dyValues = randomNormal(size(contentShape), 54);
-      const spatialAxes = dataFormat === 'channelsLast' ? [1, 2] : [2, 3];
-      const run = async (ours: boolean) => {
-        const tensors = [
-          tf.tensor(content, [...contentShape]),
-          tf.tensor(style, [...styleShape]),
-          tf.tensor(residual, [...contentShape]),
-        ];
-        const dy = tf.tensor(dyValues, [...contentShape]);
-        const f = (c: tf.Tensor, s: tf.Tensor, r: tf.Tensor) => {
-          if (ours) return adaIn(c, s, { dataFormat, epsilon: EPSILON, residual: r, ...(activation ? { activation } : {}) });
-          const cm = tf.moments(c, spatialAxes, true);
-          const sm = tf.moments(s, spatialAxes, true);
-          const z = tf.add(
-            tf.mul(tf.div(tf.sub(c, cm.mean), tf.sqrt(tf.add(cm.variance, EPSILON))), tf.sqrt(tf.add(sm.variance, EPSILON))),
-            sm.mean,
-          );
-          return tf.add(activate(z, activation, 0.2), r);
+      ['channelsLast', [2, 6, 7, 3], [2, 9, 5, 3], undefined, false],
+      ['channelsLast', [2, 5, 4, 4], [1, 3, 3, 4], 'relu', false],
+      ['channelsFirst', [2, 3, 6, 7], [2, 3, 9, 5], 'silu', false],
+      ['channelsLast', [2, 5, 4, 4], [1, 3, 3, 4], 'relu', true],
+      ['channelsFirst', [2, 3, 6, 7], [2, 3, 9, 5], undefined, true],
+    ] as const)(
+      'adaIn, %s, content %j, style %j, activation %s, ε on σ: %s',
+      async (dataFormat, contentShape, styleShape, activation, onStd) => {
+        const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+        const content = randomNormal(size(contentShape), 51, 1, 3);
+        const style = randomNormal(size(styleShape), 52, -2, 0.7);
+        const residual = randomNormal(size(contentShape), 53);
+        const dyValues = randomNormal(size(contentShape), 54);
+        const spatialAxes = dataFormat === 'channelsLast' ? [1, 2] : [2, 3];
+        const run = async (ours: boolean) => {
+          const tensors = [
+            tf.tensor(content, [...contentShape]),
+            tf.tensor(style, [...styleShape]),
+            tf.tensor(residual, [...contentShape]),
+          ];
+          const dy = tf.tensor(dyValues, [...contentShape]);
+          const f = (c: tf.Tensor, s: tf.Tensor, r: tf.Tensor) => {
+            const placement = onStd ? { epsilon: STD_EPSILON, epsilonPlacement: 'std' as const } : { epsilon: EPSILON };
+            if (ours) return adaIn(c, s, { dataFormat, ...placement, residual: r, ...(activation ? { activation } : {}) });
+            const cm = tf.moments(c, spatialAxes, true);
+            const sm = tf.moments(s, spatialAxes, true);
+            const z = tf.add(tf.mul(tf.div(tf.sub(c, cm.mean), spread(cm.variance, onStd)), spread(sm.variance, onStd)), sm.mean);
+            return tf.add(activate(z, activation, 0.2), r);
+          };
+          const grads = tf.grads(f as (...args: tf.Tensor[]) => tf.Tensor)(tensors, dy);
+          const result = await Promise.all(grads.map(async (g) => (await g.data()) as Float32Array));
+          tf.dispose([...tensors, dy, ...grads]);
+          return result;
         };
-        const grads = tf.grads(f as (...args: tf.Tensor[]) => tf.Tensor)(tensors, dy);
-        const result = await Promise.all(grads.map(async (g) => (await g.data()) as Float32Array));
-        tf.dispose([...tensors, dy, ...grads]);
-        return result;
-      };
-      await useBackend('cpu');
-      const expected = await run(false);
-      await useBackend(backend);
-      const actual = await run(true);
-      ['content', 'style', 'residual'].forEach((name, i) => {
-        expect(relativeDifference(actual[i], expected[i]), `d/d${name}`).toBeLessThan(1e-4);
-      });
-    });
+        await useBackend('cpu');
+        const expected = await run(false);
+        await useBackend(backend);
+        const actual = await run(true);
+        ['content', 'style', 'residual'].forEach((name, i) => {
+          expect(relativeDifference(actual[i], expected[i]), `d/d${name}`).toBeLessThan(1e-4);
+        });
+      },
+    );
 
     it('optimizer.minimize trains through instanceNorm and groupNorm: the loss falls', async () => {
       await useBackend(backend);

@@ -3,7 +3,8 @@ import '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { InstanceNormError, instanceNormCpu } from '../src';
+import { InstanceNormError } from '../src';
+import { referenceInstanceNorm } from '../src/reference/float64-reference';
 import {
   AddonsGroupNormalization,
   AddonsInstanceNormalization,
@@ -12,18 +13,21 @@ import {
   type NormalizationLayerArgs,
 } from '../src/tfjs';
 import { expectClose } from './helpers/compare';
-import { randomNormal } from './helpers/random';
-import { useBackend } from './tfjs-shared';
+import { kerasContrib } from './helpers/keras-contrib';
+import { randomNormal, randomUniform } from './helpers/random';
+import { relativeDifference, useBackend } from './tfjs-shared';
 
 // The Keras layers: models in the TF.js Layers format (test/fixtures/tfjs/, written by
 // scripts/make-tfjs-fixtures.mjs from seeded weights) loaded by tf.loadLayersModel from the test
 // server, their predictions checked layer by layer (each layer against the reference applied to
-// the model's own input to it: TF.js's conv2d on its CPU backend, instanceNormCpu for the
-// normalizations with the weights read from the file) and end to end, then trained with model.fit.
+// the model's own input to it: TF.js's conv2d on its CPU backend, the float64 reference for the
+// normalizations with the weights read from the file, each with its library's formula:
+// keras-contrib's (x − mean) / (σ + ε), the others' (x − mean) / sqrt(var + ε)) and end to end,
+// then trained with model.fit.
 
 const FIXTURES = {
-  keras: { instance: 'InstanceNormalization', group: 'GroupNormalization' },
-  addons: { instance: 'Addons>InstanceNormalization', group: 'Addons>GroupNormalization' },
+  keras: { instance: 'InstanceNormalization', group: 'GroupNormalization', instanceEpsilon: 'std' },
+  addons: { instance: 'Addons>InstanceNormalization', group: 'Addons>GroupNormalization', instanceEpsilon: 'variance' },
 } as const;
 const GROUPS = 4;
 const EPSILON = 1e-3;
@@ -93,36 +97,53 @@ describe.each(['webgpu', 'cpu'])("models in the TF.js Layers format on TF.js's %
 
       const weights = await readWeights(kind);
       const shape = [2, 12, 12, 3];
-      const x = randomNormal(2 * 12 * 12 * 3, 71, 0.2, 1.5);
-      const probe = tfl.model({ inputs: model.inputs, outputs: layers.map((l) => l.output as tfl.SymbolicTensor) });
-      const outputs = tf.tidy(() => probe.predict(tf.tensor(x, shape)) as tf.Tensor[]);
-      const got = await Promise.all(outputs.map(async (t) => (await t.data()) as Float32Array));
-      tf.dispose(outputs);
       const hidden = [2, 12, 12, 8];
       const norm = (input: Float32Array, layer: string, groups?: number) =>
-        instanceNormCpu(input, hidden, {
+        referenceInstanceNorm(input, hidden, {
           layout: 'nhwc',
           epsilon: EPSILON,
+          epsilonPlacement: groups ? 'variance' : FIXTURES[kind].instanceEpsilon,
           scale: weights[`${layer}/gamma`].values,
           bias: weights[`${layer}/beta`].values,
           ...(groups ? { groups } : {}),
         });
+      // Inputs of order 1, and of order 1e-4: there the first conv's outputs vary little about
+      // its bias, instances of small variance, where σ + ε and sqrt(var + ε) differ by far more
+      // than the tolerance.
+      for (const [seed, spread] of [
+        [71, 1.5],
+        [73, 1e-4],
+      ]) {
+        const x = randomNormal(2 * 12 * 12 * 3, seed, 0, spread);
+        const probe = tfl.model({ inputs: model.inputs, outputs: layers.map((l) => l.output as tfl.SymbolicTensor) });
+        const outputs = tf.tidy(() => probe.predict(tf.tensor(x, shape)) as tf.Tensor[]);
+        const got = await Promise.all(outputs.map(async (t) => (await t.data()) as Float32Array));
+        tf.dispose(outputs);
 
-      // Each layer from the model's own input to it.
-      expectClose(got[0], await referenceConv(x, shape, weights['conv2d/kernel'], weights['conv2d/bias']), 1e-4);
-      expectClose(got[1], norm(got[0], 'instance_normalization'), 1e-4);
-      expectClose(got[2], relu(got[1]), 0);
-      expectClose(got[3], await referenceConv(got[2], hidden, weights['conv2d_1/kernel'], weights['conv2d_1/bias']), 1e-4);
-      expectClose(got[4], norm(got[3], 'group_normalization', GROUPS), 1e-4);
-      // End to end, the reference alone.
-      const r0 = await referenceConv(x, shape, weights['conv2d/kernel'], weights['conv2d/bias']);
-      const r3 = await referenceConv(
-        relu(norm(r0, 'instance_normalization')),
-        hidden,
-        weights['conv2d_1/kernel'],
-        weights['conv2d_1/bias'],
-      );
-      expectClose(got[4], norm(r3, 'group_normalization', GROUPS), 1e-4);
+        // Each layer from the model's own input to it.
+        expectClose(got[0], await referenceConv(x, shape, weights['conv2d/kernel'], weights['conv2d/bias']), 1e-4);
+        expectClose(got[1], norm(got[0], 'instance_normalization'), 1e-4);
+        expectClose(got[2], relu(got[1]), 0);
+        expectClose(got[3], await referenceConv(got[2], hidden, weights['conv2d_1/kernel'], weights['conv2d_1/bias']), 1e-4);
+        expectClose(got[4], norm(got[3], 'group_normalization', GROUPS), 1e-4);
+        if (kind === 'keras') {
+          // keras-contrib's formula itself, written out from its source, agrees.
+          const gamma = weights['instance_normalization/gamma'].values;
+          const beta = weights['instance_normalization/beta'].values;
+          const formula = Float32Array.from(kerasContrib(got[0], { shape: hidden, layout: 'nhwc' }, EPSILON, gamma, beta));
+          expectClose(got[1], formula, 1e-4);
+        }
+        // End to end, the reference alone.
+        const r0 = await referenceConv(x, shape, weights['conv2d/kernel'], weights['conv2d/bias']);
+        const r3 = await referenceConv(
+          relu(norm(r0, 'instance_normalization')),
+          hidden,
+          weights['conv2d_1/kernel'],
+          weights['conv2d_1/bias'],
+        );
+        expectClose(got[4], norm(r3, 'group_normalization', GROUPS), 1e-4);
+      }
+      const x = randomNormal(2 * 12 * 12 * 3, 71, 0.2, 1.5);
 
       // Training: model.fit through both layers' gradients; the loss falls.
       model.compile({ optimizer: tf.train.adam(0.01), loss: 'meanSquaredError' });
@@ -151,13 +172,14 @@ describe.each(['webgpu', 'cpu'])("models in the TF.js Layers format on TF.js's %
         shape.reduce((a, b) => a * b),
         shape.length,
         1,
-        2,
+        0.02,
       );
       const y = tf.tidy(() => layer.apply(tf.tensor(x, shape)) as tf.Tensor);
       const epsilon = (layer.getConfig().epsilon as number) ?? EPSILON;
+      const epsilonPlacement = layer instanceof InstanceNormalization ? 'std' : 'variance';
       expectClose(
         (await y.data()) as Float32Array,
-        instanceNormCpu(x, shape, { layout, epsilon, ...(groups ? { groups } : {}) }),
+        referenceInstanceNorm(x, shape, { layout, epsilon, epsilonPlacement, ...(groups ? { groups } : {}) }),
         1e-4,
       );
       y.dispose();
@@ -165,19 +187,75 @@ describe.each(['webgpu', 'cpu'])("models in the TF.js Layers format on TF.js's %
     }
   });
 
+  it.each([
+    ['axis -1', -1, [2, 3, 4, 5], 'nhwc'],
+    ['axis 1 (channels first)', 1, [2, 3, 4, 5], 'nchw'],
+    ['axis null', null, [2, 4, 3, 2], 'nhwc'],
+  ] as const)(
+    "keras-contrib's InstanceNormalization, %s, trains as its formula: dL/dx, dL/dγ, dL/dβ against central differences",
+    async (_, axis, shape, layout) => {
+      await useBackend(backend);
+      const epsilon = 0.05; // against σ of 0.1: the placements' gradients far apart
+      const layer = new InstanceNormalization({ axis, epsilon });
+      const count = shape.reduce((a, b) => a * b, 1);
+      const channels = axis === null ? 1 : layout === 'nhwc' ? shape[3] : shape[1];
+      const x = randomNormal(count, 93, 0.5, 0.1);
+      const gamma = randomUniform(channels, 94, 0.5, 2);
+      const beta = randomUniform(channels, 95, -1, 1);
+      const w = randomNormal(count, 96);
+      const xs = tf.tensor(x, [...shape]);
+      tf.dispose(layer.apply(xs) as tf.Tensor);
+      layer.setWeights([tf.tensor(gamma), tf.tensor(beta)]);
+      const ws = tf.tensor(w, [...shape]);
+      const loss = (input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, ws)) as tf.Scalar;
+      const dx = tf.grad(loss)(xs);
+      const variables = layer.trainableWeights.map((v) => v.read() as tf.Variable);
+      const { grads } = tf.variableGrads(() => loss(xs), variables);
+      const actual = {
+        x: (await dx.data()) as Float32Array,
+        gamma: (await grads[variables[0].name].data()) as Float32Array,
+        beta: (await grads[variables[1].name].data()) as Float32Array,
+      };
+      tf.dispose([xs, ws, dx, ...Object.values(grads)]);
+      layer.dispose();
+
+      // The formula in float64, per channel or (axis null) over all of an image's values.
+      const t = { shape, layout, ...(axis === null ? { groups: 1 } : {}) } as const;
+      const perChannel = (v: ArrayLike<number>) => (axis === null ? Array(shape[3]).fill(v[0]) : v);
+      const value = (xv: ArrayLike<number>, g: ArrayLike<number>, b: ArrayLike<number>) =>
+        kerasContrib(xv, t, epsilon, perChannel(g), perChannel(b)).reduce((sum, y, i) => sum + w[i] * y, 0);
+      const h = 1e-6;
+      const central = (array: Float32Array, evaluate: (moved: Float64Array) => number) =>
+        Float32Array.from(array, (_v, i) => {
+          const moved = (delta: number) => Float64Array.from(array, (v, j) => (j === i ? v + delta : v));
+          return (evaluate(moved(h)) - evaluate(moved(-h))) / (2 * h);
+        });
+      const expected = {
+        x: central(x, (m) => value(m, gamma, beta)),
+        gamma: central(gamma, (m) => value(x, m, beta)),
+        beta: central(beta, (m) => value(x, gamma, m)),
+      };
+      expect(relativeDifference(actual.x, expected.x), 'dL/dx').toBeLessThan(1e-4);
+      expect(relativeDifference(actual.gamma, expected.gamma), 'dL/dγ').toBeLessThan(1e-4);
+      expect(relativeDifference(actual.beta, expected.beta), 'dL/dβ').toBeLessThan(1e-4);
+    },
+  );
+
   it("keras-contrib's axis: null: one group of all channels and positions, one γ and β", async () => {
     await useBackend(backend);
     const layer = new InstanceNormalization({ axis: null, gammaInitializer: { className: 'Constant', config: { value: 2 } } });
-    const x = randomNormal(2 * 4 * 4 * 3, 81);
+    const x = randomNormal(2 * 4 * 4 * 3, 81, 0, 0.01);
     const y = tf.tidy(() => layer.apply(tf.tensor(x, [2, 4, 4, 3])) as tf.Tensor);
     expect(layer.weights.map((w) => w.shape)).toEqual([[1], [1]]);
-    const expected = instanceNormCpu(x, [2, 4, 4, 3], {
-      layout: 'nhwc',
-      epsilon: EPSILON,
-      groups: 1,
-      scale: new Float32Array([2, 2, 2]),
-    });
-    expectClose((await y.data()) as Float32Array, expected, 1e-4);
+    const expected = kerasContrib(x, { shape: [2, 4, 4, 3], layout: 'nhwc', groups: 1 }, EPSILON, [2, 2, 2]);
+    expectClose((await y.data()) as Float32Array, Float32Array.from(expected), 1e-4);
+    // keras-contrib's default axis is None: the same without one.
+    const byDefault = new InstanceNormalization({ gammaInitializer: { className: 'Constant', config: { value: 2 } } });
+    const z = tf.tidy(() => byDefault.apply(tf.tensor(x, [2, 4, 4, 3])) as tf.Tensor);
+    expect(byDefault.axis).toBeNull();
+    expectClose((await z.data()) as Float32Array, Float32Array.from(expected), 1e-4);
+    z.dispose();
+    byDefault.dispose();
     y.dispose();
     layer.dispose();
   });
@@ -218,7 +296,7 @@ describe('layer configs', () => {
 
       const defaults = new cls({}).getConfig();
       expect(defaults).toMatchObject({
-        axis: -1,
+        axis: cls === InstanceNormalization ? null : -1, // keras-contrib's default is None
         epsilon: 1e-3,
         center: true,
         scale: true,
@@ -235,7 +313,7 @@ describe('layer configs', () => {
     const model = tfl.sequential({
       layers: [
         tfl.layers.conv2d({ inputShape: [6, 6, 2], filters: 4, kernelSize: 3, padding: 'same' }),
-        new InstanceNormalization({}),
+        new InstanceNormalization({ axis: -1 }),
         new GroupNormalization({ groups: 2 }),
       ],
     });

@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { adainCpu, InstanceNormError, type InstanceNormOptions, instanceNormCpu } from '../src';
+import { referenceAdain, referenceInstanceNorm } from '../src/reference/float64-reference';
 import { adaIn, type DataFormat, groupNorm, instanceNorm, instanceNormReady, type TfjsActivation } from '../src/tfjs';
 import { expectClose } from './helpers/compare';
 import { randomNormal, randomUniform } from './helpers/random';
@@ -155,6 +156,61 @@ describe.each(['webgpu', 'cpu'])("ops on TF.js's %s backend match the float64 CP
     y.dispose();
   });
 
+  it.each([
+    ['instanceNorm', 'channelsLast', [2, 5, 6, 3], 0],
+    ['instanceNorm', 'channelsFirst', [2, 8, 5, 6], 0],
+    ['groupNorm G = 1', 'channelsLast', [2, 4, 5, 6], 1],
+    ['groupNorm G = 2', 'channelsFirst', [1, 8, 5, 7], 2],
+  ] as const)(
+    "epsilonPlacement 'std': %s, %s %j, as the reference's (x − mean) / (σ + ε)",
+    async (_, dataFormat, shape, groups) => {
+      await useBackend(backend);
+      const x = randomNormal(size(shape), 45, 3, 2e-3); // σ near ε: the two placements far apart
+      const channels = dataFormat === 'channelsLast' ? shape[shape.length - 1] : shape[1];
+      const gamma = randomUniform(channels, 46, 0.5, 2);
+      if (backend === 'webgpu') await poisonPool([...shape]);
+      const y = tf.tidy(() => {
+        const options = {
+          dataFormat,
+          epsilon: 1e-3,
+          epsilonPlacement: 'std',
+          gamma: tf.tensor(gamma),
+          activation: 'relu',
+        } as const;
+        const input = tf.tensor(x, [...shape]);
+        return groups ? groupNorm(input, groups, options) : instanceNorm(input, options);
+      });
+      const options = {
+        layout: dataFormat === 'channelsLast' ? 'nhwc' : 'nchw',
+        epsilon: 1e-3,
+        scale: gamma,
+        activation: 'relu',
+        ...(groups ? { groups } : {}),
+      } as const;
+      const expected = referenceInstanceNorm(x, shape, { ...options, epsilonPlacement: 'std' });
+      expectClose((await y.data()) as Float32Array, expected, 1e-4, 1e-4);
+      const other = referenceInstanceNorm(x, shape, options);
+      expect(Math.max(...other.map((v, i) => Math.abs(v - expected[i])))).toBeGreaterThan(1e-2);
+      y.dispose();
+    },
+  );
+
+  it("epsilonPlacement 'std': adaIn gives the style's σ + ε", async () => {
+    await useBackend(backend);
+    const content = randomNormal(2 * 5 * 4 * 3, 47, 1, 3e-3);
+    const style = randomNormal(2 * 3 * 3 * 3, 48, -2, 2e-3);
+    const y = tf.tidy(() =>
+      adaIn(tf.tensor(content, [2, 5, 4, 3]), tf.tensor(style, [2, 3, 3, 3]), { epsilon: 1e-3, epsilonPlacement: 'std' }),
+    );
+    const expected = referenceAdain(content, [2, 5, 4, 3], style, [2, 3, 3, 3], {
+      layout: 'nhwc',
+      epsilon: 1e-3,
+      epsilonPlacement: 'std',
+    });
+    expectClose((await y.data()) as Float32Array, expected, 1e-4, 1e-4);
+    y.dispose();
+  });
+
   it('defaults: channelsLast and epsilon 1e-3, as TF.js and Keras', async () => {
     await useBackend(backend);
     const x = randomNormal(2 * 4 * 4 * 3, 41, 0, 0.05); // small variance: epsilon matters
@@ -178,6 +234,11 @@ describe.each(['webgpu', 'cpu'])("ops on TF.js's %s backend match the float64 CP
     ['a residual of another shape', () => instanceNorm(tf.zeros([1, 2, 2, 3]), { residual: tf.zeros([1, 2, 3, 3]) }), 'residual'],
     ['a style with another C', () => adaIn(tf.zeros([1, 2, 2, 3]), tf.zeros([1, 2, 2, 4])), 'style'],
     ['an unknown activation', () => instanceNorm(tf.zeros([1, 2, 2, 3]), { activation: 'tanh' as TfjsActivation }), 'activation'],
+    [
+      'an unknown epsilonPlacement',
+      () => instanceNorm(tf.zeros([1, 2, 2, 3]), { epsilonPlacement: 'stddev' as 'std' }),
+      'epsilonPlacement',
+    ],
   ])('refuses %s with an InstanceNormError naming it', async (_, call, argument) => {
     await useBackend(backend);
     const before = tf.memory().numTensors;

@@ -12,8 +12,9 @@ import { validateAdain, validateCall, validateInputArray } from '../validation/v
  * Instance normalization on the CPU: the reference the GPU is tested against and the
  * fallback where WebGPU is missing. For every instance (n, c): mean and biased variance
  * over the spatial positions, accumulated in float64 in two passes, then
- * `y = (x - mean) / sqrt(var + epsilon) * scale[c] + bias[c]` (or `scale[n * C + c]`), then the
- * activation and residual of the options, all in float64. Synchronous. Its loops run in
+ * `y = (x - mean) / sqrt(var + epsilon) * scale[c] + bias[c]` (or `scale[n * C + c]`; with
+ * `epsilonPlacement: 'std'`, `/ (sqrt(var) + epsilon)`), then the activation and residual of the
+ * options, all in float64. Synchronous. Its loops run in
  * WebAssembly SIMD where the engine allows it (the same float64 arithmetic), else in JavaScript.
  *
  * @param input - the tensor, `shape` in row-major order.
@@ -50,7 +51,8 @@ export function instanceNormCpu(input: TensorArray, shape: readonly number[], op
  * uses them; with `groups`, each channel's are its group's. `scale` and `bias` in the options
  * are ignored.
  *
- * @returns mean and 1 / sqrt(var + epsilon) per instance, index `n * C + c`.
+ * @returns mean and 1 / sqrt(var + epsilon) (1 / (sqrt(var) + epsilon) with `epsilonPlacement: 'std'`)
+ *   per instance, index `n * C + c`.
  * @example
  * const { mean, invStd } = instanceStatsCpu(style, [1, 3, 256, 256]);
  */

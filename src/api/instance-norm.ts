@@ -162,10 +162,10 @@ export class InstanceNorm {
   }
 
   /**
-   * The statistics of every instance: mean and 1 / sqrt(var + epsilon), index `n * C + c`, as the
-   * normalization uses them. On the GPU: the reductions of the split plan, read back; on the CPU
-   * backend {@link instanceStatsCpu}. Of the options, `layout`, `epsilon`, `dataType` and
-   * `groups` apply; the others are accepted and ignored, so that a call's options may be passed as they are.
+   * The statistics of every instance: mean and 1 / sqrt(var + epsilon) (1 / (sqrt(var) + epsilon)
+   * with `epsilonPlacement: 'std'`), index `n * C + c`, as the normalization uses them. On the GPU:
+   * the reductions of the split plan, read back; on the CPU backend {@link instanceStatsCpu}. Of the
+   * options, `layout`, `epsilon`, `epsilonPlacement`, `dataType` and `groups` apply; the others are accepted and ignored, so that a call's options may be passed as they are.
    *
    * @example
    * const { mean, invStd } = await norm.stats(style, [1, 3, 256, 256]);
@@ -187,7 +187,8 @@ export class InstanceNorm {
 
   /**
    * Records the statistics of every instance into `output`: 2 × N × C float32 values, the means
-   * (index `n * C + c`) then the 1 / sqrt(var + epsilon) of each instance (index `N * C + n * C + c`).
+   * (index `n * C + c`) then the 1 / sqrt(var + epsilon) of each instance (index `N * C + n * C + c`;
+   * 1 / (sqrt(var) + epsilon) with `epsilonPlacement: 'std'`).
    * `output` needs STORAGE usage. Errors are reported as for {@link encode}.
    *
    * @example
@@ -198,7 +199,7 @@ export class InstanceNorm {
     input: GPUBuffer,
     output: GPUBuffer,
     shape: readonly number[],
-    options?: Pick<InstanceNormOptions, 'layout' | 'epsilon'>,
+    options?: Pick<InstanceNormOptions, 'layout' | 'epsilon' | 'epsilonPlacement'>,
   ): void {
     const session = this.encoding('encodeStats');
     const gpu = session.live('encodeStats');
@@ -220,8 +221,8 @@ export class InstanceNorm {
 
   /**
    * Adaptive instance normalization (AdaIN): normalizes `content` per instance and gives each
-   * instance the mean and standard deviation sqrt(var + epsilon) of the same instance of
-   * `style`, so that y = (x - mean(x)) / std(x) * std(style) + mean(style). `style` has the
+   * instance the mean and standard deviation sqrt(var + epsilon) (sqrt(var) + epsilon with
+   * `epsilonPlacement: 'std'`) of the same instance of `style`, so that y = (x - mean(x)) / std(x) * std(style) + mean(style). `style` has the
    * content's layout and C, any spatial size, and N images (one per content image) or 1 (one
    * style for all). The fused epilogue options apply; `scale` and `bias` come from the style.
    *

@@ -22,7 +22,8 @@ import {
 //     with x̂ from the forward kernel without affine;
 //   - AdaIN: the content's gradient is the backward with the style's per-instance σ as scale;
 //     the style's follows from dL/dμ and dL/dσ, which that backward also returns:
-//     dL/ds = (dL/dμ + dL/dσ · (s − μ) / σ) / count.
+//     dL/ds = (dL/dμ + dL/dσ · (s − μ) / root) / count, root = σ = sqrt(var + ε), or sqrt(var)
+//     where σ = sqrt(var) + ε (epsilonPlacement 'std').
 
 type Saved = tf.Tensor[];
 
@@ -154,6 +155,7 @@ function normalizationGradient(dy: tf.Tensor, saved: Saved, a: ForwardAttrs): Re
         const [dx, dAffine] = backward(dz, x, scale, bias, {
           layout: a.layout,
           epsilon: a.epsilon,
+          epsilonPlacement: a.epsilonPlacement,
           affine,
           perInstanceAffine: a.perInstanceAffine,
         });
@@ -167,6 +169,7 @@ function normalizationGradient(dy: tf.Tensor, saved: Saved, a: ForwardAttrs): Re
       const [dxView] = backward(groupView(dxHat, a.layout, groups), groupView(x, a.layout, groups), undefined, undefined, {
         layout: 'nchw',
         epsilon: a.epsilon,
+        epsilonPlacement: a.epsilonPlacement,
         affine: false,
         perInstanceAffine: false,
       });
@@ -207,11 +210,16 @@ function adaInGradient(dy: tf.Tensor, saved: Saved, a: ForwardAttrs): Record<str
           ? [...Array(style.rank - 2).keys()].map((i) => i + 1)
           : [...Array(style.rank - 2).keys()].map((i) => i + 2);
       const moments = tf.moments(style, spatialAxes); // [Ns, C]
-      const sigma = tf.sqrt(tf.add(moments.variance, a.epsilon));
+      // σ: the style's spread; dσ/ds = (s − μ) / (count · root), root = σ for sqrt(var + ε) and
+      // sqrt(var) for sqrt(var) + ε (where that is 0, every s − μ is 0 and so is the term).
+      const outside = a.epsilonPlacement === 'std';
+      const root = outside ? tf.sqrt(moments.variance) : tf.sqrt(tf.add(moments.variance, a.epsilon));
+      const sigma = outside ? tf.add(root, a.epsilon) : root;
       const perContent = (t: tf.Tensor) => (style.shape[0] === n ? t : tf.tile(t, [n, 1]));
       const [dContent, dAffine] = backward(dz, content, perContent(sigma), perContent(moments.mean), {
         layout: a.layout,
         epsilon: a.epsilon,
+        epsilonPlacement: a.epsilonPlacement,
         affine: true,
         perInstanceAffine: true,
       });
@@ -223,7 +231,11 @@ function adaInGradient(dy: tf.Tensor, saved: Saved, a: ForwardAttrs): Record<str
       }
       const shape = broadcastShape(style.shape, a.layout, true);
       const count = style.size / (style.shape[0] * c);
-      const centred = tf.div(tf.sub(style, tf.reshape(moments.mean, shape)), tf.reshape(sigma, shape));
+      const rootShaped = tf.reshape(root, shape);
+      const deviation = tf.sub(style, tf.reshape(moments.mean, shape));
+      const centred = outside
+        ? tf.where(tf.greater(rootShaped, 0), tf.div(deviation, rootShaped), tf.zerosLike(deviation))
+        : tf.div(deviation, rootShaped);
       const dStyle = tf.div(tf.add(tf.reshape(dMu, shape), tf.mul(tf.reshape(dSigma, shape), centred)), count);
       const grads: Record<string, tf.Tensor> = { content: dContent, style: dStyle };
       if (a.hasResidual) grads.residual = dr;

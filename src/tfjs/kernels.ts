@@ -77,6 +77,7 @@ function forwardOptions(a: ForwardAttrs): InstanceNormOptions {
   return {
     layout: a.layout,
     epsilon: a.epsilon,
+    epsilonPlacement: a.epsilonPlacement,
     ...(a.groups ? { groups: a.groups } : {}),
     activation: a.activation,
     activationAlpha: a.activationAlpha,
@@ -115,6 +116,7 @@ function backwardCpu({ inputs, backend, attrs }: KernelArgs): Info[] {
   const result = instanceNormBackwardCpu(values(backend, dy) as Float32Array, values(backend, x) as Float32Array, x.shape, {
     layout: a.layout,
     epsilon: a.epsilon,
+    epsilonPlacement: a.epsilonPlacement,
     ...(scale ? { scale: values(backend, scale) } : {}),
     ...(bias ? { bias: values(backend, bias) } : {}),
     ...(a.affine && !scale && !bias ? { affine: true } : {}),
@@ -140,6 +142,7 @@ function adaInCpu({ inputs, backend, attrs }: KernelArgs): Info {
     {
       layout: a.layout,
       epsilon: a.epsilon,
+      epsilonPlacement: a.epsilonPlacement,
       activation: a.activation,
       activationAlpha: a.activationAlpha,
       residualPosition: a.residualPosition,
@@ -233,6 +236,7 @@ function backwardWebGpu(args: KernelArgs): Info[] {
           {
             layout: a.layout,
             epsilon: a.epsilon,
+            epsilonPlacement: a.epsilonPlacement,
             ...(s ? { scale: s } : {}),
             ...(b ? { bias: b } : {}),
             ...(a.affine && !s && !b ? { affine: true } : {}),
@@ -254,6 +258,7 @@ function adaInWebGpu(args: KernelArgs): Info {
       on.norm.encodeAdain(encoder, c as GPUBuffer, s as GPUBuffer, y, content.shape, style.shape, {
         layout: a.layout,
         epsilon: a.epsilon,
+        epsilonPlacement: a.epsilonPlacement,
         activation: a.activation,
         activationAlpha: a.activationAlpha,
         residualPosition: a.residualPosition,

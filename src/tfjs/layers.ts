@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import type { EpsilonPlacement } from '../index.js';
 import { groupNorm, instanceNorm } from './ops.js';
 import { argumentError, type DataFormat, describe, TFJS_DEFAULT_EPSILON } from './options.js';
 
@@ -20,12 +21,15 @@ export type SerializableLike = tf.serialization.Serializable | tf.serialization.
 /** The config of the normalization layers: Keras's fields (in TF.js's camelCase), with Keras's defaults. */
 export interface NormalizationLayerArgs extends LayerArgs {
   /**
-   * The channel axis: -1 (default) or rank − 1 for channels-last, 1 for channels-first. keras-contrib's
-   * `InstanceNormalization` also takes `null`: one group of all channels and positions, with a
-   * single γ and β.
+   * The channel axis: -1 or rank − 1 for channels-last, 1 for channels-first. keras-contrib's
+   * `InstanceNormalization` also takes `null`, its default: one group of all channels and
+   * positions, with a single γ and β. Default -1 for the other layers.
    */
   axis?: number | null;
-  /** Added to the variance, default 1e-3. */
+  /**
+   * Default 1e-3. Added to the variance, y = (x − mean) / sqrt(var + ε), except in keras-contrib's
+   * `InstanceNormalization`, which adds it to the standard deviation: y = (x − mean) / (sqrt(var) + ε).
+   */
   epsilon?: number;
   /** Whether the layer has β (default true). */
   center?: boolean;
@@ -104,8 +108,10 @@ let layerCount = 0;
 abstract class NormalizationLayer extends tfl.layers.Layer {
   /** The channel axis as configured (-1, 1, rank − 1, or null: all channels and positions). */
   readonly axis: number | null;
-  /** Added to the variance. */
+  /** Added to the variance, or to the standard deviation (see `epsilonPlacement`). */
   readonly epsilon: number;
+  /** Where the layer's library adds epsilon: keras-contrib to the standard deviation, the others to the variance. */
+  readonly epsilonPlacement: EpsilonPlacement;
   /** Whether the layer has β. */
   readonly center: boolean;
   /** Whether the layer has γ. */
@@ -126,7 +132,15 @@ abstract class NormalizationLayer extends tfl.layers.Layer {
 
   protected constructor(
     args: NormalizationLayerArgs | undefined,
-    defaults: { groups?: number; allowNullAxis: boolean; acceptsGroups: boolean; baseName: string },
+    defaults: {
+      groups?: number;
+      allowNullAxis: boolean;
+      acceptsGroups: boolean;
+      baseName: string;
+      /** The axis where the config has none: keras-contrib's null, -1 for the others. */
+      axis: number | null;
+      epsilonPlacement: EpsilonPlacement;
+    },
   ) {
     const own: Record<string, unknown> = { ...(args ?? {}) };
     // tf.loadLayersModel hands the deserialization's custom objects on with the config.
@@ -145,7 +159,7 @@ abstract class NormalizationLayer extends tfl.layers.Layer {
       throw argumentError('dtype', `dtype must be 'float32', got ${describe(own.dtype)}`);
     }
     super(own as LayerArgs);
-    const axis = own.axis === undefined ? -1 : own.axis;
+    const axis = own.axis === undefined ? defaults.axis : own.axis;
     if (!(axis === null && defaults.allowNullAxis) && !Number.isInteger(axis)) {
       throw argumentError(
         'axis',
@@ -157,6 +171,7 @@ abstract class NormalizationLayer extends tfl.layers.Layer {
     if (typeof epsilon !== 'number' || !(epsilon >= 0))
       throw argumentError('epsilon', `epsilon must be a number ≥ 0, got ${describe(epsilon)}`);
     this.epsilon = epsilon;
+    this.epsilonPlacement = defaults.epsilonPlacement;
     this.center = checkedBoolean(own, 'center');
     this.scale = checkedBoolean(own, 'scale');
     if (defaults.acceptsGroups) {
@@ -242,6 +257,7 @@ abstract class NormalizationLayer extends tfl.layers.Layer {
         gamma: perChannel(this.gamma),
         beta: perChannel(this.beta),
         epsilon: this.epsilon,
+        epsilonPlacement: this.epsilonPlacement,
         dataFormat: this.dataFormat,
       };
       return this.effectiveGroups === this.channels ? instanceNorm(x, options) : groupNorm(x, this.effectiveGroups, options);
@@ -280,9 +296,12 @@ function groupsDividing(groups: number, channels: number): number {
 
 /**
  * keras-contrib's `InstanceNormalization` (`keras_contrib.layers.InstanceNormalization`), under
- * its class name `'InstanceNormalization'`: per-instance, per-channel normalization with γ and β
- * per channel. `axis: null` (keras-contrib's own default; -1 here, where the config has no axis)
- * normalizes over all channels and positions with a single γ and β.
+ * its class name `'InstanceNormalization'`, computing what keras-contrib computes:
+ * `(x − K.mean(x)) / (K.std(x) + epsilon) · γ + β`, that is y = (x − mean) / (sqrt(var) + ε) · γ + β
+ * with the biased variance: epsilon is added to the standard deviation, not to the variance.
+ * With `axis` -1 (or 1 for channels-first) it normalizes each instance (image, channel) with γ and
+ * β per channel; `axis: null`, keras-contrib's default, normalizes over all channels and positions
+ * of an image with a single γ and β.
  *
  * @example
  * const layer = new InstanceNormalization({ axis: -1, epsilon: 1e-3 });
@@ -292,7 +311,13 @@ export class InstanceNormalization extends NormalizationLayer {
   static readonly className = 'InstanceNormalization';
   /** Makes the layer from its config. */
   constructor(args?: NormalizationLayerArgs) {
-    super(args, { allowNullAxis: true, acceptsGroups: false, baseName: 'instance_normalization' });
+    super(args, {
+      allowNullAxis: true,
+      acceptsGroups: false,
+      baseName: 'instance_normalization',
+      axis: null,
+      epsilonPlacement: 'std',
+    });
   }
   protected groupsFor(channels: number): number {
     return channels;
@@ -301,7 +326,7 @@ export class InstanceNormalization extends NormalizationLayer {
 
 /**
  * TensorFlow Addons' `tfa.layers.InstanceNormalization`, class name `'Addons>InstanceNormalization'`:
- * GroupNorm with one group per channel (its `groups`, -1 or C in saved configs, is ignored, as
+ * y = (x − mean) / sqrt(var + ε) · γ + β (its `tf.nn.batch_normalization`), GroupNorm with one group per channel (its `groups`, -1 or C in saved configs, is ignored, as
  * TensorFlow Addons ignores it).
  *
  * @example
@@ -312,7 +337,14 @@ export class AddonsInstanceNormalization extends NormalizationLayer {
   static readonly className = 'Addons>InstanceNormalization';
   /** Makes the layer from its config. */
   constructor(args?: NormalizationLayerArgs) {
-    super(args, { groups: -1, allowNullAxis: false, acceptsGroups: true, baseName: 'instance_normalization' });
+    super(args, {
+      groups: -1,
+      allowNullAxis: false,
+      acceptsGroups: true,
+      baseName: 'instance_normalization',
+      axis: -1,
+      epsilonPlacement: 'variance',
+    });
   }
   protected groupsFor(channels: number): number {
     return channels;
@@ -321,7 +353,7 @@ export class AddonsInstanceNormalization extends NormalizationLayer {
 
 /**
  * TensorFlow Addons' `tfa.layers.GroupNormalization`, class name `'Addons>GroupNormalization'`:
- * `groups` (default 32) groups of adjacent channels.
+ * y = (x − mean) / sqrt(var + ε) · γ + β over `groups` (default 32) groups of adjacent channels.
  *
  * @example
  * const layer = new AddonsGroupNormalization({ groups: 8 });
@@ -331,7 +363,14 @@ export class AddonsGroupNormalization extends NormalizationLayer {
   static readonly className = 'Addons>GroupNormalization';
   /** Makes the layer from its config. */
   constructor(args?: NormalizationLayerArgs) {
-    super(args, { groups: 32, allowNullAxis: false, acceptsGroups: true, baseName: 'group_normalization' });
+    super(args, {
+      groups: 32,
+      allowNullAxis: false,
+      acceptsGroups: true,
+      baseName: 'group_normalization',
+      axis: -1,
+      epsilonPlacement: 'variance',
+    });
   }
   protected groupsFor(channels: number): number {
     return groupsDividing(this.groups as number, channels);
@@ -339,8 +378,8 @@ export class AddonsGroupNormalization extends NormalizationLayer {
 }
 
 /**
- * Keras 3's `keras.layers.GroupNormalization`, class name `'GroupNormalization'`: `groups`
- * (default 32) groups of adjacent channels.
+ * Keras 3's `keras.layers.GroupNormalization`, class name `'GroupNormalization'`:
+ * y = (x − mean) · rsqrt(var + ε) · γ + β over `groups` (default 32) groups of adjacent channels.
  *
  * @example
  * const layer = new GroupNormalization({ groups: 32, epsilon: 1e-5 });
@@ -350,7 +389,14 @@ export class GroupNormalization extends NormalizationLayer {
   static readonly className = 'GroupNormalization';
   /** Makes the layer from its config. */
   constructor(args?: NormalizationLayerArgs) {
-    super(args, { groups: 32, allowNullAxis: false, acceptsGroups: true, baseName: 'group_normalization' });
+    super(args, {
+      groups: 32,
+      allowNullAxis: false,
+      acceptsGroups: true,
+      baseName: 'group_normalization',
+      axis: -1,
+      epsilonPlacement: 'variance',
+    });
   }
   protected groupsFor(channels: number): number {
     return groupsDividing(this.groups as number, channels);

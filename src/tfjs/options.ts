@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type Activation, InstanceNormError, type Layout, type ResidualPosition } from '../index.js';
+import { type Activation, type EpsilonPlacement, InstanceNormError, type Layout, type ResidualPosition } from '../index.js';
 
 /** Where the channels are, in TF.js's words: `'channelsLast'` (`[N, ...spatial, C]`, TF.js's default) or `'channelsFirst'` (`[N, C, ...spatial]`). */
 export type DataFormat = 'channelsLast' | 'channelsFirst';
@@ -16,8 +16,13 @@ export type TensorOrLike = tf.Tensor | tf.TensorLike;
 
 /** The options every op of this entry point takes. */
 export interface NormalizationOpOptions {
-  /** Added to the variance, default 1e-3 (Keras's and `tf.batchNorm`'s default). */
+  /** Added to the variance, default 1e-3 (Keras's and `tf.batchNorm`'s default), or to the standard deviation (`epsilonPlacement`). */
   epsilon?: number;
+  /**
+   * `'variance'` (default): y = (x − mean) / sqrt(var + ε), as Keras, TensorFlow Addons and
+   * `tf.batchNorm`; `'std'`: y = (x − mean) / (sqrt(var) + ε), as keras-contrib's `InstanceNormalization`.
+   */
+  epsilonPlacement?: EpsilonPlacement;
   /** Default `'channelsLast'`. */
   dataFormat?: DataFormat;
   /** Default `'linear'` (no activation). */
@@ -53,7 +58,7 @@ export const TFJS_DEFAULT_EPSILON = 1e-3;
 /** The default slope of `'leakyrelu'`: TF.js's 0.2. */
 export const TFJS_DEFAULT_LEAKYRELU_ALPHA = 0.2;
 
-const COMMON_KEYS = ['epsilon', 'dataFormat', 'activation', 'leakyreluAlpha', 'residual', 'residualPosition'];
+const COMMON_KEYS = ['epsilon', 'epsilonPlacement', 'dataFormat', 'activation', 'leakyreluAlpha', 'residual', 'residualPosition'];
 const AFFINE_KEYS = ['scale', 'gamma', 'bias', 'beta'];
 const ACTIVATIONS: Record<TfjsActivation, Activation> = {
   linear: 'none',
@@ -67,6 +72,7 @@ const ACTIVATIONS: Record<TfjsActivation, Activation> = {
 export interface ForwardAttrs {
   layout: Layout;
   epsilon: number;
+  epsilonPlacement: EpsilonPlacement;
   /** 0: one group per channel (instance norm). */
   groups: number;
   activation: Activation;
@@ -82,6 +88,7 @@ export interface ForwardAttrs {
 export interface BackwardAttrs {
   layout: Layout;
   epsilon: number;
+  epsilonPlacement: EpsilonPlacement;
   /**
    * Whether dL/dscale and dL/dbias are wanted: a second output, `[2, K]` (K = C, or N × C per
    * instance). Per instance, the kernel is given both scale and bias (the library's gradient of
@@ -145,6 +152,10 @@ function checkedCommon(own: Record<string, unknown>, x: tf.Tensor, layout: Layou
   if (typeof epsilon !== 'number' || !(epsilon >= 0) || epsilon > 3.4e38) {
     throw argumentError('epsilon', `epsilon must be a number from 0 to 3.4e38, got ${describe(epsilon)}`);
   }
+  const epsilonPlacement = own.epsilonPlacement ?? 'variance';
+  if (epsilonPlacement !== 'variance' && epsilonPlacement !== 'std') {
+    throw argumentError('epsilonPlacement', `epsilonPlacement must be 'variance' or 'std', got ${describe(epsilonPlacement)}`);
+  }
   const activationName = own.activation ?? 'linear';
   if (typeof activationName !== 'string' || !Object.hasOwn(ACTIVATIONS, activationName)) {
     throw argumentError(
@@ -179,6 +190,7 @@ function checkedCommon(own: Record<string, unknown>, x: tf.Tensor, layout: Layou
     attrs: {
       layout,
       epsilon,
+      epsilonPlacement: epsilonPlacement as EpsilonPlacement,
       activation: ACTIVATIONS[activationName as TfjsActivation],
       activationAlpha,
       residualPosition: residualPosition as ResidualPosition,

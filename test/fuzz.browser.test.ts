@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { inject, it } from 'vitest';
-import type { Layout } from '../src';
+import type { EpsilonPlacement, Layout } from '../src';
 import { referenceInstanceNorm } from '../src/reference/float64-reference';
 import { expectClose } from './helpers/compare';
 import { normalizeOnGpu } from './helpers/gpu';
@@ -55,6 +55,7 @@ const fuzzCase = fc.record({
   layout: fc.constantFrom<Layout>('nchw', 'nhwc'),
   strategy: fc.constantFrom(...STRATEGY_CHOICES),
   epsilon: fc.constantFrom(1e-5, 1e-3, 0.1, 1),
+  epsilonPlacement: fc.constantFrom<EpsilonPlacement>('variance', 'std'),
   affine: fc.boolean(),
   kinds: fc.array(fc.constantFrom(...DATA_KINDS), { minLength: 1, maxLength: 4 }),
   seed: fc.integer({ min: 1, max: 1e6 }),
@@ -75,6 +76,7 @@ it('GPU matches the CPU reference on random shapes, layouts, options and data of
       const options = {
         layout: t.layout,
         epsilon: t.epsilon,
+        epsilonPlacement: t.epsilonPlacement,
         ...(t.affine
           ? { scale: randomUniform(t.channels, t.seed + 1, -2, 2), bias: randomUniform(t.channels, t.seed + 2, -1, 1) }
           : {}),

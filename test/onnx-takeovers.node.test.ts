@@ -211,15 +211,18 @@ describe('near misses, each with its reason', () => {
 });
 
 describe('leaveToOrt', () => {
+  const FIXTURE_OF: Record<OnnxTakeoverKind, string> = {
+    InstanceNormalization: 'transformer-net',
+    GroupNorm: 'diffusion-block',
+    'com.microsoft.GroupNorm': 'contrib-group-norm',
+    Relu: 'transformer-net',
+    LeakyRelu: 'instance-norm-1d',
+    SiLU: 'diffusion-block',
+    Add: 'diffusion-block',
+  };
   it.each(TAKEOVER_KINDS)('%s: left to ORT with the option named as the reason', (kind) => {
-    const model = {
-      InstanceNormalization: 'transformer-net',
-      GroupNorm: 'diffusion-block',
-      'com.microsoft.GroupNorm': 'contrib-group-norm',
-    }[kind as string];
-    const name =
-      model ?? { Relu: 'transformer-net', LeakyRelu: 'instance-norm-1d', SiLU: 'diffusion-block', Add: 'diffusion-block' }[kind];
-    const kept = find(name as string, [kind]);
+    const name = FIXTURE_OF[kind];
+    const kept = find(name, [kind]);
     expect(kept.leftToOrt.some((left) => left.kind === kind && left.reason === 'left to ORT by the leaveToOrt option')).toBe(
       true,
     );

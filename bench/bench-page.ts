@@ -6,7 +6,7 @@ import { InstanceNorm, instanceNormCpu, type Layout } from '../src';
 import { STRATEGIES } from '../src/gpu/planner';
 import { groupNorm, instanceNorm, instanceNormReady } from '../src/tfjs';
 import copyWGSL from './copy.wgsl?raw';
-import { alternatingMediansMs, elementwiseKernel, gpuBuffer, medianMs, randomData } from './gpu-timing';
+import { alternatingMediansMs, elementwiseKernel, gpuBuffer, medianMs, randomData, type TimedSide } from './gpu-timing';
 import { type GroupBenchRow, runGroupNormBenchmark } from './group-norm-bench';
 import { ortWebGpuSide } from './ort-webgpu';
 import separateEpilogueWGSL from './separate-epilogue.wgsl?raw';
@@ -29,6 +29,8 @@ export interface BenchRow {
   /** Milliseconds per call, median over repetitions after warm-up; GPU work awaited. */
   readonly oursMs: number;
   readonly copyMs: number;
+  /** For an nhwc row: the same tensor as nchw ([N, C, ...spatial]), ms per call, in the same alternation. */
+  readonly nchwMs: number | null;
   readonly ortMs: number | null;
   readonly cpuMs: number | null;
   readonly ortWasmMs: number | null;
@@ -139,9 +141,13 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
     const savedStats = gpuBuffer(device, new Float32Array(2 * s.dims[0] * channels));
     const gradOutput = gpuBuffer(device, randomData(elements));
     const gradAffine = gpuBuffer(device, new Float32Array(2 * channels));
-    const gpuSides = {
+    const gpuSides: Record<string, TimedSide> = {
       ours: { run: encodeAndSubmit((e) => norm.encode(e, input, output, shape, options)), reps },
       copy: { run: () => copy(input, output), reps },
+      // The goal of channels-last: as fast as the same tensor channels-first.
+      ...(s.layout === 'nhwc'
+        ? { nchw: { run: encodeAndSubmit((e) => norm.encode(e, input, output, s.dims, { ...options, layout: 'nchw' })), reps } }
+        : {}),
       fusedEpilogue: {
         run: encodeAndSubmit((e) => norm.encode(e, input, output, shape, { ...options, activation: 'silu', residual })),
         reps,
@@ -172,7 +178,7 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
         return null;
       },
     );
-    const timed: Record<keyof typeof gpuSides, number> & { ort?: number } = ortWebGpu
+    const timed: Record<string, number> = ortWebGpu
       ? await alternatingMediansMs({ ...gpuSides, ort: { run: ortWebGpu.run, reps: config.quick ? 3 : 7 } }, idle, warmup)
       : await alternatingMediansMs(gpuSides, idle, warmup);
     await ortWebGpu?.release();
@@ -198,6 +204,7 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
       strategy: norm.plan(shape, options).strategy,
       oursMs: timed.ours,
       copyMs: timed.copy,
+      nchwMs: timed.nchw ?? null,
       ortMs: timed.ort ?? null,
       cpuMs,
       ortWasmMs,

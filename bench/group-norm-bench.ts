@@ -20,6 +20,9 @@ export interface GroupBenchRow {
   /** ms per call, medians, every side of the shape timed in alternation, GPU work awaited. */
   readonly oursMs: number;
   readonly halfMs: number;
+  /** float32, the same tensor channels-last ([N, H, W, C], TF.js's layout), and its plan. */
+  readonly nhwcMs: number;
+  readonly nhwcStrategy: string;
   /** The vec4 copy of the float32 tensor, and of as many bytes as the float16 one. */
   readonly copyMs: number;
   readonly halfCopyMs: number;
@@ -72,6 +75,8 @@ export async function runGroupNormBenchmark(
     const bias = gpuBuffer(device, biasValues);
     const options = { groups: s.groups, scale, bias, activation: 'silu' as const, epsilon: EPSILON };
     const halfOptions = { ...options, dataType: 'float16' as const };
+    const nhwcShape = [n, h, w, c];
+    const nhwcOptions = { ...options, layout: 'nhwc' as const };
     const submitted = (record: (encoder: GPUCommandEncoder) => void) => () => {
       const encoder = device.createCommandEncoder();
       record(encoder);
@@ -92,6 +97,7 @@ export async function runGroupNormBenchmark(
     const sides: Record<string, TimedSide> = {
       ours: { run: submitted((e) => norm.encode(e, input, output, shape, options)), reps },
       half: { run: submitted((e) => norm.encode(e, halfInput, halfOutput, shape, halfOptions)), reps },
+      nhwc: { run: submitted((e) => norm.encode(e, input, output, nhwcShape, nhwcOptions)), reps },
       copy: { run: copied(input, output), reps },
       halfCopy: { run: copied(halfInput, halfOutput), reps },
       ...(ortSide ? { ort: { run: ortSide.run, reps: peerReps } } : {}),
@@ -111,6 +117,8 @@ export async function runGroupNormBenchmark(
       halfStrategy: norm.plan(shape, halfOptions).strategy,
       oursMs: timed.ours,
       halfMs: timed.half,
+      nhwcMs: timed.nhwc,
+      nhwcStrategy: norm.plan(nhwcShape, nhwcOptions).strategy,
       copyMs: timed.copy,
       halfCopyMs: timed.halfCopy,
       ortMs: timed.ort ?? null,

@@ -24,9 +24,11 @@ export const BENCH_SHAPES: readonly BenchShape[] = [
   nchw([1, 256, 16, 16], true),
   nchw([16, 64, 16, 16], true),
   nchw([16, 256, 16, 16]),
-  // channels-last
+  // channels-last (TF.js's layout), each timed against the same tensor channels-first
   nhwc([1, 3, 1024, 1024], true),
+  nhwc([1, 32, 256, 256]),
   nhwc([1, 64, 128, 128], true),
+  nhwc([8, 128, 32, 32], true),
   nhwc([16, 64, 16, 16]),
 ];
 

@@ -67,6 +67,8 @@ function printReport(report) {
     'GB/s',
     'copy ms',
     'x copy',
+    'nchw ms',
+    'x nchw',
     'ORT ms',
     'vs ORT',
     'CPU ms',
@@ -81,6 +83,8 @@ function printReport(report) {
     fixed((2 * 4 * r.elements) / (r.oursMs * 1e6), 1),
     fixed(r.copyMs),
     fixed(r.oursMs / r.copyMs),
+    fixed(r.nchwMs),
+    r.nchwMs === null || r.nchwMs === undefined ? '—' : fixed(r.oursMs / r.nchwMs),
     fixed(r.ortMs),
     r.ortMs === null ? '—' : `${fixed(r.ortMs / r.oursMs, 1)}x`,
     fixed(r.cpuMs, 1),
@@ -112,7 +116,8 @@ function printReport(report) {
   if (report.groupRows.length) {
     console.log(
       '\nGroupNorm + SiLU (G = 32, affine), NCHW, Stable Diffusion at 512²: float32 and float16 storage against the copy of as' +
-        " many bytes, ORT-web's WebGPU EP on the decomposed graph PyTorch exports, TF.js's WebGPU composition (channels-last);" +
+        " many bytes, float32 on the same tensor channels-last (nhwc, TF.js's layout) against nchw and the copy," +
+        " ORT-web's WebGPU EP on the decomposed graph PyTorch exports, TF.js's WebGPU composition (channels-last);" +
         " the CPU fallback (float32) against ORT-web's wasm EP (one thread) on that graph:",
     );
     const cells = report.groupRows.map((r) => [
@@ -126,6 +131,9 @@ function printReport(report) {
       fixed(r.halfCopyMs),
       fixed(r.halfMs / r.halfCopyMs),
       fixed(r.halfMs / r.oursMs),
+      fixed(r.nhwcMs),
+      fixed(r.nhwcMs / r.oursMs),
+      fixed(r.nhwcMs / r.copyMs),
       fixed(r.ortMs),
       r.ortMs === null ? '—' : `${fixed(r.ortMs / r.oursMs, 1)}x`,
       fixed(r.tfjsMs),
@@ -145,6 +153,9 @@ function printReport(report) {
       'f16 copy',
       'x copy',
       'f16/f32',
+      'nhwc ms',
+      'x nchw',
+      'x copy',
       'ORT ms',
       'vs ORT',
       'TF.js ms',

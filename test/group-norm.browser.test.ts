@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { InstanceNorm, InstanceNormOptions, Layout } from '../src';
+import { type InstanceNorm, type InstanceNormOptions, type Layout, toFloat16Bits } from '../src';
 import { deviceProfile } from '../src/gpu/device-profile';
 import { GpuBackend } from '../src/gpu/gpu-backend';
 import { referenceInstanceNorm, referenceStats } from '../src/reference/float64-reference';
 import { validateCall } from '../src/validation/validation';
 import { expectClose } from './helpers/compare';
+import { expectWithinHalfUlps, normalizeHalvesOnGpu } from './helpers/float16';
 import { normalizeOnGpu, readBuffer, storageBuffer } from './helpers/gpu';
 import { STRATEGY_CHOICES, useGpuInstances } from './helpers/gpu-instance';
 import { randomNormal, randomUniform } from './helpers/random';
@@ -67,6 +68,38 @@ describe.each(STRATEGY_CHOICES)('GroupNorm, strategy %s, matches the float64 ref
     const actual = await normalizeOnGpu(gpu.norm(strategy), x, shape, { ...options, residual: residualBuffer });
     residualBuffer.destroy();
     expectClose(actual, referenceInstanceNorm(x, shape, { ...options, residual }), 1e-4, 1e-5);
+  });
+});
+
+describe.each(STRATEGY_CHOICES)("nhwc GroupNorm at diffusion's group widths, strategy %s", (strategy) => {
+  // Groups of 10 and 30 channels (C = 320, 960 with G = 32: across channel groups of four) and of
+  // 20 (whole channel groups of four); per-instance scale and bias; float32 and float16.
+  it.each([
+    [[2, 9, 7, 40], 4],
+    [[1, 5, 6, 120], 4],
+    [[2, 7, 5, 80], 4],
+    [[1, 33, 31, 20], 2],
+  ] as const)('%j, groups = %i', async (shape, groups) => {
+    const [n, , , c] = shape;
+    const count = shape.reduce((a: number, b: number) => a * b, 1);
+    const x = randomNormal(count, 71, 300, 2);
+    const options: InstanceNormOptions = {
+      layout: 'nhwc',
+      groups,
+      scale: randomUniform(n * c, 72, 0.5, 2),
+      bias: randomUniform(n * c, 73, -1, 1),
+      activation: 'silu',
+    };
+    expectClose(
+      await normalizeOnGpu(gpu.norm(strategy), x, shape, options),
+      referenceInstanceNorm(x, shape, options),
+      1e-4,
+      1e-5,
+    );
+    const halves = toFloat16Bits(randomNormal(count, 74, 3, 2));
+    const halfOptions = { ...options, dataType: 'float16' } as const;
+    const expected = referenceInstanceNorm(halves, shape, halfOptions);
+    expectWithinHalfUlps(await normalizeHalvesOnGpu(gpu.norm(strategy), halves, shape, halfOptions), expected, 2);
   });
 });
 

@@ -11,7 +11,7 @@ builds): nothing comes from the code under test. The tests and CI read the commi
 and never need Python.
 
   transformer-net.onnx        PyTorch's fast-neural-style TransformerNet (examples/fast_neural_style),
-                              widths divided by 8 (4, 8, 16): reflection-padded convs,
+                              widths 4, 8, 8 (for 32, 64, 128): reflection-padded convs,
                               InstanceNorm2d(affine=True) + ReLU, five residual blocks, nearest-upsample
                               convs. Opset 11, N, H and W dynamic.
   diffusion-block.onnx        A diffusion U-Net ResNet block: GroupNorm(32, 64) + SiLU, a 3x3 conv,
@@ -30,6 +30,8 @@ and never need Python.
   residual-input.onnx         InstanceNormalization + Add of a graph input of free shape (a broadcast at
                               run time is possible).
   group-norm-near-miss.onnx   The decomposed GroupNorm chain with InstanceNormalization's scale 2, not 1.
+  instance-norm-relu-fp16.onnx  instance-norm-relu in float16.
+  unknown-op.onnx             Conv, InstanceNormalization, then an op no runtime has (com.example.NoSuchOp).
 """
 
 import io
@@ -358,7 +360,8 @@ def summary(model):
             for n in graph.node
         ],
         'initializers': [
-            {'name': t.name, 'dims': list(t.dims), 'dataType': t.data_type, 'sum': float(numpy_helper.to_array(t).astype(np.float64).sum())}
+            {'name': t.name, 'dims': list(t.dims), 'dataType': t.data_type, 'sum': float(numpy_helper.to_array(t).astype(np.float64).sum()),
+             **({'values': numpy_helper.to_array(t).astype(np.float64).ravel().tolist()} if numpy_helper.to_array(t).size <= 64 else {})}
             for t in graph.initializer
         ],
     }
@@ -371,13 +374,31 @@ def write_summary(models):
         json.dump({name: summary(model) for name, model in sorted(models.items())}, file, separators=(',', ':'))
 
 
+def unknown_op():
+    weight = numpy_helper.from_array(seeded([4, 4, 1, 1], 1101), 'weight')
+    scale = numpy_helper.from_array(seeded([4], 1102, 0.5, 1.5), 'scale')
+    bias = numpy_helper.from_array(seeded([4], 1103, -0.5, 0.5), 'B')
+    nodes = [
+        helper.make_node('Conv', ['input', 'weight'], ['features'], name='conv'),
+        helper.make_node('InstanceNormalization', ['features', 'scale', 'B'], ['normalized'], name='norm', epsilon=1e-5),
+        helper.make_node('NoSuchOp', ['normalized'], ['output'], name='unknown', domain='com.example'),
+    ]
+    return helper_model(
+        nodes,
+        [tensor_input('input', TensorProto.FLOAT, [1, 4, 5, 5])],
+        [tensor_input('output', TensorProto.FLOAT, [1, 4, 5, 5])],
+        [weight, scale, bias],
+        [('', 17), ('com.example', 1)],
+    )
+
+
 def main():
     torch.manual_seed(0)
     os.makedirs(OUT, exist_ok=True)
     image_axes = {0: 'N', 2: 'H', 3: 'W'}
     models = {
         'transformer-net': export(
-            seed_weights(TransformerNet((4, 8, 16)), 101), torch.rand(1, 3, 16, 16), 11,
+            seed_weights(TransformerNet((4, 8, 8)), 101), torch.rand(1, 3, 16, 16), 11,
             {'input': image_axes, 'output': image_axes},
         ),
         'diffusion-block': export(
@@ -401,8 +422,10 @@ def main():
         'group-norm-near-miss': group_norm_near_miss(),
     }
     models['diffusion-block-fp16'] = to_float16(models['diffusion-block'])
+    models['instance-norm-relu-fp16'] = to_float16(models['instance-norm-relu'])
+    models['unknown-op'] = unknown_op()
     for name, model in models.items():
-        if name != 'contrib-group-norm':
+        if name not in ('contrib-group-norm', 'unknown-op'):
             onnx.checker.check_model(model)
         with open(os.path.join(OUT, f'{name}.onnx'), 'wb') as file:
             file.write(model.SerializeToString())

@@ -10,6 +10,8 @@
  * - `'device-lost'`: the GPU device was lost (before or during the call).
  * - `'gpu-validation'`: WebGPU reported a validation error for the library's own work.
  * - `'out-of-memory'`: WebGPU, or the JavaScript engine, could not allocate memory.
+ * - `'invalid-model'`: webgpu-instancenorm/onnxruntime was given a file that is not an ONNX model
+ *   it can read (another format, a truncated file); the message says what is wrong and where.
  */
 export type InstanceNormErrorCode =
   | 'invalid-argument'
@@ -18,7 +20,8 @@ export type InstanceNormErrorCode =
   | 'destroyed'
   | 'device-lost'
   | 'gpu-validation'
-  | 'out-of-memory';
+  | 'out-of-memory'
+  | 'invalid-model';
 
 /** The details of an {@link InstanceNormError} beside its message. */
 export interface InstanceNormErrorOptions {

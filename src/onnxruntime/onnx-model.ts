@@ -34,6 +34,12 @@ export function ortTypeName(dataType: number): string | undefined {
   return ORT_TYPE_NAMES[dataType];
 }
 
+/** The TensorProto.DataType of an ORT-web type name (`'int64'` → 7); undefined where there is none. */
+export function dataTypeOfOrtName(name: string): number | undefined {
+  const found = Object.entries(ORT_TYPE_NAMES).find(([, n]) => n === name);
+  return found ? Number(found[0]) : undefined;
+}
+
 const ORT_TYPE_NAMES: Readonly<Record<number, string>> = {
   1: 'float32',
   2: 'uint8',

@@ -10,8 +10,8 @@ import { type Chunks, join, messageField, readFields, stringField, varintField }
 /** A graph input or output of a sub-model: the original's value info where it has one of that name, else this type. */
 export interface SubModelValue {
   readonly name: string;
-  /** TensorProto.DataType, for a value info written here. */
-  readonly elemType: number;
+  /** TensorProto.DataType, for a value info written here; undefined: no type (ORT infers a graph output's). */
+  readonly elemType?: number;
   /** Dims for a value info written here: a number, a symbolic name, or undefined for an unknown dim; undefined: rank unknown. */
   readonly dims?: readonly (number | string | undefined)[];
 }
@@ -99,6 +99,7 @@ export function writeSubModel(model: OnnxModel, spec: SubModelSpec): Uint8Array 
 
 /** A ValueInfoProto of a tensor type: name (1), type (2) = TypeProto { tensor_type (1) = { elem_type (1), shape (2) } }. */
 function writeValueInfo(value: SubModelValue): Uint8Array {
+  if (value.elemType === undefined) return join(stringField(1, value.name));
   const tensorType: Chunks = [varintField(1, value.elemType)];
   if (value.dims) {
     const dims = value.dims.map((dim) =>

@@ -8,6 +8,7 @@ import { groupNorm, instanceNorm, instanceNormReady } from '../src/tfjs';
 import copyWGSL from './copy.wgsl?raw';
 import { alternatingMediansMs, elementwiseKernel, gpuBuffer, medianMs, randomData, type TimedSide } from './gpu-timing';
 import { type GroupBenchRow, runGroupNormBenchmark } from './group-norm-bench';
+import { type NetworkBenchRow, runNetworkBenchmark } from './network-bench';
 import { ortWebGpuSide } from './ort-webgpu';
 import separateEpilogueWGSL from './separate-epilogue.wgsl?raw';
 import { BENCH_SHAPES, layoutShape, TFJS_BENCH_SHAPES, tfjsLabel } from './shapes';
@@ -69,6 +70,8 @@ export interface BenchReport {
   readonly rows: BenchRow[];
   /** GroupNorm + SiLU at Stable Diffusion's shapes, float32 and float16, against ORT's decomposed graph and TF.js. */
   readonly groupRows: GroupBenchRow[];
+  /** Whole networks on TF.js's WebGPU backend (its adapter: `tfjs.adapter`): TransformNet with our norms, composed ones, none. */
+  readonly networkRows: NetworkBenchRow[];
 }
 
 const EPSILON = 1e-5;
@@ -222,9 +225,11 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
   const info = device.adapterInfo;
   const groupRows = await runGroupNormBenchmark(device, norm, config, copy);
   const tfjs = await runTfjsBenchmark(config, warmup, reps);
+  const networkRows = await runNetworkBenchmark(config);
   return {
     groupRows,
     tfjs,
+    networkRows,
     encodeMicroseconds,
     adapter: `${info.vendor} / ${info.architecture} / ${info.description}`,
     ortVersion: ort.env.versions.web ?? '?',

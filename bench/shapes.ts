@@ -100,3 +100,30 @@ export const GROUP_BENCH_SHAPES: readonly GroupBenchShape[] = [
 export function groupLabel(s: GroupBenchShape): string {
   return `[${s.dims.join(', ')}] groupNorm`;
 }
+
+/** A whole network on TF.js's WebGPU backend, at one input size. */
+export interface NetworkBenchCase {
+  /** Engstrom's TransformNet, the fast-style-transfer network of ml5's StyleTransfer. */
+  readonly network: 'transformnet';
+  /** The input image is [1, size, size, 3]. */
+  readonly size: number;
+  /** Kept by `--quick`. */
+  readonly quick?: boolean;
+  /**
+   * Skipped on a CPU adapter (SwiftShader: TF.js's convolutions take minutes a frame there)
+   * unless `--only` names the case's label exactly.
+   */
+  readonly gpuOnly?: boolean;
+}
+
+// 64² on every adapter (on SwiftShader its convolutions take seconds a frame), 512² where there
+// is a real GPU (`--only 'transformnet 512'` forces it).
+export const NETWORK_BENCH_CASES: readonly NetworkBenchCase[] = [
+  { network: 'transformnet', size: 64, quick: true },
+  { network: 'transformnet', size: 512, gpuOnly: true },
+];
+
+/** What `--only` matches a network case against: `transformnet 64`. */
+export function networkLabel(c: NetworkBenchCase): string {
+  return `${c.network} ${c.size}`;
+}

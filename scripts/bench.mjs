@@ -46,7 +46,7 @@ try {
     `${JSON.stringify({ date: new Date().toISOString(), quick, ...report }, null, 2)}\n`,
   );
   console.log(
-    `\n${report.rows.length + report.groupRows.length} shapes in ${((Date.now() - started) / 1000).toFixed(0)} s; written to ${file}`,
+    `\n${report.rows.length + report.groupRows.length + report.networkRows.length} shapes in ${((Date.now() - started) / 1000).toFixed(0)} s; written to ${file}`,
   );
 } finally {
   await browser.close();
@@ -182,11 +182,54 @@ function printReport(report) {
       );
     }
   }
+  if (report.networkRows.length) printNetworkRows(report.networkRows, report.tfjs.adapter);
   if (report.rows.some((r) => r.byStrategy)) {
     console.log('\nms per call of each strategy (--strategies):');
     for (const r of report.rows) {
       const cells = Object.entries(r.byStrategy).map(([name, ms]) => `${name} ${fixed(ms)}`);
       console.log(`${r.shape.padEnd(widths[0])}  ${r.layout.padEnd(widths[1])}  ${cells.join('  ')}`);
     }
+  }
+}
+
+/** TransformNet's three variants per input size (bench/network-bench.ts). */
+function printNetworkRows(rows, adapter) {
+  const fixed = (v, digits = 1) => v.toFixed(digits);
+  console.log(
+    `\nA whole network on TF.js's WebGPU backend (${adapter}): TransformNet, the fast-style-transfer network of ml5's` +
+      ' StyleTransfer, channels-last, seeded weights; its 16 instance norms (ε 1e-3) by our op (ReLU and residual add' +
+      ' fused), composed of TF.js ops as ml5 writes them, or removed. Kernels: TF.js kernels a frame (tf.profile);' +
+      ' dispatches: compute dispatches a frame (counted). ms/frame: median, the variants alternated frame by frame, GPU' +
+      " work awaited; '- no-norm': the frame less no-norm's. Layers alone: the 16 norm layers (each with its ReLU or add;" +
+      " no-norm: its ReLUs and adds) on the tensors a frame hands them, alternated, and their share of the variant's frame:",
+  );
+  const head = ['network', 'variant', 'TF.js kernels', 'dispatches', 'ms/frame', '- no-norm', 'layers alone ms', 'share'];
+  const cells = rows.flatMap((r) =>
+    [
+      ['ours', r.ours, r.oursLayersMs],
+      ['composed', r.composed, r.composedLayersMs],
+      ['no norm', r.noNorm, r.noNormLayersMs],
+    ].map(([name, v, alone]) => [
+      r.network,
+      name,
+      String(v.tfjsKernels),
+      String(v.dispatches),
+      fixed(v.frameMs),
+      v === r.noNorm ? '—' : fixed(v.frameMs - r.noNorm.frameMs),
+      fixed(alone),
+      `${fixed((100 * alone) / v.frameMs)}%`,
+    ]),
+  );
+  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c) => c.map((v, i) => (i < 2 ? v.padEnd(w[i]) : v.padStart(w[i]))).join('  ');
+  console.log(line(head));
+  for (const c of cells) console.log(line(c));
+  for (const r of rows) {
+    console.log(
+      `${r.network} (input ${r.input}, ${r.normLayers} instance norms, ${r.frames} timed frames a variant): ours` +
+        ` ${fixed(r.composed.frameMs / r.ours.frameMs, 2)}x as fast as composed a frame,` +
+        ` ${fixed(r.composedLayersMs / r.oursLayersMs)}x on the norm layers alone; outputs of the two differ by` +
+        ` ${r.maxDifference.toExponential(1)} (ours in ${fixed(r.outputRange[0])}..${fixed(r.outputRange[1])}${r.finite ? '' : '; NOT FINITE'})`,
+    );
   }
 }

@@ -19,12 +19,13 @@ const fuzzSeed = Number(process.env.FUZZ_SEED ?? (process.env.FUZZ_RUNS ? Date.n
 const libraryEntry = fileURLToPath(new URL('src/index.ts', import.meta.url));
 
 /**
- * In the build, webgpu-instancenorm/tfjs imports the library by the package's name, so that
- * dist/tfjs.js shares the app's one copy of dist/webgpu-instancenorm.js (and its classes) and
- * that stays one module with no imports, rather than both becoming wrappers of a shared chunk.
+ * In the build, the adapters' entries (webgpu-instancenorm/tfjs, webgpu-instancenorm/onnxruntime)
+ * import the library by the package's name, so that dist/tfjs.js and dist/onnxruntime.js share the
+ * app's one copy of dist/webgpu-instancenorm.js (and its classes) and that stays one module with
+ * no imports, rather than all of them becoming wrappers of a shared chunk.
  */
-const tfjsImportsThePackage: Plugin = {
-  name: 'tfjs-entry-imports-the-package',
+const adaptersImportThePackage: Plugin = {
+  name: 'adapter-entries-import-the-package',
   apply: 'build',
   enforce: 'pre',
   async resolveId(source, importer) {
@@ -60,16 +61,17 @@ const COMPATIBILITY_TEST = 'test/compatibility-mode.browser.test.ts';
 
 // One config for the library build (`vite build`), the demo (`vite demo`) and the tests.
 export default defineConfig({
-  plugins: [tfjsImportsThePackage],
+  plugins: [adaptersImportThePackage],
   build: {
-    // Two entry points: the library (no imports) and webgpu-instancenorm/tfjs, which imports it
-    // and TensorFlow.js (peer dependencies, left to the app).
+    // Three entry points: the library (no imports); webgpu-instancenorm/tfjs, which imports it and
+    // TensorFlow.js (peer dependencies, left to the app); webgpu-instancenorm/onnxruntime, which
+    // imports it and is handed the app's ONNX Runtime module (never imported at run time).
     lib: {
-      entry: { 'webgpu-instancenorm': 'src/index.ts', tfjs: 'src/tfjs/index.ts' },
+      entry: { 'webgpu-instancenorm': 'src/index.ts', tfjs: 'src/tfjs/index.ts', onnxruntime: 'src/onnxruntime/index.ts' },
       formats: ['es'],
       fileName: (_format, name) => `${name}.js`,
     },
-    rollupOptions: { external: [/^@tensorflow\//] },
+    rollupOptions: { external: [/^@tensorflow\//, /^onnxruntime-/] },
     outDir: 'dist',
     sourcemap: true,
     minify: false,

@@ -7,10 +7,12 @@
 //    the repository by an earlier `npm run build` plays no part).
 // 2. Checks the tarball: exactly package.json, README.md, LICENSE, src/ and shaders/ (the targets of
 //    the source maps), the one-module bundle dist/webgpu-instancenorm.js and its map, and a .d.ts and
-//    .d.ts.map per source file, and dist/tfjs.js with its map (webgpu-instancenorm/tfjs); no
-//    run-time dependencies, TF.js's packages only as optional peer dependencies, "sideEffects"
-//    only for dist/tfjs.js, exports "." and "./tfjs" with "types" and "import"; dist/tfjs.js
-//    importing only TF.js and the library by its name, the library's bundle no TF.js.
+//    .d.ts.map per source file, dist/tfjs.js with its map (webgpu-instancenorm/tfjs) and
+//    dist/onnxruntime.js with its map (webgpu-instancenorm/onnxruntime); no run-time
+//    dependencies, TF.js's packages and onnxruntime-web only as optional peer dependencies,
+//    "sideEffects" only for dist/tfjs.js, exports ".", "./tfjs" and "./onnxruntime" with "types"
+//    and "import"; dist/tfjs.js importing only TF.js and the library by its name,
+//    dist/onnxruntime.js only the library by its name, the library's bundle neither.
 // 3. Installs the tarball (`npm install --offline <tgz>`) into an empty Vite + TypeScript app
 //    (scripts/package-app/app-files.mjs) and checks the installed package: the WGSL inlined, no
 //    imports left in the bundle (it works from a plain page with an import map), every `sources`
@@ -55,6 +57,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const NAME = 'webgpu-instancenorm';
 const BUNDLE = `dist/${NAME}.js`;
 const TFJS_BUNDLE = 'dist/tfjs.js';
+const ORT_BUNDLE = 'dist/onnxruntime.js';
 // What webgpu-instancenorm/tfjs may import: TF.js (optional peer dependencies) and the library by its name.
 const TFJS_IMPORTS = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', NAME];
 const TFJS_PACKAGES = [
@@ -171,6 +174,8 @@ try {
     `${BUNDLE}.map`,
     TFJS_BUNDLE,
     `${TFJS_BUNDLE}.map`,
+    ORT_BUNDLE,
+    `${ORT_BUNDLE}.map`,
     'dist/index.d.ts',
     ...declarations,
     ...sources,
@@ -206,9 +211,10 @@ try {
   for (const field of ['dependencies', 'optionalDependencies']) {
     if (manifest[field] && Object.keys(manifest[field]).length) fail(`the library must have no run-time ${field}`);
   }
-  // Peer dependencies: TF.js's packages only, each optional (the main entry imports none of them).
+  // Peer dependencies: TF.js's packages and ONNX Runtime Web only, each optional (the main entry imports none of them).
   for (const [peer, range] of Object.entries(manifest.peerDependencies ?? {})) {
-    if (!peer.startsWith('@tensorflow/')) fail(`the peer dependency ${peer} is not a TF.js package`);
+    if (!peer.startsWith('@tensorflow/') && peer !== 'onnxruntime-web')
+      fail(`the peer dependency ${peer} is not a TF.js package or onnxruntime-web`);
     if (manifest.peerDependenciesMeta?.[peer]?.optional !== true) fail(`the peer dependency ${peer} (${range}) is not optional`);
   }
   // Only the tfjs entry has side effects (it registers kernels, gradients and layers on import).
@@ -217,13 +223,17 @@ try {
   }
   const entry = manifest.exports?.['.'];
   const tfjsEntry = manifest.exports?.['./tfjs'];
+  const ortEntry = manifest.exports?.['./onnxruntime'];
   if (!entry?.types || !entry?.import) fail('package.json exports "." needs "types" and "import"');
   if (!tfjsEntry?.types || !tfjsEntry?.import) fail('package.json exports "./tfjs" needs "types" and "import"');
+  if (!ortEntry?.types || !ortEntry?.import) fail('package.json exports "./onnxruntime" needs "types" and "import"');
   for (const target of [
     entry.types,
     entry.import,
     tfjsEntry.types,
     tfjsEntry.import,
+    ortEntry.types,
+    ortEntry.import,
     manifest.types,
     manifest.main,
     manifest.module,
@@ -239,6 +249,13 @@ try {
     fail(`${TFJS_BUNDLE} imports ${strayImports.join(', ') || 'dynamically'}; it may import only ${TFJS_IMPORTS.join(', ')}`);
   }
   if (/tfjs|tensorflow/i.test(bundleImportsOf(readFileSync(join(installed, BUNDLE), 'utf8')))) fail(`${BUNDLE} imports TF.js`);
+  // webgpu-instancenorm/onnxruntime is handed the app's ORT module: it imports the library alone.
+  if (ortEntry.import !== `./${ORT_BUNDLE}`) fail(`exports "./onnxruntime" imports ${ortEntry.import}, expected ./${ORT_BUNDLE}`);
+  const ortBundle = readFileSync(join(installed, ORT_BUNDLE), 'utf8');
+  const ortImports = [...ortBundle.matchAll(/^\s*import\s[^;]*?from\s*['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+  if (ortImports.some((i) => i !== NAME) || /\bimport\s*\(|\brequire\s*\(/.test(ortBundle)) {
+    fail(`${ORT_BUNDLE} imports ${ortImports.filter((i) => i !== NAME).join(', ') || 'dynamically'}; it may import only ${NAME}`);
+  }
 
   const bundle = readFileSync(join(installed, BUNDLE), 'utf8');
   if (!bundle.includes('workgroupBarrier') || !bundle.includes('@compute') || /['"][^'"\s]*\.wgsl(\?raw)?['"]/.test(bundle)) {

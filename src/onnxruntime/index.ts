@@ -21,8 +21,11 @@
 
 export { InstanceNormError } from '../index.js';
 export type {
+  OrtEnvLike,
+  OrtExecutionProviderLike,
   OrtGpuBufferOptions,
   OrtModule,
+  OrtSessionFactoryLike,
   OrtSessionLike,
   OrtSessionOptionsLike,
   OrtTensorConstructorLike,
@@ -31,5 +34,12 @@ export type {
 } from './ort-types.js';
 export { type OnnxTakeoverKind, TAKEOVER_KINDS } from './patterns.js';
 export type { SplicedSessionOptions } from './session-options.js';
-export type { LibraryStepPlan, OnnxNodeLeftToOrt, OnnxPlanStep, OnnxSessionPlan, OrtStretchPlan } from './session-plan.js';
+export type {
+  EpiloguePartPlan,
+  LibraryStepPlan,
+  OnnxNodeLeftToOrt,
+  OnnxPlanStep,
+  OnnxSessionPlan,
+  OrtStretchPlan,
+} from './session-plan.js';
 export { createSession, type SplicedSession } from './spliced-session.js';

@@ -9,38 +9,56 @@ import type { OnnxTakeoverKind } from './patterns.js';
 
 /** A stretch of the graph ORT runs as one session of its own. */
 export interface OrtStretchPlan {
+  /** Who runs the step: ORT. */
   readonly runs: 'ort';
-  /** How many of the model's nodes it holds, and of which ops. */
+  /** How many of the model's nodes it holds. */
   readonly nodeCount: number;
+  /** How many of each op it holds. */
   readonly ops: Readonly<Record<string, number>>;
-  /** What it reads from the model's inputs or earlier steps, and what it hands on. */
+  /** What it reads from the model's inputs or earlier steps. */
   readonly inputs: readonly string[];
+  /** What it hands on to later steps or the caller. */
   readonly outputs: readonly string[];
+}
+
+/** A part of a fused epilogue: what it is, and the nodes it replaces. */
+export interface EpiloguePartPlan {
+  /** `'Relu'`, `'LeakyRelu'`, `'SiLU'` or `'Add'` (of a residual). */
+  readonly kind: OnnxTakeoverKind;
+  /** The nodes, by op and name. */
+  readonly nodes: readonly string[];
 }
 
 /** A normalization the library runs, with its fused epilogue. */
 export interface LibraryStepPlan {
+  /** Who runs the step: this library. */
   readonly runs: 'library';
   /** The pattern it was found as. */
   readonly kind: 'InstanceNormalization' | 'GroupNorm' | 'com.microsoft.GroupNorm';
   /** The nodes it replaces (op and name), in graph order. */
   readonly nodes: readonly string[];
-  /** The tensor it normalizes, the tensor it writes, and the residual it adds, if any. */
+  /** The tensor it normalizes. */
   readonly input: string;
+  /** The tensor it writes (the last of its epilogue's). */
   readonly output: string;
+  /** The residual tensor it adds, if any. */
   readonly residual?: string;
-  /** The options of the library call. */
+  /** The layout of the call: `'nchw'`, or `'nhwc'` for com.microsoft.GroupNorm with channels_last. */
   readonly layout: Layout;
+  /** The model's epsilon. */
   readonly epsilon: number;
   /** Groups of channels, for a GroupNorm. */
   readonly groups?: number;
+  /** The fused activation (`'none'` where there is none). */
   readonly activation: Activation;
+  /** LeakyRelu's slope below zero. */
   readonly activationAlpha?: number;
+  /** Where the residual is added, relative to the activation. */
   readonly residualPosition?: ResidualPosition;
   /** The storage type the graph gives it; undefined where the tensor says it at run time. */
   readonly dataType?: DataType;
   /** The epilogue's parts: which ops, fused from which nodes. */
-  readonly epilogue: readonly { readonly kind: OnnxTakeoverKind; readonly nodes: readonly string[] }[];
+  readonly epilogue: readonly EpiloguePartPlan[];
   /** The input's dims at the last run(); undefined before the first. */
   readonly shape?: readonly number[];
   /**
@@ -59,6 +77,7 @@ export interface OnnxNodeLeftToOrt {
   readonly node: string;
   /** What it would have been taken over as. */
   readonly kind: OnnxTakeoverKind;
+  /** Why it was left to ORT. */
   readonly reason: string;
 }
 
@@ -68,10 +87,11 @@ export interface OnnxNodeLeftToOrt {
  * ORT session (and `reason` says why).
  */
 export interface OnnxSessionPlan {
+  /** `'spliced'`: ORT stretches and the library's steps; `'ort'`: one plain ORT session. */
   readonly mode: 'spliced' | 'ort';
   /** Why the model runs as one ORT session, in `'ort'` mode. */
   readonly reason?: string;
-  /** The steps of a run, in order (one ORT stretch in `'ort'` mode). */
+  /** The steps of a run, in order (none in `'ort'` mode: ORT runs the whole model). */
   readonly steps: readonly OnnxPlanStep[];
   /** The nodes that looked like something the library takes over but were left to ORT, with the reason. */
   readonly leftToOrt: readonly OnnxNodeLeftToOrt[];

@@ -162,24 +162,27 @@ function normLayers(weights: Weights, epsilon: tf.Scalar): Record<Variant, NormL
   };
 }
 
-/** One frame: the image through the network, `norm` after every convolution; tanh · 150 + 127.5. */
+/**
+ * One frame: the image through the network, `norm` after every convolution; tanh · 150 + 127.5.
+ * Each layer in a tf.tidy of its own, as ml5's convLayer: its intermediates go back to TF.js's
+ * buffer pool before the next layer.
+ */
 function transformNet(image: tf.Tensor4D, weights: Weights, norm: NormLayer, scalars: { times: tf.Scalar; plus: tf.Scalar }) {
   return tf.tidy(() => {
     let h = image;
     let blockInput = image;
     TRANSFORM_NET.forEach((layer, i) => {
-      const [n, height, width] = h.shape;
-      const y = layer.transposed
-        ? tf.conv2dTranspose(
-            h,
-            weights.kernels[i],
-            [n, height * layer.stride, width * layer.stride, layer.filters],
-            layer.stride,
-            'same',
-          )
-        : tf.conv2d(h, weights.kernels[i], layer.stride, 'same');
       if (!layer.addsBlockInput) blockInput = h;
-      h = norm(y, i, layer.addsBlockInput ? blockInput : undefined);
+      const input = h;
+      const residual = layer.addsBlockInput ? blockInput : undefined;
+      h = tf.tidy(() => {
+        const [n, height, width] = input.shape;
+        const outputShape: [number, number, number, number] = [n, height * layer.stride, width * layer.stride, layer.filters];
+        const y = layer.transposed
+          ? tf.conv2dTranspose(input, weights.kernels[i], outputShape, layer.stride, 'same')
+          : tf.conv2d(input, weights.kernels[i], layer.stride, 'same');
+        return norm(y, i, residual);
+      });
     });
     return tf.add(tf.mul(tf.tanh(h), scalars.times), scalars.plus) as tf.Tensor4D;
   });

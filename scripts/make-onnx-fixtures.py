@@ -32,6 +32,8 @@ and never need Python.
   group-norm-near-miss.onnx   The decomposed GroupNorm chain with InstanceNormalization's scale 2, not 1.
   instance-norm-relu-fp16.onnx  instance-norm-relu in float16.
   unknown-op.onnx             Conv, InstanceNormalization, then an op no runtime has (com.example.NoSuchOp).
+  external-data.onnx          instance-norm-1d with every initializer in external-data.bin (ONNX's external
+                              data: ORT reads it where the app passes it as sessionOptions.externalData).
 """
 
 import io
@@ -429,8 +431,13 @@ def main():
             onnx.checker.check_model(model)
         with open(os.path.join(OUT, f'{name}.onnx'), 'wb') as file:
             file.write(model.SerializeToString())
-    write_summary(models)
-    total = sum(os.path.getsize(os.path.join(OUT, f'{name}.onnx')) for name in models)
+    external = onnx.ModelProto.FromString(models['instance-norm-1d'].SerializeToString())
+    onnx.external_data_helper.convert_model_to_external_data(external, all_tensors_to_one_file=True, location='external-data.bin', size_threshold=0)
+    onnx.save_model(external, os.path.join(OUT, 'external-data.onnx'))
+    models['external-data'] = onnx.load(os.path.join(OUT, 'external-data.onnx'), load_external_data=False)
+    models_for_summary = {**models, 'external-data': onnx.load(os.path.join(OUT, 'external-data.onnx'))}
+    write_summary(models_for_summary)
+    total = sum(os.path.getsize(os.path.join(OUT, f'{name}.onnx')) for name in models) + os.path.getsize(os.path.join(OUT, 'external-data.bin'))
     print(f'{len(models)} models in {os.path.relpath(OUT)}, {total} bytes', file=sys.stderr)
 
 

@@ -37,6 +37,10 @@ const summaries: Record<string, Summary> = JSON.parse(
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
+// external-data.onnx keeps its initializers in external-data.bin.
+const externalFile = new Uint8Array(readFileSync(new URL('fixtures/onnx/external-data.bin', import.meta.url)));
+const files = (location: string) => (location === 'external-data.bin' ? externalFile : undefined);
+
 describe.each(Object.keys(summaries))('%s.onnx reads as the onnx package reads it', (name) => {
   const expected = summaries[name];
   const model = readModel(fixture(name));
@@ -86,7 +90,7 @@ describe.each(Object.keys(summaries))('%s.onnx reads as the onnx package reads i
       expected.initializers.map(({ name, dims, dataType }) => ({ name, dims, dataType })),
     );
     for (const want of expected.initializers) {
-      const values = tensorValues(model.graph.initializers.get(want.name)!)!;
+      const values = tensorValues(model.graph.initializers.get(want.name)!, files)!;
       expect(Math.abs(sum(values) - want.sum), want.name).toBeLessThan(1e-6 * (1 + values.length));
     }
   });
@@ -143,6 +147,18 @@ describe('sub-models', () => {
     );
     expect(Buffer.from(sub.graph.inputs[0].bytes).equals(Buffer.from(model.graph.inputs[0].bytes))).toBe(true);
     expect(sub.graph.inputs[0].elemType).toBe(1);
+  });
+
+  it('read an external-data initializer from its file where it is given, at the offset and length it names', () => {
+    const model = readModel(fixture('external-data'));
+    const weight = [...model.graph.initializers.values()].find((t) => t.name === 'norm.weight')!;
+    expect(weight.external).toBe(true);
+    expect(weight.externalData?.location).toBe('external-data.bin');
+    expect(tensorValues(weight)).toBeUndefined();
+    expect(tensorValues(weight, files)).toHaveLength(8);
+    expect(() => tensorValues(weight, () => externalFile.subarray(0, 16))).toThrow(
+      /lies at bytes .* of 'external-data.bin', which has 16/,
+    );
   });
 
   it('pass external-data initializers through as references, and keep metadata, doc strings and unknown fields', () => {

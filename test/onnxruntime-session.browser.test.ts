@@ -42,8 +42,12 @@ async function spliced(name: string, sessionOptions: object = WEBGPU, options?: 
 }
 
 /** The model run by ORT alone on its wasm EP: the CPU reference. */
-async function onWasm(name: string, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
-  const session = await ort.InferenceSession.create(await fixture(name), { executionProviders: ['wasm'] });
+async function onWasm(
+  name: string,
+  feeds: Record<string, ort.Tensor>,
+  options: object = {},
+): Promise<Record<string, ort.Tensor>> {
+  const session = await ort.InferenceSession.create(await fixture(name), { ...options, executionProviders: ['wasm'] });
   try {
     return await session.run(feeds);
   } finally {
@@ -133,6 +137,15 @@ describe('spliced models give what ORT alone gives', () => {
       activationAlpha: Math.fround(0.2),
       shape: [3, 8, 20],
     });
+  });
+
+  it('external data: the constants read from sessionOptions.externalData (fetched once), every stretch given the same bytes', async () => {
+    const externalData = [{ path: './external-data.bin', data: '/test/fixtures/onnx/external-data.bin' }];
+    const session = await spliced('external-data', { ...WEBGPU, externalData });
+    expect(session.plan().steps.map((s) => s.runs)).toEqual(['ort', 'library', 'ort']);
+    const input = new ort.Tensor('float32', randomNormal(2 * 4 * 12, 32), [2, 4, 12]);
+    const { output } = await session.run({ input });
+    expectFloat32Close(output, (await onWasm('external-data', { input }, { externalData })).output);
   });
 
   it('com.microsoft.GroupNorm (no kernel in ORT-web 1.30 at all): the float64 reference, then ORT runs the Relu after it', async () => {

@@ -1,4 +1,11 @@
-import { type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo, tensorValues } from './onnx-model.js';
+import {
+  type ExternalFiles,
+  type OnnxModel,
+  type OnnxNode,
+  type OnnxTensor,
+  type OnnxValueInfo,
+  tensorValues,
+} from './onnx-model.js';
 
 // Who produces and who reads each tensor of the main graph, and which tensors are constants:
 // what the pattern matcher and the graph cut look up.
@@ -7,7 +14,7 @@ import { type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo, ten
 export interface ConstantValue {
   readonly dims: readonly number[];
   readonly dataType: number;
-  /** The values, undefined where they are in an external file. */
+  /** The values, undefined where they are in an external file not given. */
   readonly values?: readonly number[];
   /** The Constant node that makes it, if any. */
   readonly node?: OnnxNode;
@@ -28,8 +35,8 @@ export interface GraphIndex {
   constant(name: string): ConstantValue | undefined;
 }
 
-/** Indexes the main graph of `model`. */
-export function indexGraph(model: OnnxModel): GraphIndex {
+/** Indexes the main graph of `model`; `files` gives the external data files, where the model has any. */
+export function indexGraph(model: OnnxModel, files?: ExternalFiles): GraphIndex {
   const graph = model.graph;
   const producer = new Map<string, OnnxNode>();
   const consumers = new Map<string, OnnxNode[]>();
@@ -57,10 +64,10 @@ export function indexGraph(model: OnnxModel): GraphIndex {
   };
   const findConstant = (name: string): ConstantValue | undefined => {
     const initializer = graph.initializers.get(name);
-    if (initializer) return graphInputs.has(name) ? undefined : fromTensor(initializer);
+    if (initializer) return graphInputs.has(name) ? undefined : fromTensor(initializer, undefined, files);
     const node = producer.get(name);
     if (node?.opType !== 'Constant' || node.domain !== '') return undefined;
-    return constantNodeValue(node);
+    return constantNodeValue(node, files);
   };
   return {
     model,
@@ -73,16 +80,16 @@ export function indexGraph(model: OnnxModel): GraphIndex {
   };
 }
 
-function fromTensor(tensor: OnnxTensor, node?: OnnxNode): ConstantValue {
-  return { dims: tensor.dims, dataType: tensor.dataType, values: tensorValues(tensor), ...(node ? { node } : {}) };
+function fromTensor(tensor: OnnxTensor, node?: OnnxNode, files?: ExternalFiles): ConstantValue {
+  return { dims: tensor.dims, dataType: tensor.dataType, values: tensorValues(tensor, files), ...(node ? { node } : {}) };
 }
 
 /** A Constant node's value: its `value` tensor, or value_float(s) / value_int(s) (opset 12). */
-function constantNodeValue(node: OnnxNode): ConstantValue | undefined {
+function constantNodeValue(node: OnnxNode, files?: ExternalFiles): ConstantValue | undefined {
   const FLOAT = 1;
   const INT64 = 7;
   const value = node.attributes.get('value');
-  if (value?.tensor) return fromTensor(value.tensor, node);
+  if (value?.tensor) return fromTensor(value.tensor, node, files);
   const scalar = node.attributes.get('value_float') ?? node.attributes.get('value_int');
   if (scalar) {
     const isFloat = scalar.name === 'value_float';

@@ -71,8 +71,10 @@ export interface OnnxTensor {
   readonly dims: readonly number[];
   /** TensorProto.DataType. */
   readonly dataType: number;
-  /** Whether the values are in an external file (data_location EXTERNAL): unread here, passed through. */
+  /** Whether the values are in an external file (data_location EXTERNAL): passed through, read only where the file is given. */
   readonly external: boolean;
+  /** Where in its external file the values are (external_data's location, offset and length). */
+  readonly externalData?: { readonly location: string; readonly offset: number; readonly length?: number };
   /** The TensorProto's own bytes. */
   readonly bytes: Uint8Array;
   /** raw_data, where the values are stored so. */
@@ -359,6 +361,7 @@ function readTensor(bytes: Uint8Array): OnnxTensor {
   let name = '';
   let dataType = 0;
   let external = false;
+  const externalEntries = new Map<string, string>();
   let rawData: Uint8Array | undefined;
   const data: { floatData?: number[]; int32Data?: number[]; int64Data?: number[]; doubleData?: number[] } = {};
   for (const field of readFields(bytes)) {
@@ -387,12 +390,42 @@ function readTensor(bytes: Uint8Array): OnnxTensor {
       case 10:
         data.doubleData = [...(data.doubleData ?? []), ...doubles(bytes, field)];
         break;
+      case 13: {
+        // StringStringEntryProto: key (1), value (2)
+        const entry = body(bytes, field);
+        let key = '';
+        let value = '';
+        for (const part of readFields(entry)) {
+          if (part.number === 1) key = text(entry, part);
+          else if (part.number === 2) value = text(entry, part);
+        }
+        externalEntries.set(key, value);
+        break;
+      }
       case 14:
         external = varintOf(field) === 1;
         break;
     }
   }
-  return { name, dims, dataType, external, bytes, ...(rawData ? { rawData } : {}), ...data };
+  const location = externalEntries.get('location');
+  const externalData =
+    external && location !== undefined
+      ? {
+          location,
+          offset: Number(externalEntries.get('offset') ?? 0),
+          ...(externalEntries.has('length') ? { length: Number(externalEntries.get('length')) } : {}),
+        }
+      : undefined;
+  return {
+    name,
+    dims,
+    dataType,
+    external,
+    ...(externalData ? { externalData } : {}),
+    bytes,
+    ...(rawData ? { rawData } : {}),
+    ...data,
+  };
 }
 
 function readValueInfo(bytes: Uint8Array): OnnxValueInfo {
@@ -429,14 +462,30 @@ function readValueInfo(bytes: Uint8Array): OnnxValueInfo {
   return { name, elemType, dims, bytes };
 }
 
+/** The contents of an external data file, by the location a tensor names (`undefined` where not given). */
+export type ExternalFiles = (location: string) => Uint8Array | undefined;
+
 /**
  * A tensor's values as numbers (float16 widened, int64 exact within ±2^53); undefined where they
- * are external, or of a type read here as no number (strings, complex, 4-bit).
+ * are in an external file `files` does not give, or of a type read here as no number (strings,
+ * complex, 4-bit).
  */
-export function tensorValues(tensor: OnnxTensor): number[] | undefined {
-  if (tensor.external) return undefined;
+export function tensorValues(tensor: OnnxTensor, files?: ExternalFiles): number[] | undefined {
   const count = tensor.dims.reduce((a, b) => a * b, 1);
-  const raw = tensor.rawData;
+  let raw = tensor.rawData;
+  if (tensor.external) {
+    const where = tensor.externalData;
+    const file = where && files?.(where.location);
+    const size = RAW_READERS[tensor.dataType]?.bytes;
+    if (!where || !file || size === undefined) return undefined;
+    const length = where.length ?? count * size;
+    if (where.offset + length > file.length) {
+      throw new ModelFormatError(
+        `tensor '${tensor.name}' lies at bytes ${where.offset} to ${where.offset + length} of '${where.location}', which has ${file.length}`,
+      );
+    }
+    raw = file.subarray(where.offset, where.offset + length);
+  }
   let values: number[] | undefined;
   if (raw) {
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);

@@ -242,7 +242,7 @@ function checkMatch(index: GraphIndex, pattern: Pattern, state: State): Match | 
     const tensor = state.tensors.get(variable) as string;
     const constant = index.constant(tensor);
     if (!constant) return `'${tensor}' is not a constant (an initializer or a Constant node)`;
-    if (!constant.values) return `'${tensor}' is in external data, whose values are not read here`;
+    if (!constant.values) return `'${tensor}' is in external data that sessionOptions.externalData does not give`;
     constants.set(variable, constant);
   }
   // Lengths first (they bind the group count), then the exact values that use it.

@@ -148,3 +148,41 @@ export function holderModel(): Uint8Array {
   const graph = [...node, ...stringField(2, 'holder'), ...valueInfo(11, 'x'), ...valueInfo(12, 'y')];
   return join([varintField(1, 8), ...messageField(7, graph), ...messageField(8, [varintField(2, 17)])]);
 }
+
+/** An external data file's name as ORT matches it: without a leading './'. */
+export function externalPath(path: string): string {
+  return path.startsWith('./') ? path.slice(2) : path;
+}
+
+/**
+ * The external data files of `sessionOptions.externalData`, read once (fetched where given by
+ * URL), and the session options with them as bytes: the library reads the constants it takes
+ * over from them, and every stretch's session is handed the same bytes rather than fetching
+ * the files again.
+ */
+export async function loadedExternalData(options: object): Promise<{ files: Map<string, Uint8Array>; options: object }> {
+  const files = new Map<string, Uint8Array>();
+  const given = (options as { externalData?: unknown }).externalData;
+  if (!Array.isArray(given)) return { files, options };
+  for (const entry of given as (string | { path: string; data: unknown })[]) {
+    const path = typeof entry === 'string' ? entry : entry?.path;
+    const data = typeof entry === 'string' ? entry : entry?.data;
+    if (typeof path !== 'string') throw argument('sessionOptions', 'externalData entries need a path');
+    files.set(externalPath(path), await fileBytes(data, path));
+  }
+  return { files, options: { ...options, externalData: [...files].map(([path, data]) => ({ path, data })) } };
+}
+
+async function fileBytes(data: unknown, path: string): Promise<Uint8Array> {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && data instanceof SharedArrayBuffer)) {
+    return new Uint8Array(data);
+  }
+  if (typeof Blob !== 'undefined' && data instanceof Blob) return new Uint8Array(await data.arrayBuffer());
+  if (typeof data === 'string') {
+    const response = await fetch(data);
+    if (!response.ok) throw new Error(`failed to load external data file: ${data} (${response.status} ${response.statusText})`);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+  throw argument('sessionOptions', `externalData '${path}' must be a URL, a Blob, an ArrayBuffer or a Uint8Array`);
+}

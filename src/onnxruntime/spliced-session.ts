@@ -9,7 +9,9 @@ import {
   checkedOrt,
   checkedSessionOptions,
   ELEM_TYPES,
+  externalPath,
   holderModel,
+  loadedExternalData,
   modelBytes,
   type SessionOptionsRead,
   type SplicedSessionOptions,
@@ -123,7 +125,11 @@ export async function createSession<Ort extends OrtModule>(
     }
     throw error;
   }
-  const index = indexGraph(parsed);
+  // External data the app passes to ORT: read once here, for the constants and for every stretch.
+  const external = [...parsed.graph.initializers.values()].some((t) => t.external);
+  const loaded = external ? await loadedExternalData(read.options) : undefined;
+  const withFiles = loaded ? { ...read, options: loaded.options } : read;
+  const index = indexGraph(parsed, (location) => loaded?.files.get(externalPath(location)));
   const excluded = new Map<string, string>();
   // A library step found unfit once the stretch before it is made (a type ORT infers) is left to
   // ORT, and the graph cut again without it.
@@ -137,7 +143,7 @@ export async function createSession<Ort extends OrtModule>(
         .map((t) => ({ node: t.anchor, kind: t.kind, reason: excluded.get(t.anchor) as string })),
     ];
     const reason = graphPlainReason(index, takeovers, leftToOrt);
-    if (reason) return plainSession(ort, bytes, read.options, plainPlan(reason, leftToOrt));
+    if (reason) return plainSession(ort, bytes, withFiles.options, plainPlan(reason, leftToOrt));
     let cut: Cut;
     try {
       cut = cutGraph(index, takeovers);
@@ -147,12 +153,12 @@ export async function createSession<Ort extends OrtModule>(
       }
       throw error;
     }
-    const built = await buildSession(ort, index, cut, leftToOrt, read);
+    const built = await buildSession(ort, index, cut, leftToOrt, withFiles);
     if ('unfit' in built) {
       excluded.set(built.unfit.anchor, built.unfit.reason);
       continue;
     }
-    if ('plain' in built) return plainSession(ort, bytes, read.options, plainPlan(built.plain, leftToOrt));
+    if ('plain' in built) return plainSession(ort, bytes, withFiles.options, plainPlan(built.plain, leftToOrt));
     return built.session as unknown as SplicedSession<InstanceType<Ort['Tensor']>>;
   }
 }

@@ -127,6 +127,23 @@ describe('spliced models give what ORT alone gives', () => {
     expect(plan.steps[0]).toMatchObject({ groups: 32, dataType: 'float32', shape: [1, 64, 8, 8] });
   });
 
+  it("on the app's own GPUDevice, given to the WebGPU EP: every stretch and the library's calls on it", async () => {
+    const adapter = await navigator.gpu.requestAdapter();
+    const device = await (adapter as GPUAdapter).requestDevice();
+    const made: string[] = [];
+    const createBuffer = device.createBuffer.bind(device);
+    device.createBuffer = (descriptor: GPUBufferDescriptor) => {
+      made.push(descriptor.label ?? '');
+      return createBuffer(descriptor);
+    };
+    const session = await spliced('diffusion-block', { executionProviders: [{ name: 'webgpu', device }] });
+    const input = new ort.Tensor('float32', randomNormal(64 * 5 * 6, 23, 0.3, 2), [1, 64, 5, 6]);
+    const { output } = await session.run({ input });
+    expectFloat32Close(output, (await onWasm('diffusion-block', { input })).output);
+    expect(made.filter((label) => label.startsWith('InstanceNorm')).length).toBeGreaterThan(0);
+    expect(made.filter((label) => !label.startsWith('InstanceNorm')).length).toBeGreaterThan(0); // ORT's
+  });
+
   it('InstanceNorm1d + LeakyReLU(0.2) of a rank-3 tensor, between two conv1d', async () => {
     const session = await spliced('instance-norm-1d');
     const input = new ort.Tensor('float32', randomNormal(3 * 4 * 20, 31), [3, 4, 20]);

@@ -3,7 +3,7 @@ import { findTakeovers, type LeftToOrt, type Takeover } from './find-takeovers.j
 import { type Cut, cutGraph, type LibraryStep as LibraryCutStep } from './graph-cut.js';
 import { type GraphIndex, indexGraph } from './graph-index.js';
 import { type GpuTensor, LibraryStep, paddedBytes } from './library-step.js';
-import { dataTypeOfOrtName, ModelFormatError, type OnnxModel, readModel } from './onnx-model.js';
+import { dataTypeOfOrtName, ModelFormatError, readModel } from './onnx-model.js';
 import type { OrtModule, OrtSessionLike, OrtTensorLike, OrtValueMetadataLike } from './ort-types.js';
 import {
   checkedOrt,
@@ -18,7 +18,7 @@ import {
   splicedOptions,
 } from './session-options.js';
 import { type OnnxSessionPlan, plainPlan, splicedPlan } from './session-plan.js';
-import { type SubModelValue, writeSubModel } from './sub-model.js';
+import { type SubModelSpec, type SubModelValue, writeSubModel } from './sub-model.js';
 
 // The session: the model cut at what the library takes over, each stretch an ORT session of its
 // own on one GPUDevice, and the library's calls recorded between their runs on that device. What
@@ -113,18 +113,7 @@ export async function createSession<Ort extends OrtModule>(
   const plainReason = read.plainReason;
   if (plainReason) return plainSession(ort, model, read.options, plainPlan(plainReason));
   const bytes = await modelBytes(model);
-  let parsed: OnnxModel;
-  try {
-    parsed = readModel(bytes);
-  } catch (error) {
-    if (error instanceof ModelFormatError) {
-      throw new InstanceNormError(`The model is not an ONNX model this library reads: ${error.message}`, {
-        code: 'invalid-model',
-        cause: error,
-      });
-    }
-    throw error;
-  }
+  const parsed = asModelError(() => readModel(bytes));
   // External data the app passes to ORT: read once here, for the constants and for every stretch.
   const external = [...parsed.graph.initializers.values()].some((t) => t.external);
   const loaded = external ? await loadedExternalData(read.options) : undefined;
@@ -134,7 +123,7 @@ export async function createSession<Ort extends OrtModule>(
   // A library step found unfit once the stretch before it is made (a type ORT infers) is left to
   // ORT, and the graph cut again without it.
   for (;;) {
-    const found = findTakeovers(index, own.leaveToOrt);
+    const found = asModelError(() => findTakeovers(index, own.leaveToOrt));
     const takeovers = found.takeovers.filter((t) => !excluded.has(t.anchor));
     const leftToOrt: LeftToOrt[] = [
       ...found.leftToOrt,
@@ -144,15 +133,7 @@ export async function createSession<Ort extends OrtModule>(
     ];
     const reason = graphPlainReason(index, takeovers, leftToOrt);
     if (reason) return plainSession(ort, bytes, withFiles.options, plainPlan(reason, leftToOrt));
-    let cut: Cut;
-    try {
-      cut = cutGraph(index, takeovers);
-    } catch (error) {
-      if (error instanceof ModelFormatError) {
-        throw new InstanceNormError(`The model's graph cannot be run: ${error.message}`, { code: 'invalid-model', cause: error });
-      }
-      throw error;
-    }
+    const cut = asModelError(() => cutGraph(index, takeovers));
     const built = await buildSession(ort, index, cut, leftToOrt, withFiles);
     if ('unfit' in built) {
       excluded.set(built.unfit.anchor, built.unfit.reason);
@@ -160,6 +141,19 @@ export async function createSession<Ort extends OrtModule>(
     }
     if ('plain' in built) return plainSession(ort, bytes, withFiles.options, plainPlan(built.plain, leftToOrt));
     return built.session as unknown as SplicedSession<InstanceType<Ort['Tensor']>>;
+  }
+}
+
+/** `read()`, a model the codec cannot read reported as an InstanceNormError `'invalid-model'`. */
+function asModelError<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof ModelFormatError)) throw error;
+    throw new InstanceNormError(`The model is not an ONNX model this library reads: ${error.message}`, {
+      code: 'invalid-model',
+      cause: error,
+    });
   }
 }
 
@@ -242,12 +236,11 @@ async function buildSession(
       }
       const inputs: SubModelValue[] = step.inputs.map((name) => ({ name, ...known.get(name) }));
       const outputs: SubModelValue[] = step.outputs.map((name) => ({ name }));
-      const bytes = writeSubModel(index.model, { nodes: step.nodes, inputs, outputs });
       const preferredOutputLocation = Object.fromEntries(
         step.outputs.map((name) => [name, cut.lastRead.has(name) ? 'gpu-buffer' : read.outputLocation(name)]),
       );
-      const recipe = { bytes, options: { ...read.options, preferredOutputLocation } };
-      const session = await createOrtSession(ort, recipe.bytes, recipe.options);
+      const recipe = { spec: { nodes: step.nodes, inputs, outputs }, options: { ...read.options, preferredOutputLocation } };
+      const session = await createOrtSession(ort, writeSubModel(index.model, recipe.spec), recipe.options);
       sessions.push(session);
       recipes.push(recipe);
       for (const metadata of session.outputMetadata ?? []) known.set(metadata.name, knownType(metadata));
@@ -276,9 +269,9 @@ async function buildSession(
   }
 }
 
-/** What a stretch's session is created from, kept to create it again. */
+/** What a stretch's session is created from, kept to create it again (the sub-model written anew, not kept). */
 interface StretchRecipe {
-  readonly bytes: Uint8Array;
+  readonly spec: SubModelSpec;
   readonly options: object;
 }
 
@@ -353,7 +346,7 @@ class Spliced implements SplicedSession {
     await session.release().catch(() => undefined);
     const position = this.stretchIndex.get(i) as number;
     const recipe = this.recipes[position];
-    const fresh = await createOrtSession(this.ort, recipe.bytes, recipe.options);
+    const fresh = await createOrtSession(this.ort, writeSubModel(this.index.model, recipe.spec), recipe.options);
     this.stretches.set(i, fresh);
     this.sessions[position] = fresh;
     return fresh;
@@ -413,9 +406,10 @@ class Spliced implements SplicedSession {
         for (const name of step.inputs) if (this.cut.lastRead.get(name) === i) run.release(values.get(name));
       }
       run.submit();
+      // WebGPU's verdict on the library's calls before any output is handed over.
+      await this.norm.checkErrors();
       const outputs: Record<string, OrtTensorLike> = {};
       for (const name of this.outputNames) outputs[name] = await this.output(name, values.get(name) as Value, run);
-      await this.norm.checkErrors();
       run.done();
       return outputs;
     } catch (error) {
@@ -435,8 +429,12 @@ class Spliced implements SplicedSession {
     return tensor;
   }
 
-  /** A value as a GPU tensor the library reads: ORT's GPU tensors' buffers, CPU tensors uploaded. */
-  private asGpuTensor(value: Value, name: string, step: LibraryStep, slot: string): GpuTensor {
+  /**
+   * Tensor `name` as a GPU tensor the library reads: ORT's GPU tensors' buffers, CPU tensors
+   * uploaded (once a run: the upload is kept beside the tensor for later steps).
+   */
+  private asGpuTensor(values: Map<string, Value>, name: string, step: LibraryStep, slot: string): GpuTensor {
+    const value = values.get(name) as Value;
     if (value.gpu) return value.gpu;
     const tensor = value.tensor as OrtTensorLike;
     const dataType = step.dataTypeOf(tensor.type);
@@ -455,7 +453,9 @@ class Spliced implements SplicedSession {
     const padded = new Uint8Array(Math.ceil(data.byteLength / 4) * 4);
     padded.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     this.device.queue.writeBuffer(buffer, 0, padded);
-    return { buffer, dims: tensor.dims, dataType };
+    const uploaded = { buffer, dims: tensor.dims, dataType };
+    values.set(name, { ...value, gpu: uploaded });
+    return uploaded;
   }
 
   /** A graph input the library reads first is checked as ORT would check it: its fixed dims. */
@@ -481,12 +481,9 @@ class Spliced implements SplicedSession {
     position: number,
   ): Promise<void> {
     const t = step.takeover;
-    const input = this.asGpuTensor(values.get(t.input) as Value, t.input, step, `${position}.input`);
+    const input = this.asGpuTensor(values, t.input, step, `${position}.input`);
     step.checkDims(input.dims);
-    const residual =
-      t.residual !== undefined
-        ? this.asGpuTensor(values.get(t.residual) as Value, t.residual, step, `${position}.residual`)
-        : undefined;
+    const residual = t.residual !== undefined ? this.asGpuTensor(values, t.residual, step, `${position}.residual`) : undefined;
     const broadcast =
       residual && (residual.dims.length !== input.dims.length || residual.dims.some((d, i) => d !== input.dims[i]));
     step.residualRanInOrt = Boolean(broadcast);

@@ -210,6 +210,73 @@ describe('near misses, each with its reason', () => {
   });
 });
 
+describe('attributes, across opsets', () => {
+  /** A model of one InstanceNormalization (scale and B initializers of C = 2) and a LeakyRelu, with the attributes given. */
+  function model(opset: number, normAttributes: Uint8Array[], leakyAttributes: Uint8Array[] = []) {
+    const FLOAT = 1;
+    const tensor = (name: string, values: number[]) =>
+      message([
+        varintField(1, values.length),
+        varintField(2, FLOAT),
+        stringField(8, name),
+        field(9, new Uint8Array(new Float32Array(values).buffer)),
+      ]);
+    const valueInfo = (name: string) =>
+      message([stringField(1, name), field(2, message([field(1, message([varintField(1, FLOAT)]))]))]);
+    const norm = message([
+      stringField(1, 'x'),
+      stringField(1, 'scale'),
+      stringField(1, 'B'),
+      stringField(2, 't'),
+      stringField(3, 'norm'),
+      stringField(4, 'InstanceNormalization'),
+      ...normAttributes.map((a) => field(5, a)),
+    ]);
+    const leaky = message([
+      stringField(1, 't'),
+      stringField(2, 'y'),
+      stringField(3, 'act'),
+      stringField(4, 'LeakyRelu'),
+      ...leakyAttributes.map((a) => field(5, a)),
+    ]);
+    const graph = message([
+      field(1, norm),
+      field(1, leaky),
+      field(5, tensor('scale', [1, 2])),
+      field(5, tensor('B', [0, 1])),
+      field(11, valueInfo('x')),
+      field(12, valueInfo('y')),
+    ]);
+    return indexGraph(readModel(message([varintField(1, 3), field(7, graph), field(8, message([varintField(2, opset)]))])));
+  }
+  const floatAttribute = (name: string, value: number) =>
+    message([
+      stringField(1, name),
+      [...new Uint8Array([0x15]), ...new Uint8Array(new Float32Array([value]).buffer)],
+      varintField(20, 1),
+    ]);
+  const intsAttribute = (name: string, values: number[]) =>
+    message([stringField(1, name), ...values.map((v) => varintField(8, v)), varintField(20, 7)]);
+
+  it("InstanceNormalization-1's consumed_inputs is ignored; epsilon defaults to 1e-5 and LeakyRelu's alpha to 0.01", () => {
+    const { takeovers } = findTakeovers(model(1, [intsAttribute('consumed_inputs', [0, 0, 0])]));
+    expect(takeovers.map((t) => [t.epsilon, t.activation, t.activationAlpha, t.channels])).toEqual([
+      [1e-5, 'leakyRelu', 0.01, 2],
+    ]);
+  });
+
+  it('an epsilon the library cannot take, or an attribute it does not know, leaves the node to ORT with the reason', () => {
+    expect(findTakeovers(model(17, [floatAttribute('epsilon', -1)])).leftToOrt.map((l) => l.reason)).toEqual([
+      'epsilon -1: the library takes 0 to 3.4e38',
+    ]);
+    expect(findTakeovers(model(17, [floatAttribute('momentum', 0.9)])).leftToOrt.map((l) => l.reason)).toEqual([
+      "InstanceNormalization 'norm': attribute 'momentum' is not one the library can honour",
+    ]);
+    const { takeovers } = findTakeovers(model(17, [floatAttribute('epsilon', 1e-3)], [floatAttribute('alpha', 0.3)]));
+    expect(takeovers.map((t) => [t.epsilon, t.activationAlpha])).toEqual([[Math.fround(1e-3), Math.fround(0.3)]]);
+  });
+});
+
 describe('leaveToOrt', () => {
   const FIXTURE_OF: Record<OnnxTakeoverKind, string> = {
     InstanceNormalization: 'transformer-net',

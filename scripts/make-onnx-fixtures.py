@@ -32,6 +32,9 @@ and never need Python.
   group-norm-near-miss.onnx   The decomposed GroupNorm chain with InstanceNormalization's scale 2, not 1.
   instance-norm-relu-fp16.onnx  instance-norm-relu in float16.
   unknown-op.onnx             Conv, InstanceNormalization, then an op no runtime has (com.example.NoSuchOp).
+  float16-handoff.onnx        float16: Reshape [N, 48] → [N, 3, 4, 4], InstanceNormalization + Relu, Reshape back:
+                              tensors handed between ORT and the library on the GPU in halves, through ops
+                              ORT's WebGPU EP runs without shader-f16 (Reshape copies, compiles no kernel).
   external-data.onnx          instance-norm-1d with every initializer in external-data.bin (ONNX's external
                               data: ORT reads it where the app passes it as sessionOptions.externalData).
 """
@@ -394,6 +397,27 @@ def unknown_op():
     )
 
 
+def float16_handoff():
+    F16 = TensorProto.FLOAT16
+    scale = numpy_helper.from_array(seeded([3], 1201, 0.5, 1.5).astype(np.float16), 'scale')
+    bias = numpy_helper.from_array(seeded([3], 1202, -0.5, 0.5).astype(np.float16), 'B')
+    image = numpy_helper.from_array(np.array([0, 3, 4, 4], dtype=np.int64), 'image_shape')
+    flat = numpy_helper.from_array(np.array([0, -1], dtype=np.int64), 'flat_shape')
+    nodes = [
+        helper.make_node('Reshape', ['input', 'image_shape'], ['image'], name='to_image'),
+        helper.make_node('InstanceNormalization', ['image', 'scale', 'B'], ['normalized'], name='norm', epsilon=1e-5),
+        helper.make_node('Relu', ['normalized'], ['activated'], name='relu'),
+        helper.make_node('Reshape', ['activated', 'flat_shape'], ['output'], name='to_flat'),
+    ]
+    return helper_model(
+        nodes,
+        [tensor_input('input', F16, ['N', 48])],
+        [tensor_input('output', F16, ['N', 48])],
+        [scale, bias, image, flat],
+        [('', 17)],
+    )
+
+
 def main():
     torch.manual_seed(0)
     os.makedirs(OUT, exist_ok=True)
@@ -426,6 +450,7 @@ def main():
     models['diffusion-block-fp16'] = to_float16(models['diffusion-block'])
     models['instance-norm-relu-fp16'] = to_float16(models['instance-norm-relu'])
     models['unknown-op'] = unknown_op()
+    models['float16-handoff'] = float16_handoff()
     for name, model in models.items():
         if name not in ('contrib-group-norm', 'unknown-op'):
             onnx.checker.check_model(model)

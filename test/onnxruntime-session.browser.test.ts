@@ -201,6 +201,17 @@ describe('spliced models give what ORT alone gives', () => {
     expect(session.plan().steps[0]).toMatchObject({ dataType: 'float16' });
   });
 
+  it('float16 on the GPU: halves handed from ORT to the library and back in GPU buffers (two per word on both sides)', async () => {
+    // Reshape runs in ORT's WebGPU EP without shader-f16 (a copy, no kernel), so this runs on any adapter.
+    const session = await spliced('float16-handoff');
+    expect(session.plan().steps.map((s) => s.runs)).toEqual(['ort', 'library', 'ort']);
+    for (const n of [2, 3]) {
+      const input = new ort.Tensor('float16', toFloat16Bits(randomNormal(n * 48, 53 + n, 1, 2)), [n, 48]);
+      const { output } = await session.run({ input });
+      expectHalvesClose(output, (await onWasm('float16-handoff', { input })).output, 1);
+    }
+  });
+
   it.skipIf(!features.has('shader-f16'))(
     unlessMissing(
       'float16: the diffusion block in halves, ORT’s wasm EP within 2 half ulps',

@@ -145,6 +145,67 @@ describe('planInstanceNorm', () => {
   });
 });
 
+describe('the split plan by rows (nhwc on a CPU adapter)', () => {
+  const rowsOf = (p: GpuPlan) => p.windows.map((w) => w.dispatches.map((d) => `${d.kernel}@${d.workgroupSize}`));
+
+  it('reads chunks of 1024 positions, a workgroup per 4 channel groups: each 64 bytes of a row read by one workgroup', () => {
+    // [1, 64, 64, 320]: 80 channel groups of 4 a position; 4 chunks an image, 20 slices a chunk.
+    const p = planInstanceNorm(tensorGeometry([1, 64, 64, 320], 'nhwc'), swiftShader);
+    expect([p.strategy, p.elements, p.chunkSize, p.chunksPerInstance]).toEqual(['split', 'vec4-channel', 1024, 4]);
+    expect(p.windows[0].dispatches).toEqual([
+      { kernel: 'partial-moments-rows', workgroupSize: 4, workgroups: [4 * 20, 1] },
+      { kernel: 'combine-moments', workgroupSize: 64, workgroups: [2, 1] }, // 80 channel groups
+      { kernel: 'normalize-rows', workgroupSize: 4, workgroups: [4 * 20, 1] },
+    ]);
+    expect(p.partialsBytes).toBe(80 * 4 * 4 * 16); // per channel: a partial per chunk
+    expect(p.statsBytes).toBe(80 * 4 * 16);
+    // Many small instances keep one invocation each (already reading rows in order, one dispatch).
+    expect(planInstanceNorm(tensorGeometry([2, 64, 64, 320], 'nhwc'), swiftShader).strategy).toBe('fused-per-thread');
+    expect(planGroupNorm(tensorGeometry([16, 8, 8, 256], 'nhwc'), swiftShader, 8).strategy).toBe('fused-per-thread');
+    // A last partial chunk, and a last slice of fewer channel groups.
+    const odd = planInstanceNorm(tensorGeometry([1, 45, 47, 24], 'nhwc'), swiftShader, 'split');
+    expect([odd.chunkSize, odd.chunksPerInstance]).toEqual([1024, 3]);
+    expect(odd.windows[0].dispatches[0].workgroups).toEqual([3 * 2, 1]); // 6 channel groups: 2 slices
+  });
+
+  it('is the default from 65536 values, a forced split below; fused plans stay as forced; a GPU, nchw, C % 4 ≠ 0 and C < 16 never read by rows', () => {
+    expect(planInstanceNorm(tensorGeometry([1, 64, 64, 16], 'nhwc'), swiftShader).windows[0].dispatches[0].kernel).toBe(
+      'partial-moments-rows',
+    );
+    const small = planInstanceNorm(tensorGeometry([2, 8, 8, 16], 'nhwc'), swiftShader);
+    expect(small.strategy).not.toBe('split');
+    expect(rowsOf(planInstanceNorm(tensorGeometry([2, 8, 8, 16], 'nhwc'), swiftShader, 'split'))[0][0]).toBe(
+      'partial-moments-rows@4',
+    );
+    for (const strategy of ['fused-per-thread', 'fused-per-workgroup'] as const) {
+      expect(planInstanceNorm(tensorGeometry([1, 64, 64, 16], 'nhwc'), swiftShader, strategy).strategy).toBe(strategy);
+    }
+    const kernels = (shape: number[], layout: 'nchw' | 'nhwc', profile = swiftShader) =>
+      planInstanceNorm(tensorGeometry(shape, layout), profile, 'split').windows[0].dispatches.map((d) => d.kernel);
+    expect(kernels([1, 64, 64, 16], 'nhwc', gpu)).not.toContain('partial-moments-rows');
+    expect(kernels([1, 16, 64, 64], 'nchw')).not.toContain('partial-moments-rows');
+    expect(kernels([1, 64, 64, 6], 'nhwc')).not.toContain('partial-moments-rows');
+    expect(kernels([1, 64, 64, 12], 'nhwc')).not.toContain('partial-moments-rows'); // 3 channel groups: a lane idle
+  });
+
+  it('serves the plans built on the split plan: statistics, saved statistics, running statistics; not the backward', () => {
+    const g = tensorGeometry([2, 40, 40, 16], 'nhwc');
+    expect(rowsOf(planInstanceStats(g, swiftShader))).toEqual([
+      ['partial-moments-rows@4', 'combine-moments@64', 'export-stats@64'],
+    ]);
+    expect(rowsOf(planSavingStats(g, swiftShader))).toEqual([
+      ['partial-moments-rows@4', 'combine-moments@64', 'export-stats@64', 'normalize-rows@4'],
+    ]);
+    expect(rowsOf(planWithRunningStats(g, swiftShader, 'update'))).toEqual([
+      ['partial-moments-rows@4', 'combine-moments@64', 'update-running-stats@64', 'normalize-rows@4'],
+    ]);
+    expect(rowsOf(planWithRunningStats(g, swiftShader, 'normalize-with'))).toEqual([
+      ['load-running-stats@64', 'normalize-rows@4'],
+    ]);
+    expect(rowsOf(planBackward(g, swiftShader, 'recompute')).flat()).not.toContain('partial-moments-rows@4');
+  });
+});
+
 describe('workgroup reductions', () => {
   it('merge by subgroup operations where the device has subgroups, by the tree in workgroup memory elsewhere', () => {
     const geometry = tensorGeometry([1, 64, 128, 128], 'nchw');
@@ -311,22 +372,37 @@ describe('planGroupNorm', () => {
     expect(p.windows[0].dispatches).toEqual([{ kernel: 'fused-per-thread', workgroupSize: 64, workgroups: [8, 1] }]);
   });
 
-  it('in nhwc, fuses groups of whole channel groups of four, and splits the others', () => {
+  it('in nhwc, on a GPU fuses groups of whole channel groups of four and splits the others; a CPU adapter reads by rows', () => {
     // C = 256, G = 32: a group is two channel groups of four, a unit of the fused kernels.
-    const whole = plan([2, 16, 16, 256], 32, swiftShader, 'nhwc');
+    const whole = plan([2, 16, 16, 256], 32, gpu, 'nhwc');
     expect(whole.elements).toBe('vec4-channel');
     expect(whole.strategy).toBe('fused-per-workgroup');
     expect(whole.windows[0].dispatches[0].workgroups).toEqual([64, 1]);
     // C = 320, G = 32: groups of 10 channels cut across channel groups of four. On a GPU the
-    // split plan, whatever is forced; on a CPU adapter a channel per kernel instance, strided.
+    // split plan, whatever is forced.
     for (const strategy of [undefined, ...STRATEGIES]) {
       expect(plan([2, 16, 16, 320], 32, gpu, 'nhwc', strategy).strategy).toBe('split');
     }
-    const strided = plan([2, 16, 16, 320], 32, swiftShader, 'nhwc');
+    // On a CPU adapter (C a multiple of 4) the split plan by rows, its partials merged per group;
+    // a forced fused plan takes whole channel groups, or a channel per kernel instance, strided.
+    for (const [shape, strategy] of [
+      [[2, 16, 16, 256], undefined],
+      [[2, 16, 16, 320], undefined],
+      [[2, 16, 16, 320], 'split'],
+    ] as const) {
+      const rows = plan([...shape], 32, swiftShader, 'nhwc', strategy);
+      expect([rows.strategy, rows.elements]).toEqual(['split', 'vec4-channel']);
+      expect(rows.windows[0].dispatches.map((d) => d.kernel)).toEqual([
+        'partial-moments-rows',
+        'combine-group-moments',
+        'normalize-rows',
+      ]);
+    }
+    expect(plan([2, 16, 16, 256], 32, swiftShader, 'nhwc', 'fused-per-workgroup').elements).toBe('vec4-channel');
+    const strided = plan([2, 16, 16, 320], 32, swiftShader, 'nhwc', 'fused-per-workgroup');
     expect([strided.strategy, strided.elements]).toEqual(['fused-per-workgroup', 'scalar']);
     expect(strided.windows[0].dispatches[0].workgroups).toEqual([64, 1]);
-    expect(plan([2, 16, 16, 320], 32, swiftShader, 'nhwc', 'split').elements).toBe('vec4-channel');
-    // C = 6 (masked channel groups), groups of 2: the same.
+    // C = 6 (masked channel groups), groups of 2: split on a GPU, a channel per kernel instance on a CPU adapter.
     expect(plan([2, 8, 8, 6], 3, gpu, 'nhwc').strategy).toBe('split');
     expect(plan([2, 8, 8, 6], 3, swiftShader, 'nhwc').elements).toBe('scalar');
     expect(plan([2, 8, 8, 6], 3, swiftShader, 'nhwc', 'fused-per-thread').strategy).toBe('fused-per-thread');

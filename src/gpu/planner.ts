@@ -12,9 +12,11 @@ export type KernelName =
   | 'fused-per-thread'
   | 'fused-per-workgroup'
   | 'partial-moments'
+  | 'partial-moments-rows'
   | 'combine-moments'
   | 'combine-moments-per-workgroup'
   | 'normalize'
+  | 'normalize-rows'
   | 'combine-and-normalize'
   | 'export-stats'
   | 'load-running-stats'
@@ -228,13 +230,31 @@ function perThreadSize(profile: DeviceProfile): number {
 /**
  * Chooses the strategy, windows and dispatch sizes for a tensor on a device. `strategy` forces
  * one (tests run every strategy over the same shapes; the choice never changes a result beyond
- * rounding).
+ * rounding). On a CPU adapter the split plan of nhwc channel groups reads by rows (byRows), and
+ * replaces a workgroup per channel group by default from ROW_MIN_VALUES values.
  */
 export function planInstanceNorm(
   geometry: TensorGeometry,
   profile: DeviceProfile,
   strategy?: Strategy,
-  { groupChannels = 1, separateCombine = false, backward = false, perChannel = false }: PlanOptions = {},
+  options: PlanOptions = {},
+): GpuPlan {
+  const rows = readsByRows(geometry, profile) && !options.backward && !options.perChannel;
+  let plan = planByInstances(geometry, profile, strategy, options);
+  // By rows where the default would give a workgroup to each channel group (or split); one
+  // invocation per channel group (many small instances) reads rows in order already, in one dispatch.
+  if (rows && !strategy && plan.strategy === 'fused-per-workgroup' && geometry.elementCount >= ROW_MIN_VALUES) {
+    plan = planByInstances(geometry, profile, 'split', options);
+  }
+  return rows && plan.strategy === 'split' ? byRows(plan, geometry, profile) : plan;
+}
+
+/** planInstanceNorm with the passes of partial-moments.wgsl and normalize.wgsl: a chunk of one instance per workgroup. */
+function planByInstances(
+  geometry: TensorGeometry,
+  profile: DeviceProfile,
+  strategy: Strategy | undefined,
+  { groupChannels = 1, separateCombine = false, backward = false, perChannel = false }: PlanOptions,
 ): GpuPlan {
   const tuning = profile.isCpuAdapter ? CPU_ADAPTER_TUNING : GPU_TUNING;
   const half = geometry.dataType === 'float16';
@@ -314,6 +334,14 @@ export function planGroupNorm(
 ): GpuPlan {
   const { lanes } = ELEMENT_KINDS[elementKind(geometry, { cpuAdapter: profile.isCpuAdapter })];
   const wholeInstances = groupChannels % lanes === 0 && geometry.channels % lanes === 0;
+  // An nhwc tensor a CPU adapter reads by rows: the split plan (by rows), unless a fused one is
+  // forced or the default takes one invocation per group (many small groups).
+  if (readsByRows(geometry, profile) && (strategy === undefined || strategy === 'split')) {
+    const perThread =
+      strategy === undefined &&
+      planInstanceNorm(geometry, profile, undefined, { groupChannels, perChannel: !wholeInstances }).strategy === 'fused-per-thread';
+    if (!perThread) return planGroupSplit(geometry, profile, groupChannels);
+  }
   // nhwc groups across channel groups of four, on a CPU adapter: a channel per kernel instance,
   // each read with a stride of C (a GPU would read such strides uncoalesced: split there).
   if (wholeInstances || profile.isCpuAdapter) {
@@ -341,6 +369,49 @@ function planGroupSplit(geometry: TensorGeometry, profile: DeviceProfile, groupC
   return { ...split, windows };
 }
 
+/** Positions of one workgroup's chunk in the row passes. */
+const ROW_CHUNK_POSITIONS = 1024;
+/** Channel groups of one workgroup of the row passes: one SIMD group of a CPU adapter (its lanes, 64 bytes of a row). */
+const ROW_WORKGROUP_SIZE = 4;
+/** Values from which a CPU adapter takes the split plan by rows (byRows) for an nhwc tensor rather than a workgroup per channel group. */
+const ROW_MIN_VALUES = 65536;
+
+/**
+ * Whether the split plan of an nhwc tensor reads by rows (byRows): on CPU adapters, whose caches
+ * and prefetchers follow memory order, where C is a multiple of 4 (the row passes take whole
+ * channel groups of four) and at least 16 (below that a workgroup's four invocations would not
+ * all have a channel group, where the other plans read a few whole rows at once).
+ */
+export function readsByRows(geometry: TensorGeometry, profile: DeviceProfile): boolean {
+  return profile.isCpuAdapter && geometry.layout === 'nhwc' && geometry.channels % 4 === 0 && geometry.channels >= 16;
+}
+
+/**
+ * A split plan by rows (readsByRows): partial-moments-rows and normalize-rows in place of
+ * partial-moments and normalize, over chunks of ROW_CHUNK_POSITIONS positions, a workgroup of
+ * invocations on consecutive channel groups each (row-chunks.wgsl), so that each piece of memory
+ * is read by one workgroup, in its order; the combine between them (combine-moments, or a
+ * GroupNorm's combine-group-moments) and the plans built on it are unchanged.
+ */
+function byRows(split: GpuPlan, geometry: TensorGeometry, profile: DeviceProfile): GpuPlan {
+  const chunkSize = Math.min(geometry.spatialSize, ROW_CHUNK_POSITIONS);
+  const chunksPerInstance = Math.ceil(geometry.spatialSize / chunkSize);
+  const slices = Math.ceil(split.instancesPerImage / ROW_WORKGROUP_SIZE);
+  const windows = split.windows.map((w) => {
+    const images = w.instanceCount / split.instancesPerImage;
+    const workgroups = workgroupGrid(images * chunksPerInstance * slices, profile.maxWorkgroupsPerDimension);
+    const dispatches = w.dispatches.map((d): KernelDispatch => {
+      if (d.kernel === 'partial-moments') return { kernel: 'partial-moments-rows', workgroupSize: ROW_WORKGROUP_SIZE, workgroups };
+      if (d.kernel === 'normalize') return { kernel: 'normalize-rows', workgroupSize: ROW_WORKGROUP_SIZE, workgroups };
+      return d;
+    });
+    return { ...w, dispatches };
+  });
+  const { lanes } = ELEMENT_KINDS[split.elements];
+  const largest = Math.max(...windows.map((w) => w.instanceCount));
+  return { ...split, windows, chunkSize, chunksPerInstance, partialsBytes: largest * lanes * chunksPerInstance * 16 };
+}
+
 /**
  * The plan of stats(): the split plan's reductions (per group where `groupChannels` > 1), then
  * export-stats writes each instance's statistics as [N, C] arrays; nothing normalized.
@@ -351,7 +422,7 @@ export function planInstanceStats(geometry: TensorGeometry, profile: DeviceProfi
       ? planGroupSplit(geometry, profile, groupChannels)
       : planInstanceNorm(geometry, profile, 'split', { separateCombine: true });
   const windows = split.windows.map((w) => {
-    const reductions = w.dispatches.filter((d) => d.kernel !== 'normalize');
+    const reductions = w.dispatches.filter((d) => !isNormalize(d));
     const exportStats: KernelDispatch = {
       kernel: 'export-stats',
       workgroupSize: perThreadSize(profile),
@@ -382,7 +453,7 @@ export function planWithRunningStats(geometry: TensorGeometry, profile: DevicePr
         return [d, { kernel: 'update-running-stats', workgroupSize: perThreadSize(profile), workgroups: channelGrid }];
       }
       if (use === 'normalize-with' && isCombine(d)) return [perInstanceDispatch('load-running-stats', w.instanceCount, profile)];
-      if (use === 'normalize-with' && d.kernel === 'partial-moments') return [];
+      if (use === 'normalize-with' && (d.kernel === 'partial-moments' || d.kernel === 'partial-moments-rows')) return [];
       return [d];
     });
     return { ...w, dispatches };
@@ -406,7 +477,8 @@ export function planBackward(
   source: BackwardStatsSource,
   strategy?: Strategy,
 ): GpuPlan {
-  const forward = planInstanceNorm(geometry, profile, strategy);
+  // The backward's kernels take a chunk of one instance per workgroup: decided as for the forward's by instances.
+  const forward = planByInstances(geometry, profile, strategy, {});
   if (forward.strategy === 'fused-per-thread') return planBackwardPerThread(geometry, profile, source);
   const split = planInstanceNorm(geometry, profile, 'split', { separateCombine: true, backward: true });
   const { lanes } = ELEMENT_KINDS[split.elements];
@@ -465,7 +537,7 @@ export function planSavingStats(geometry: TensorGeometry, profile: DeviceProfile
       workgroupSize: perThreadSize(profile),
       workgroups: workgroupGrid(Math.ceil(w.instanceCount / perThreadSize(profile)), profile.maxWorkgroupsPerDimension),
     };
-    const normalizeAt = w.dispatches.findIndex((d) => d.kernel === 'normalize');
+    const normalizeAt = w.dispatches.findIndex(isNormalize);
     return { ...w, dispatches: [...w.dispatches.slice(0, normalizeAt), exportStats, ...w.dispatches.slice(normalizeAt)] };
   });
   return { ...base, windows };
@@ -508,6 +580,11 @@ function perInstanceDispatch(kernel: KernelName, count: number, profile: DeviceP
     workgroupSize: perThreadSize(profile),
     workgroups: workgroupGrid(Math.ceil(count / perThreadSize(profile)), profile.maxWorkgroupsPerDimension),
   };
+}
+
+/** The split plan's pass that writes the output from the statistics entries. */
+function isNormalize(d: KernelDispatch): boolean {
+  return d.kernel === 'normalize' || d.kernel === 'normalize-rows';
 }
 
 /** The split plan's pass that merges the chunks' moments into each instance's statistics. */

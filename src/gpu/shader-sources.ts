@@ -31,13 +31,16 @@ import fusedPerWorkgroup from '../../shaders/kernels/fused-per-workgroup.wgsl?ra
 import loadRunningStats from '../../shaders/kernels/load-running-stats.wgsl?raw';
 import loadSavedStats from '../../shaders/kernels/load-saved-stats.wgsl?raw';
 import normalize from '../../shaders/kernels/normalize.wgsl?raw';
+import normalizeRows from '../../shaders/kernels/normalize-rows.wgsl?raw';
 import partialMoments from '../../shaders/kernels/partial-moments.wgsl?raw';
+import partialMomentsRows from '../../shaders/kernels/partial-moments-rows.wgsl?raw';
 import updateRunningStats from '../../shaders/kernels/update-running-stats.wgsl?raw';
 import backwardSums from '../../shaders/math/backward-sums.wgsl?raw';
 import epilogue from '../../shaders/math/epilogue.wgsl?raw';
 import instanceParams from '../../shaders/math/instance-params.wgsl?raw';
 import moments from '../../shaders/math/moments.wgsl?raw';
 import normalizeRange from '../../shaders/math/normalize-range.wgsl?raw';
+import rowChunks from '../../shaders/math/row-chunks.wgsl?raw';
 import subgroupMoments from '../../shaders/reductions/subgroup-moments.wgsl?raw';
 import subgroupSums from '../../shaders/reductions/subgroup-sums.wgsl?raw';
 import workgroupMoments from '../../shaders/reductions/workgroup-moments.wgsl?raw';
@@ -52,6 +55,7 @@ const KERNEL_FILES: Record<KernelName, readonly string[]> = {
   'fused-per-thread': [normalizeRange, epilogue, fusedPerThread],
   'fused-per-workgroup': [normalizeRange, epilogue, workgroupMoments, fusedPerWorkgroup],
   'partial-moments': [workgroupMoments, partialMoments],
+  'partial-moments-rows': [rowChunks, partialMomentsRows],
   'combine-moments': [combineMoments],
   'combine-moments-per-workgroup': [workgroupMoments, combineMomentsPerWorkgroup],
   'combine-group-moments': [combineGroupMoments],
@@ -63,6 +67,7 @@ const KERNEL_FILES: Record<KernelName, readonly string[]> = {
   'backward-affine': [backwardSums, backwardAffine],
   'backward-per-thread': [backwardSums, backwardPerThread],
   normalize: [normalizeRange, epilogue, normalize],
+  'normalize-rows': [normalizeRange, epilogue, rowChunks, normalizeRows],
   'combine-and-normalize': [normalizeRange, epilogue, workgroupMoments, combineAndNormalize],
   'export-stats': [exportStats],
   'load-running-stats': [loadRunningStats],

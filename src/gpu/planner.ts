@@ -339,7 +339,8 @@ export function planGroupNorm(
   if (readsByRows(geometry, profile) && (strategy === undefined || strategy === 'split')) {
     const perThread =
       strategy === undefined &&
-      planInstanceNorm(geometry, profile, undefined, { groupChannels, perChannel: !wholeInstances }).strategy === 'fused-per-thread';
+      planInstanceNorm(geometry, profile, undefined, { groupChannels, perChannel: !wholeInstances }).strategy ===
+        'fused-per-thread';
     if (!perThread) return planGroupSplit(geometry, profile, groupChannels);
   }
   // nhwc groups across channel groups of four, on a CPU adapter: a channel per kernel instance,
@@ -401,7 +402,8 @@ function byRows(split: GpuPlan, geometry: TensorGeometry, profile: DeviceProfile
     const images = w.instanceCount / split.instancesPerImage;
     const workgroups = workgroupGrid(images * chunksPerInstance * slices, profile.maxWorkgroupsPerDimension);
     const dispatches = w.dispatches.map((d): KernelDispatch => {
-      if (d.kernel === 'partial-moments') return { kernel: 'partial-moments-rows', workgroupSize: ROW_WORKGROUP_SIZE, workgroups };
+      if (d.kernel === 'partial-moments')
+        return { kernel: 'partial-moments-rows', workgroupSize: ROW_WORKGROUP_SIZE, workgroups };
       if (d.kernel === 'normalize') return { kernel: 'normalize-rows', workgroupSize: ROW_WORKGROUP_SIZE, workgroups };
       return d;
     });

@@ -168,10 +168,11 @@ describe('the split plan by rows (nhwc on a CPU adapter)', () => {
     expect(odd.windows[0].dispatches[0].workgroups).toEqual([3 * 2, 1]); // 6 channel groups: 2 slices
   });
 
-  it('is the default from 65536 values, a forced split below; fused plans stay as forced; a GPU, nchw, C % 4 ≠ 0 and C < 16 never read by rows', () => {
-    expect(planInstanceNorm(tensorGeometry([1, 64, 64, 16], 'nhwc'), swiftShader).windows[0].dispatches[0].kernel).toBe(
+  it('is the default from 65536 values and 32 channels, a forced split else; fused plans stay as forced; a GPU, nchw, C % 4 ≠ 0 and C < 16 never read by rows', () => {
+    expect(planInstanceNorm(tensorGeometry([1, 64, 64, 32], 'nhwc'), swiftShader).windows[0].dispatches[0].kernel).toBe(
       'partial-moments-rows',
     );
+    expect(planInstanceNorm(tensorGeometry([1, 128, 128, 16], 'nhwc'), swiftShader).strategy).toBe('fused-per-workgroup');
     const small = planInstanceNorm(tensorGeometry([2, 8, 8, 16], 'nhwc'), swiftShader);
     expect(small.strategy).not.toBe('split');
     expect(rowsOf(planInstanceNorm(tensorGeometry([2, 8, 8, 16], 'nhwc'), swiftShader, 'split'))[0][0]).toBe(
@@ -383,12 +384,14 @@ describe('planGroupNorm', () => {
     for (const strategy of [undefined, ...STRATEGIES]) {
       expect(plan([2, 16, 16, 320], 32, gpu, 'nhwc', strategy).strategy).toBe('split');
     }
-    // On a CPU adapter (C a multiple of 4) the split plan by rows, its partials merged per group;
-    // a forced fused plan takes whole channel groups, or a channel per kernel instance, strided.
+    // On a CPU adapter (C a multiple of 4) groups of whole channel groups stay fused; the others
+    // take the split plan by rows, its partials merged per group; a forced fused plan takes a
+    // channel per kernel instance, strided.
+    expect(plan([2, 16, 16, 256], 32, swiftShader, 'nhwc').strategy).toBe('fused-per-workgroup');
     for (const [shape, strategy] of [
-      [[2, 16, 16, 256], undefined],
       [[2, 16, 16, 320], undefined],
       [[2, 16, 16, 320], 'split'],
+      [[2, 16, 16, 256], 'split'],
     ] as const) {
       const rows = plan([...shape], 32, swiftShader, 'nhwc', strategy);
       expect([rows.strategy, rows.elements]).toEqual(['split', 'vec4-channel']);

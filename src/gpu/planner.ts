@@ -241,9 +241,12 @@ export function planInstanceNorm(
 ): GpuPlan {
   const rows = readsByRows(geometry, profile) && !options.backward && !options.perChannel;
   let plan = planByInstances(geometry, profile, strategy, options);
-  // By rows where the default would give a workgroup to each channel group (or split); one
-  // invocation per channel group (many small instances) reads rows in order already, in one dispatch.
-  if (rows && !strategy && plan.strategy === 'fused-per-workgroup' && geometry.elementCount >= ROW_MIN_VALUES) {
+  // Instance norm by rows where the default would give a workgroup to each channel group, from
+  // ROW_MIN_VALUES values and C = 32 (GroupNorm: planGroupNorm): one invocation per channel group (many small instances)
+  // reads rows in order already, in one dispatch, and with 16 channels a workgroup a channel group
+  // did as well (BENCHMARKS.md, step 35).
+  const byDefault = geometry.elementCount >= ROW_MIN_VALUES && geometry.channels >= 32 && (options.groupChannels ?? 1) === 1;
+  if (rows && !strategy && plan.strategy === 'fused-per-workgroup' && byDefault) {
     plan = planByInstances(geometry, profile, 'split', options);
   }
   return rows && plan.strategy === 'split' ? byRows(plan, geometry, profile) : plan;
@@ -334,14 +337,11 @@ export function planGroupNorm(
 ): GpuPlan {
   const { lanes } = ELEMENT_KINDS[elementKind(geometry, { cpuAdapter: profile.isCpuAdapter })];
   const wholeInstances = groupChannels % lanes === 0 && geometry.channels % lanes === 0;
-  // An nhwc tensor a CPU adapter reads by rows: the split plan (by rows), unless a fused one is
-  // forced or the default takes one invocation per group (many small groups).
-  if (readsByRows(geometry, profile) && (strategy === undefined || strategy === 'split')) {
-    const perThread =
-      strategy === undefined &&
-      planInstanceNorm(geometry, profile, undefined, { groupChannels, perChannel: !wholeInstances }).strategy ===
-        'fused-per-thread';
-    if (!perThread) return planGroupSplit(geometry, profile, groupChannels);
+  // nhwc groups across channel groups of four, on a CPU adapter that reads the tensor by rows: the
+  // split plan (by rows), unless a fused one is forced. Groups of whole channel groups stay fused:
+  // there a workgroup per group already runs as fast as nchw (BENCHMARKS.md, step 35).
+  if (!wholeInstances && readsByRows(geometry, profile) && (strategy === undefined || strategy === 'split')) {
+    return planGroupSplit(geometry, profile, groupChannels);
   }
   // nhwc groups across channel groups of four, on a CPU adapter: a channel per kernel instance,
   // each read with a stride of C (a GPU would read such strides uncoalesced: split there).
@@ -355,15 +355,16 @@ export function planGroupNorm(
 /** GroupNorm's split plan (planGroupNorm), which stats() takes for its statistics entries. */
 function planGroupSplit(geometry: TensorGeometry, profile: DeviceProfile, groupChannels: number): GpuPlan {
   const split = planInstanceNorm(geometry, profile, 'split', { groupChannels, separateCombine: true });
-  const { lanes } = ELEMENT_KINDS[split.elements];
   const windows = split.windows.map((w) => {
-    const entries = workgroupGrid(
-      Math.ceil((w.instanceCount * lanes) / perThreadSize(profile)),
-      profile.maxWorkgroupsPerDimension,
-    );
+    // One invocation per group: windows hold whole groups (nchw) or whole images (nhwc).
+    const groups =
+      geometry.layout === 'nhwc'
+        ? (w.instanceCount / split.instancesPerImage) * (geometry.channels / groupChannels)
+        : w.instanceCount / groupChannels;
+    const grid = workgroupGrid(Math.ceil(groups / perThreadSize(profile)), profile.maxWorkgroupsPerDimension);
     const dispatches = w.dispatches.map(
       (d): KernelDispatch =>
-        isCombine(d) ? { kernel: 'combine-group-moments', workgroupSize: perThreadSize(profile), workgroups: entries } : d,
+        isCombine(d) ? { kernel: 'combine-group-moments', workgroupSize: perThreadSize(profile), workgroups: grid } : d,
     );
     return { ...w, dispatches };
   });

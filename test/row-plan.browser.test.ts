@@ -92,7 +92,7 @@ describe.each(['auto', 'split'] as const)('read by rows, strategy %s', (strategy
     [[1, 33, 31, 960], 32], // of 30
     [[2, 35, 37, 64], 4], // of 16: whole channel groups
     [[1, 70, 20, 24], 1], // one group of everything
-  ] as const)('GroupNorm %j, groups = %i, per-channel partials merged per group', async (shape, groups) => {
+  ] as const)('GroupNorm %j, groups = %i', async (shape, groups) => {
     const s: number[] = [...shape];
     const c = s[s.length - 1];
     const x = randomNormal(
@@ -113,6 +113,65 @@ describe.each(['auto', 'split'] as const)('read by rows, strategy %s', (strategy
       expect(rowKernels(strategy, s, options)).toEqual(['partial-moments-rows', 'combine-group-moments', 'normalize-rows']);
     }
     expectClose(await normalizeOnGpu(gpu.norm(strategy), x, s, options), referenceInstanceNorm(x, s, options), 1e-4, 1e-5);
+  });
+});
+
+describe('nhwc GroupNorm across channel groups of four, by default by rows', () => {
+  it.each([
+    [[2, 9, 11, 20], 4], // groups of 5 channels
+    [[1, 13, 7, 16], 8], // of 2: two groups in a channel group
+    [[2, 17, 5, 24], 4], // of 6
+    [[1, 6, 40, 56], 4], // of 14
+    [[2, 33, 31, 960], 32], // of 30
+  ] as const)('%j, groups = %i: per-instance affine, SiLU, a residual before it, float16', async (shape, groups) => {
+    const s: number[] = [...shape];
+    const [n, , , c] = s;
+    const count = s.reduce((a, b) => a * b, 1);
+    const options = {
+      layout: 'nhwc',
+      groups,
+      scale: randomUniform(n * c, 20, -2, 2),
+      bias: randomUniform(n * c, 21, -1, 1),
+      activation: 'silu',
+      residualPosition: 'before-activation',
+    } as const;
+    expect(rowKernels('auto', s, options)).toEqual(['partial-moments-rows', 'combine-group-moments', 'normalize-rows']);
+    const x = randomNormal(count, 22, -700, 5);
+    const residual = randomNormal(count, 23);
+    const device = gpu.device();
+    const residualBuffer = storageBuffer(device, residual);
+    const actual = await normalizeOnGpu(gpu.norm(), x, s, { ...options, residual: residualBuffer });
+    residualBuffer.destroy();
+    expectClose(actual, referenceInstanceNorm(x, s, { ...options, residual }), 1e-4, 1e-5);
+    const halves = toFloat16Bits(randomNormal(count, 24, 2, 3));
+    const halfOptions = { layout: 'nhwc', groups, dataType: 'float16', epsilonPlacement: 'std' } as const;
+    const expected = referenceInstanceNorm(halves, s, halfOptions);
+    expectWithinHalfUlps(await normalizeHalvesOnGpu(gpu.norm(), halves, s, halfOptions), expected, 2);
+  });
+
+  it('windows of whole images', async () => {
+    const device = gpu.device();
+    const shape = [3, 20, 21, 40];
+    const count = shape.reduce((a, b) => a * b, 1);
+    const x = randomNormal(count, 25, 60, 2);
+    const backend = new GpuBackend(device, undefined, { ...deviceProfile(device), maxStorageBufferBindingSize: 70_000 });
+    const call = validateCall(shape, { layout: 'nhwc', groups: 4 });
+    const plan = backend.plan(call.geometry, undefined, call.groupChannels);
+    expect(plan.windows.length).toBe(3);
+    expect(plan.windows[0].dispatches[0].kernel).toBe('partial-moments-rows');
+    const input = storageBuffer(device, x);
+    const output = storageBuffer(device, new Float32Array(count).fill(Number.NaN));
+    const encoder = device.createCommandEncoder();
+    backend.encode(encoder, { ...call, input, output });
+    device.queue.submit([encoder.finish()]);
+    expectClose(
+      await readBuffer(device, output, count),
+      referenceInstanceNorm(x, shape, { layout: 'nhwc', groups: 4 }),
+      1e-4,
+      1e-5,
+    );
+    for (const b of [input, output]) b.destroy();
+    backend.destroy();
   });
 });
 

@@ -41,6 +41,7 @@ import instanceParams from '../../shaders/math/instance-params.wgsl?raw';
 import moments from '../../shaders/math/moments.wgsl?raw';
 import normalizeRange from '../../shaders/math/normalize-range.wgsl?raw';
 import rowChunks from '../../shaders/math/row-chunks.wgsl?raw';
+import rowMoments from '../../shaders/math/row-moments.wgsl?raw';
 import subgroupMoments from '../../shaders/reductions/subgroup-moments.wgsl?raw';
 import subgroupSums from '../../shaders/reductions/subgroup-sums.wgsl?raw';
 import workgroupMoments from '../../shaders/reductions/workgroup-moments.wgsl?raw';
@@ -55,7 +56,7 @@ const KERNEL_FILES: Record<KernelName, readonly string[]> = {
   'fused-per-thread': [normalizeRange, epilogue, fusedPerThread],
   'fused-per-workgroup': [normalizeRange, epilogue, workgroupMoments, fusedPerWorkgroup],
   'partial-moments': [workgroupMoments, partialMoments],
-  'partial-moments-rows': [rowChunks, partialMomentsRows],
+  'partial-moments-rows': [rowChunks, rowMoments, partialMomentsRows],
   'combine-moments': [combineMoments],
   'combine-moments-per-workgroup': [workgroupMoments, combineMomentsPerWorkgroup],
   'combine-group-moments': [combineGroupMoments],

@@ -9,6 +9,7 @@ import copyWGSL from './copy.wgsl?raw';
 import { alternatingMediansMs, elementwiseKernel, gpuBuffer, medianMs, randomData, type TimedSide } from './gpu-timing';
 import { type GroupBenchRow, runGroupNormBenchmark } from './group-norm-bench';
 import { type NetworkBenchRow, runNetworkBenchmark } from './network-bench';
+import { type OnnxModelBenchRow, runOnnxModelBenchmark } from './onnx-model-bench';
 import { ortWebGpuSide } from './ort-webgpu';
 import separateEpilogueWGSL from './separate-epilogue.wgsl?raw';
 import { BENCH_SHAPES, layoutShape, TFJS_BENCH_SHAPES, tfjsLabel } from './shapes';
@@ -72,6 +73,8 @@ export interface BenchReport {
   readonly groupRows: GroupBenchRow[];
   /** Whole networks on TF.js's WebGPU backend (its adapter: `tfjs.adapter`): TransformNet with our norms, composed ones, none. */
   readonly networkRows: NetworkBenchRow[];
+  /** Whole ONNX models on ORT-web's WebGPU EP (this report's adapter): ORT alone, spliced by webgpu-instancenorm/onnxruntime, the ceiling, no norm. */
+  readonly onnxModelRows: OnnxModelBenchRow[];
 }
 
 const EPSILON = 1e-5;
@@ -226,10 +229,12 @@ async function runBenchmark(config: BenchConfig): Promise<BenchReport> {
   const groupRows = await runGroupNormBenchmark(device, norm, config, copy);
   const tfjs = await runTfjsBenchmark(config, warmup, reps);
   const networkRows = await runNetworkBenchmark(config);
+  const onnxModelRows = await runOnnxModelBenchmark(device, config);
   return {
     groupRows,
     tfjs,
     networkRows,
+    onnxModelRows,
     encodeMicroseconds,
     adapter: `${info.vendor} / ${info.architecture} / ${info.description}`,
     ortVersion: ort.env.versions.web ?? '?',

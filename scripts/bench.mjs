@@ -46,7 +46,7 @@ try {
     `${JSON.stringify({ date: new Date().toISOString(), quick, ...report }, null, 2)}\n`,
   );
   console.log(
-    `\n${report.rows.length + report.groupRows.length + report.networkRows.length} shapes in ${((Date.now() - started) / 1000).toFixed(0)} s; written to ${file}`,
+    `\n${report.rows.length + report.groupRows.length + report.networkRows.length + report.onnxModelRows.length} shapes in ${((Date.now() - started) / 1000).toFixed(0)} s; written to ${file}`,
   );
 } finally {
   await browser.close();
@@ -183,6 +183,7 @@ function printReport(report) {
     }
   }
   if (report.networkRows.length) printNetworkRows(report.networkRows, report.tfjs.adapter);
+  if (report.onnxModelRows.length) printOnnxModelRows(report.onnxModelRows, report.adapter);
   if (report.rows.some((r) => r.byStrategy)) {
     console.log('\nms per call of each strategy (--strategies):');
     for (const r of report.rows) {
@@ -230,6 +231,68 @@ function printNetworkRows(rows, adapter) {
         ` ${fixed(r.composed.frameMs / r.ours.frameMs, 2)}x as fast as composed a frame,` +
         ` ${fixed(r.composedLayersMs / r.oursLayersMs)}x on the norm layers alone; outputs of the two differ by` +
         ` ${r.maxDifference.toExponential(1)} (ours in ${fixed(r.outputRange[0])}..${fixed(r.outputRange[1])}${r.finite ? '' : '; NOT FINITE'})`,
+    );
+  }
+}
+
+/** Whole ONNX models through webgpu-instancenorm/onnxruntime (bench/onnx-model-bench.ts): four sides a model, then what the gap is made of. */
+function printOnnxModelRows(rows, adapter) {
+  const fixed = (v, digits = 1) => v.toFixed(digits);
+  console.log(
+    `\nWhole ONNX models on ORT-web's WebGPU EP (${adapter}), seeded, built in the page: ORT alone; spliced by` +
+      " webgpu-instancenorm/onnxruntime (createSession); the ceiling: the spliced session's own ORT stretches with each" +
+      ' library step free (its input handed on as its output); no norm: each taken-over chain replaced by one Identity,' +
+      ' as one ORT session. ms/frame: run() to the outputs done on the GPU, median, the four sides alternated frame by' +
+      ' frame; dispatches and submits counted over one frame:',
+  );
+  const head = [
+    'model',
+    'side',
+    'stretches',
+    'library steps',
+    'dispatches',
+    'submits',
+    'ms/frame',
+    'x ceiling',
+    'ORT alone / side',
+  ];
+  const cells = rows.flatMap((r) =>
+    [
+      ['ORT alone', r.ortAlone],
+      ['spliced', r.spliced],
+      ['ceiling', r.ceiling],
+      ['no norm', r.noNorm],
+    ].map(([name, v]) => [
+      r.label,
+      name,
+      String(v.stretches),
+      String(v.librarySteps),
+      String(v.dispatches),
+      String(v.submits),
+      fixed(v.frameMs),
+      fixed(v.frameMs / r.ceiling.frameMs, 2),
+      `${fixed(r.ortAlone.frameMs / v.frameMs, 2)}x`,
+    ]),
+  );
+  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c) => c.map((v, i) => (i < 2 ? v.padEnd(w[i]) : v.padStart(w[i]))).join('  ');
+  console.log(line(head));
+  for (const c of cells) console.log(line(c));
+  for (const r of rows) {
+    const cut = r.cutAlone;
+    console.log(
+      `${r.label} (input ${r.input}, ${r.frames} timed frames a side): spliced ${fixed(r.spliced.frameMs / r.ceiling.frameMs, 2)}x` +
+        ` its ceiling, ${fixed(r.ortAlone.frameMs / r.spliced.frameMs, 2)}x as fast as ORT alone.\n` +
+        `  ORT alone − no norm (ORT's norms and epilogues): ${fixed(r.ortAlone.frameMs - r.noNorm.frameMs)} ms;` +
+        ` ceiling − no norm (the ${r.ceiling.stretches - 1} cuts): ${fixed(r.ceiling.frameMs - r.noNorm.frameMs)} ms;` +
+        ` spliced − ceiling: ${fixed(r.spliced.frameMs - r.ceiling.frameMs)} ms, the library's ${r.spliced.librarySteps} calls alone` +
+        ` ${fixed(r.libraryAloneMs)} ms.\n` +
+        `  One cut alone, at '${cut.at}' ${cut.dims}: the stretches on either side as two sessions ${fixed(cut.twoSessionsMs)} ms` +
+        ` (${cut.twoSessionsDispatches} dispatches), as one ${fixed(cut.oneSessionMs)} ms (${cut.oneSessionDispatches}):` +
+        ` ${fixed(cut.twoSessionsMs - cut.oneSessionMs)} ms a cut.\n` +
+        `  Outputs: spliced against ORT alone ${r.maxRelativeDifference.toExponential(1)} of the output's scale, ceiling against` +
+        ` no norm ${r.ceilingVsNoNorm.toExponential(1)}${r.finite ? '' : '; NOT FINITE'}; the ceiling's sub-models are the` +
+        ` spliced session's: ${r.ceilingMatchesSpliced ? 'yes' : 'NO'}.`,
     );
   }
 }

@@ -15,15 +15,25 @@ export function drawRgb(canvas: HTMLCanvasElement, rgb: Float32Array): void {
   context.putImageData(image, 0, 0);
 }
 
-/** An image, bitmap or video frame scaled to cover IMAGE_SIZE², as an NCHW RGB tensor in [0, 1]. */
-export function tensorFromSource(source: CanvasImageSource, width: number, height: number): Float32Array {
-  const canvas = new OffscreenCanvas(IMAGE_SIZE, IMAGE_SIZE);
+/**
+ * An image, bitmap or video frame (`width` × `height`) scaled to cover `outWidth` × `outHeight`
+ * (IMAGE_SIZE² by default, the middle kept), as an NCHW RGB tensor in [0, 1].
+ */
+export function tensorFromSource(
+  source: CanvasImageSource,
+  width: number,
+  height: number,
+  outWidth = IMAGE_SIZE,
+  outHeight = IMAGE_SIZE,
+): Float32Array {
+  const canvas = new OffscreenCanvas(outWidth, outHeight);
   const context = canvas.getContext('2d', { willReadFrequently: true });
   if (!context) throw new Error('2-D canvas unavailable');
-  const side = Math.min(width, height);
-  context.drawImage(source, (width - side) / 2, (height - side) / 2, side, side, 0, 0, IMAGE_SIZE, IMAGE_SIZE);
-  const { data } = context.getImageData(0, 0, IMAGE_SIZE, IMAGE_SIZE);
-  const plane = IMAGE_SIZE * IMAGE_SIZE;
+  const scale = Math.min(width / outWidth, height / outHeight);
+  const [cropWidth, cropHeight] = [outWidth * scale, outHeight * scale];
+  context.drawImage(source, (width - cropWidth) / 2, (height - cropHeight) / 2, cropWidth, cropHeight, 0, 0, outWidth, outHeight);
+  const { data } = context.getImageData(0, 0, outWidth, outHeight);
+  const plane = outWidth * outHeight;
   const out = new Float32Array(3 * plane);
   for (let i = 0; i < plane; i++) {
     out[i] = data[4 * i] / 255;
@@ -33,12 +43,42 @@ export function tensorFromSource(source: CanvasImageSource, width: number, heigh
   return out;
 }
 
-/** A dropped or picked image file as a tensor. */
-export async function tensorFromFile(file: File): Promise<Float32Array> {
+/** A dropped or picked image file as a tensor of `outWidth` × `outHeight` (IMAGE_SIZE² by default). */
+export async function tensorFromFile(file: File, outWidth = IMAGE_SIZE, outHeight = IMAGE_SIZE): Promise<Float32Array> {
   const bitmap = await createImageBitmap(file);
-  const tensor = tensorFromSource(bitmap, bitmap.width, bitmap.height);
+  const tensor = tensorFromSource(bitmap, bitmap.width, bitmap.height, outWidth, outHeight);
   bitmap.close();
   return tensor;
+}
+
+/**
+ * Draws an NCHW RGB tensor of `width` × `height` (N = 1) on a canvas of that size, mapping
+ * [low, high] to 0-255 (clamped); NaN is drawn magenta.
+ */
+export function drawImageTensor(
+  canvas: HTMLCanvasElement,
+  rgb: ArrayLike<number>,
+  width: number,
+  height: number,
+  low: number,
+  high: number,
+): void {
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext('2d');
+  if (!context) return;
+  const plane = width * height;
+  const image = context.createImageData(width, height);
+  const span = high > low ? high - low : 1;
+  const nan = [255, 0, 255];
+  for (let i = 0; i < plane; i++) {
+    for (let c = 0; c < 3; c++) {
+      const v = rgb[c * plane + i];
+      image.data[4 * i + c] = Number.isNaN(v) ? nan[c] : ((v - low) / span) * 255;
+    }
+    image.data[4 * i + 3] = 255;
+  }
+  context.putImageData(image, 0, 0);
 }
 
 /** The heat map's colour at t in [0, 1]: blue (0) through white (0.5) to red (1). */

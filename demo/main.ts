@@ -7,11 +7,12 @@ import { describeFailure, type FailureSource } from './messages';
 import { IMAGE_SIZE, SAMPLE_IMAGES } from './sample-images';
 import { IMAGE_SHAPE, type Transfer, transferCode, transferStyle } from './style-transfer';
 
-// The page: four sections driven by one InstanceNorm. On <html>, `data-state` tells automated
+// The page: five sections driven by one InstanceNorm. On <html>, `data-state` tells automated
 // checks when the first result is drawn ('ready') or that the last action failed ('error', until
 // a later one succeeds); `data-progress` names the loading step; `data-bench` and `data-compare`
-// are 'running' or 'done'. `?quick` in the address makes the benchmark and the comparison short
-// (the end-to-end tests).
+// are 'running' or 'done'; `data-onnx` is 'ready' (ONNX Runtime loaded), 'model' (a model read),
+// 'running', 'done' or 'failed'. `?quick` in the address makes the benchmark, the comparison and
+// the ONNX section's timing short (the end-to-end tests).
 
 const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const root = document.documentElement;
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   setUpTransferControls();
   setUpInsideControls();
   setUpComparisonSection();
+  setUpOnnxSection();
   drawRgb(element('content'), state.content);
   drawRgb(element('style'), state.style);
   drawLegend(element('legend-before'), ...LEGEND.before);
@@ -427,6 +429,34 @@ function setUpComparisonSection(): void {
     })().catch((error) => {
       loading = undefined;
       element('compare-status').textContent = 'Could not load the comparison.';
+      fail(error);
+    });
+  });
+}
+
+// ---- 5. Run an ONNX model ----
+
+function setUpOnnxSection(): void {
+  const details = element<HTMLDetailsElement>('onnx');
+  let loading: Promise<void> | undefined;
+  details.addEventListener('toggle', () => {
+    if (!details.open || loading) return;
+    // ONNX Runtime Web loads only now, in a chunk of its own (shared with the comparison).
+    loading = (async () => {
+      const [{ setUpOnnxSection: setUp }] = await Promise.all([import('./onnx-section'), untilReady()]);
+      setUp({
+        gpu: norm?.device !== undefined,
+        quick: QUICK,
+        exclusive,
+        onStart: () => {
+          const since = failures;
+          return () => succeeded(since);
+        },
+        onError: (error) => fail(error),
+      });
+    })().catch((error) => {
+      loading = undefined;
+      element('onnx-status').textContent = 'Could not load ONNX Runtime Web.';
       fail(error);
     });
   });

@@ -118,6 +118,52 @@ async function transferCheck(page: Page): Promise<string> {
   return text(page, '#transfer-check');
 }
 
+/** The seeded TransformerNet of the browser suite (scripts/make-onnx-fixtures.py): widths 4 and 8, H and W free. */
+const TEST_MODEL = `${root}test/fixtures/onnx/transformer-net.onnx`;
+/** The ONNX section's input side here: ORT's WebGPU EP takes seconds a run on SwiftShader already at 32². */
+const ONNX_SIDE = '16';
+
+/** Opens section 5 and waits until ONNX Runtime Web is loaded; nothing of it (or of a model) is fetched before. */
+async function openOnnxSection(page: Page): Promise<void> {
+  const requested: string[] = [];
+  page.on('request', (request) => requested.push(request.url()));
+  await page.waitForTimeout(200);
+  expect(requested.filter((u) => /onnx-section|ort\.webgpu|\.onnx$/.test(u))).toEqual([]);
+  await page.locator('#onnx > summary').click();
+  await page.waitForSelector('html[data-onnx="ready"]', { timeout: 60_000 });
+  expect(requested.some((u) => /onnx-section/.test(u))).toBe(true);
+  expect(requested.filter((u) => /\.onnx$/.test(u))).toEqual([]);
+}
+
+/** Runs the loaded model on the bundled image 'Marble' at ONNX_SIDE² and returns the section's check line. */
+async function runOnnxSection(page: Page): Promise<string> {
+  await page.locator('#onnx-image').selectOption({ label: 'Marble' });
+  await page.locator('#onnx-size').selectOption(ONNX_SIDE);
+  await page.locator('#onnx-run').click();
+  await page.waitForSelector('html[data-onnx="done"], html[data-onnx="failed"]', { timeout: 150_000 });
+  const error = await text(page, '#error');
+  expect(await page.getAttribute('html', 'data-onnx'), error).toBe('done');
+  expect(await page.getAttribute('html', 'data-state'), error).toBe('ready');
+  return text(page, '#onnx-check');
+}
+
+/** The two outputs drawn, not blank, and alike; max |difference| within 1e-4 of the output's scale. */
+async function expectOnnxOutputsAgree(page: Page): Promise<void> {
+  const maxAbs = Number(await page.getAttribute('#onnx-check', 'data-max-abs'));
+  const scale = Number(await page.getAttribute('#onnx-check', 'data-scale'));
+  expect(scale).toBeGreaterThan(0);
+  expect(maxAbs).toBeLessThanOrEqual(1e-4 * scale);
+  const theirs = await pixels(page, 'onnx-ort');
+  const ours = await pixels(page, 'onnx-library');
+  expect(theirs).toHaveLength(4 * Number(ONNX_SIDE) ** 2);
+  expect(spread(theirs)).toBeGreaterThan(10);
+  expect(meanDifference(theirs, ours)).toBeLessThan(1);
+  expect(spread(await pixels(page, 'onnx-input'))).toBeGreaterThan(10);
+  expect(await text(page, '#onnx-ort-time')).toMatch(/first run [\d.]+ m?s, then [\d.]+ m?s a run/);
+  expect(await text(page, '#onnx-library-time')).toMatch(/first run [\d.]+ m?s, then [\d.]+ m?s a run/);
+  expect(await text(page, '#onnx-code')).toMatch(/createSession\(ort, model, options\)/);
+}
+
 async function screenshotSections(page: Page, suffix: string): Promise<void> {
   for (const section of ['transfer', 'inside', 'bench', 'compare']) {
     await page.locator(`#${section}-section`).screenshot({ path: `${results}/demo-${section}${suffix}.png` });
@@ -335,6 +381,90 @@ describe('the demo page on WebGPU', () => {
     expect(requested.some((u) => /\.wasm/.test(u))).toBe(true);
     await screenshotSections(page, '');
     await page.context().close();
+  });
+});
+
+describe('section 5, an ONNX model through ONNX Runtime alone and through createSession', () => {
+  it('on WebGPU: the seeded TransformerNet (the page’s test model) spliced at its 15 norms, the outputs as ORT alone’s and its wasm EP’s, the plan shown', async () => {
+    const browser = await launch(true);
+    try {
+      const page = await openPage(browser, true);
+      const pageErrors: string[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      await openOnnxSection(page);
+      expect(await page.locator('#onnx-reference-label').isVisible()).toBe(true);
+      expect(await text(page, '#onnx-what')).toMatch(/on its WebGPU EP, alone and with this library/);
+
+      // A file that is no model: a message naming it, cleared by the next success.
+      await page
+        .locator('#onnx-model-file')
+        .setInputFiles({ name: 'notes.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model') });
+      await page.waitForSelector('html[data-onnx="model"]');
+      await page.locator('#onnx-run').click();
+      await page.waitForSelector('html[data-state="error"]', { timeout: 60_000 });
+      expect(await text(page, '#error')).toMatch(/“notes\.onnx” could not be loaded by ONNX Runtime Web/);
+
+      await page.locator('#onnx-test-model').click(); // the fixture, built into the page's files
+      await page.waitForSelector('html[data-onnx="model"]');
+      expect(await text(page, '#onnx-model-name')).toMatch(/transformer-net\.onnx .*, 88 KB/);
+      await page.locator('#onnx-reference').check();
+      const check = await runOnnxSection(page);
+      expect(await page.locator('#error').isVisible()).toBe(false);
+      expect(check).toMatch(/max \|with this library − ONNX Runtime alone\| = \S+ over 768 values \[1, 3, 16, 16\]/);
+      await expectOnnxOutputsAgree(page);
+      // Both against ORT's wasm EP (CPU), within 1e-4 of the output's scale.
+      const scale = Number(await page.getAttribute('#onnx-check', 'data-scale'));
+      for (const side of ['data-reference-ort', 'data-reference-library']) {
+        expect(Number(await page.getAttribute('#onnx-check', side)), side).toBeLessThanOrEqual(1e-4 * scale);
+      }
+      expect(check).toMatch(/Against ORT's wasm EP \(CPU\): ONNX Runtime alone \S+, with this library \S+\./);
+
+      // The plan: 16 ORT stretches around 15 library steps, with their epilogues and the shapes they ran on.
+      expect(await page.getAttribute('#onnx-plan', 'data-mode')).toBe('spliced');
+      expect(await text(page, '#onnx-plan-summary')).toBe(
+        'Spliced: 15 normalizations run by this library (10 × InstanceNormalization + Relu; 5 × InstanceNormalization + residual Add), 16 stretches of the graph run by ONNX Runtime as sessions of their own.',
+      );
+      expect(await page.locator('#onnx-plan-steps tbody tr[data-runs="library"]').count()).toBe(15);
+      expect(await page.locator('#onnx-plan-steps tbody tr[data-runs="ort"]').count()).toBe(16);
+      const first = await page.locator('#onnx-plan-steps tbody tr').nth(1).locator('td').allTextContents();
+      expect(first.join(' | ')).toMatch(
+        /^2 \| this library \| InstanceNormalization \+ Reluε = 0\.00001, nchw.* \| \[1, 4, 16, 16\]$/,
+      );
+      expect(pageErrors).toEqual([]);
+      await page.locator('#onnx-section').screenshot({ path: `${results}/demo-onnx.png` });
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('without WebGPU: ORT’s wasm EP runs the model on both sides, and the plan says why nothing was taken over', async () => {
+    const browser = await launch(false);
+    try {
+      const page = await openPage(browser, false);
+      const pageErrors: string[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      await openOnnxSection(page);
+      expect(await page.locator('#onnx-reference-label').isVisible()).toBe(false);
+      expect(await text(page, '#onnx-what')).toMatch(
+        /WebGPU is unavailable here: both sides run on ONNX Runtime Web .*'s wasm EP/,
+      );
+      // The model as a visitor gives it: the fixture's file through the file input.
+      await page.locator('#onnx-model-file').setInputFiles(TEST_MODEL);
+      await page.waitForSelector('html[data-onnx="model"]');
+      await page.locator('#onnx-range').selectOption('1');
+      await page.locator('#onnx-display').selectOption('stretch');
+      await runOnnxSection(page);
+      await expectOnnxOutputsAgree(page);
+      expect(await page.getAttribute('#onnx-plan', 'data-mode')).toBe('ort');
+      expect(await text(page, '#onnx-plan-summary')).toBe(
+        'ONNX Runtime ran the whole model as one session of its own: WebGPU is missing in this context (navigator.gpu).',
+      );
+      expect(await page.locator('#onnx-plan-steps').count()).toBe(0);
+      expect(pageErrors).toEqual([]);
+      await page.locator('#onnx-section').screenshot({ path: `${results}/demo-onnx-cpu.png` });
+    } finally {
+      await browser.close();
+    }
   });
 });
 

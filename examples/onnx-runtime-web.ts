@@ -1,12 +1,61 @@
 /**
- * Normalizing an ONNX Runtime Web model's output on the GPU, without a round trip through the
- * CPU: ORT's WebGPU EP makes its own GPUDevice and publishes it on `ort.env.webgpu.device`;
- * InstanceNorm works on that device, reading ORT's output buffer and writing a buffer that ORT
- * (or the app) uses next.
+ * ONNX Runtime Web with this library, two ways.
+ *
+ * 1. A whole model through `webgpu-instancenorm/onnxruntime`: `createSession(ort, model, options)`
+ *    in place of `ort.InferenceSession.create(model, options)`. The model's InstanceNormalization
+ *    and GroupNorm nodes (with the Relu, LeakyRelu, SiLU or residual Add after them) run on this
+ *    library's kernels, the rest on ORT's WebGPU EP, on ORT's GPUDevice; `run()` gives what ORT
+ *    would give, and `plan()` says what ran where.
+ * 2. By hand, for what createSession does not take over (an AdaIN between two models, a norm your
+ *    own code adds): ORT's WebGPU EP publishes its GPUDevice on `ort.env.webgpu.device`; an
+ *    InstanceNorm on that device reads ORT's output buffer and writes a buffer ORT (or the app)
+ *    uses next, without a round trip through the CPU.
  */
 import * as ort from 'onnxruntime-web/webgpu';
 import { InstanceNorm } from '../src';
+import { createSession, type OnnxSessionPlan } from '../src/onnxruntime'; // 'webgpu-instancenorm/onnxruntime' in an app
 import { oneNodeModel } from './one-node-onnx-model';
+
+export interface SplicedExampleResult {
+  /** The model's first output, on the CPU as ORT gives it by default. */
+  readonly output: Float32Array;
+  /** The same run with the output left on the GPU (`preferredOutputLocation: 'gpu-buffer'`), read back. */
+  readonly outputFromGpu: Float32Array;
+  /** What ran where. */
+  readonly plan: OnnxSessionPlan;
+}
+
+/**
+ * Runs an image model (a fast-neural-style network: one input [1, 3, H, W]) through ORT with its
+ * normalizations taken over by this library. `model`: the .onnx file's bytes or URL;
+ * `wasmPaths`: where ORT's .wasm files are served.
+ */
+export async function runModelWithLibrary(
+  model: string | Uint8Array,
+  pixels: Float32Array,
+  dims: readonly number[],
+  wasmPaths: string,
+): Promise<SplicedExampleResult> {
+  ort.env.wasm.wasmPaths = wasmPaths;
+  const options = { executionProviders: ['webgpu'] };
+
+  // was: const session = await ort.InferenceSession.create(model, options);
+  const session = await createSession(ort, model, options);
+  const input = new ort.Tensor('float32', pixels, dims);
+  const outputs = await session.run({ [session.inputNames[0]]: input });
+  const output = outputs[session.outputNames[0]].data as Float32Array;
+  const plan = session.plan();
+  await session.release();
+
+  // Outputs left on the GPU, for a next model or a WebGPU canvas: the caller's to dispose.
+  const onGpu = await createSession(ort, model, { ...options, preferredOutputLocation: 'gpu-buffer' });
+  const gpuOutputs = await onGpu.run({ [onGpu.inputNames[0]]: input });
+  const tensor = gpuOutputs[onGpu.outputNames[0]]; // tensor.gpuBuffer: a GPUBuffer on ORT's device
+  const outputFromGpu = (await tensor.getData()) as Float32Array;
+  tensor.dispose();
+  await onGpu.release();
+  return { output, outputFromGpu, plan };
+}
 
 export interface OrtExampleResult {
   /** What ORT's model produced (Relu of the input), read back only to check the example. */
@@ -16,8 +65,8 @@ export interface OrtExampleResult {
 }
 
 /**
- * Runs a one-node Relu model on ORT's WebGPU EP with its output left on the GPU, normalizes that
- * GPU buffer with InstanceNorm, and hands the result back to ORT as a GPU tensor.
+ * By hand: runs a one-node Relu model on ORT's WebGPU EP with its output left on the GPU,
+ * normalizes that GPU buffer with InstanceNorm, and hands the result back to ORT as a GPU tensor.
  * `wasmPaths`: where ORT's .wasm files are served.
  */
 export async function normalizeOrtOutput(
@@ -58,6 +107,7 @@ export async function normalizeOrtOutput(
     modelOutput: (await Y.getData()) as Float32Array,
     normalized: (await normalizedTensor.getData()) as Float32Array,
   };
+  // ORT's output goes back to ORT's buffer cache only now, after the commands reading it were submitted.
   Y.dispose();
   normalizedBuffer.destroy();
   norm.destroy();

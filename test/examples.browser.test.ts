@@ -1,5 +1,6 @@
+import * as ort from 'onnxruntime-web/webgpu';
 import { describe, expect, it } from 'vitest';
-import { normalizeOrtOutput } from '../examples/onnx-runtime-web';
+import { normalizeOrtOutput, runModelWithLibrary } from '../examples/onnx-runtime-web';
 import { normalizeTfjsTensor } from '../examples/tensorflow-js';
 import { referenceInstanceNorm } from '../src/reference/float64-reference';
 import { expectClose } from './helpers/compare';
@@ -12,6 +13,21 @@ const bias = randomUniform(3, 79, -1, 1);
 const relu = (x: Float32Array) => x.map((v) => Math.max(v, 0));
 
 describe('examples/: sharing the GPUDevice of an ML framework', () => {
+  it('ONNX Runtime Web, a whole model: createSession runs the seeded TransformerNet with its 15 norms on the library, as ORT’s wasm EP does', async () => {
+    const model = '/test/fixtures/onnx/transformer-net.onnx';
+    const dims = [1, 3, 16, 16];
+    const pixels = randomUniform(3 * 16 * 16, 80, 0, 255);
+    const { output, outputFromGpu, plan } = await runModelWithLibrary(model, pixels, dims, '/node_modules/onnxruntime-web/dist/');
+    expect(plan.mode).toBe('spliced');
+    expect(plan.steps.filter((s) => s.runs === 'library')).toHaveLength(15);
+    const alone = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
+    const expected = (await alone.run({ input: new ort.Tensor('float32', pixels, dims) })).output.data as Float32Array;
+    await alone.release();
+    const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expectClose(output, expected, 1e-4 * scale, 1e-4);
+    expect(Array.from(outputFromGpu)).toEqual(Array.from(output));
+  });
+
   it('ONNX Runtime Web: its model output buffer is normalized on its device and handed back as a GPU tensor', async () => {
     const { modelOutput, normalized } = await normalizeOrtOutput(
       input,

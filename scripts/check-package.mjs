@@ -27,10 +27,19 @@
 //    skipLibCheck) against TF.js's declarations, build with Vite, and on TF.js's WebGPU backend
 //    give the values worked out here by hand through the op, groupNorm, a Keras layer and a gradient.
 //    Both entries must also typecheck under `module: node16`, as a Node ESM project sees them.
-// 6. Imports the installed package in Node and runs the CPU path.
+// 6. Installs it into a fresh ONNX Runtime Web app (scripts/package-app/app-files.mjs, ortAppFiles)
+//    with this checkout's onnxruntime-web linked in: webgpu-instancenorm/onnxruntime must typecheck
+//    strictly (no skipLibCheck) against ORT's declarations, with ORT's module passed to
+//    createSession as it is, and under `module: node16`; build with Vite; and in Chromium run a
+//    fixture of test/fixtures/onnx/ (Conv1d → InstanceNormalization + LeakyRelu → Conv1d) spliced
+//    on ORT's WebGPU EP, giving ORT alone's output on its wasm EP within 1e-4, the same values from
+//    an output left on the GPU, the plan expected, leaveToOrt honoured, a plain ORT session on the
+//    wasm EP, and an InstanceNormError 'invalid-model' for bytes that are no model.
+// 7. Imports the installed package in Node and runs the CPU path.
 //
-// The app's vite, typescript and @webgpu/types are links to this checkout's node_modules (no
-// network). CHECK_PACKAGE_KEEP=1 keeps the temporary folder and prints where it is.
+// The apps' vite, typescript, @webgpu/types, TF.js packages and onnxruntime-web are links to this
+// checkout's node_modules (no network). CHECK_PACKAGE_KEEP=1 keeps the temporary folder and prints
+// where it is.
 import { spawnSync } from 'node:child_process';
 import {
   copyFileSync,
@@ -50,7 +59,17 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { appFiles, INPUT, plainPage, SHAPE, tfjsAppFiles } from './package-app/app-files.mjs';
+import {
+  appFiles,
+  INPUT,
+  ORT_DIMS,
+  ORT_INPUT,
+  ORT_MODEL,
+  ortAppFiles,
+  plainPage,
+  SHAPE,
+  tfjsAppFiles,
+} from './package-app/app-files.mjs';
 import { runInChromium } from './package-app/browser.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -387,7 +406,64 @@ try {
     "the built TF.js app ran on TF.js's WebGPU backend: instanceNorm, groupNorm, the InstanceNormalization layer and a gradient match by hand",
   );
 
-  // 6. Node, the CPU path.
+  // 6. A fresh ONNX Runtime Web app: webgpu-instancenorm/onnxruntime typechecks strictly against
+  // ORT's declarations, builds, and runs a fixture model spliced on ORT's WebGPU EP.
+  const ortApp = join(work, 'ort-app');
+  mkdirSync(join(ortApp, 'public'), { recursive: true });
+  for (const [path, text] of Object.entries(ortAppFiles)) writeFileSync(join(ortApp, path), text);
+  copyFileSync(join(checkout, 'test/fixtures/onnx', ORT_MODEL), join(ortApp, 'public', ORT_MODEL));
+  run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], ortApp, 'npm install <tarball> (in the ORT app)');
+  // `npm install onnxruntime-web`, offline: this checkout's copy (its own dependencies resolve beside it).
+  for (const dependency of ['vite', 'typescript', '@webgpu/types', 'onnxruntime-web']) {
+    const link = join(ortApp, 'node_modules', dependency);
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(join(root, 'node_modules', dependency), link, 'dir');
+  }
+  for (const config of ['tsconfig.json', 'tsconfig.node16.json']) {
+    const tscOrt = spawnSync('node', [join(ortApp, 'node_modules/typescript/bin/tsc'), '-p', join(ortApp, config)], {
+      cwd: ortApp,
+      encoding: 'utf8',
+    });
+    if (tscOrt.error || tscOrt.status !== 0) {
+      fail(`tsc -p ${config} (the ORT app) failed in ${ortApp}:\n${tscOrt.stdout || tscOrt.stderr || tscOrt.error}`);
+    }
+  }
+  say(
+    'a fresh ONNX Runtime Web app typechecks webgpu-instancenorm/onnxruntime strictly against ORT 1.30 (skipLibCheck: false), also under module node16',
+  );
+  run('node', [join(ortApp, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], ortApp, 'vite build (the ORT app)');
+  const ortPage = await runInChromium(join(ortApp, 'dist'));
+  const ortDetail = `\n${JSON.stringify(ortPage.result ?? ortPage.error, null, 2)}${ortPage.logs.length ? `\n${ortPage.logs.join('\n')}` : ''}`;
+  if (ortPage.error !== undefined) fail(`the ORT app failed in Chromium: ${ortPage.error}${ortDetail}`);
+  const o = ortPage.result;
+  if (o?.mode !== 'spliced' || o.steps?.join() !== 'ort,library,ort') {
+    fail(`the ORT app's plan is ${o?.mode} [${o?.steps}], expected spliced [ort, library, ort]${ortDetail}`);
+  }
+  if (o.activation !== 'leakyRelu' || o.shape?.join() !== `${ORT_DIMS[0]},8,${ORT_DIMS[2]}`) {
+    fail(`the ORT app's library step fused ${o.activation} on [${o.shape}], expected leakyRelu on [1, 8, 6]${ortDetail}`);
+  }
+  if (o.dims?.join() !== `${ORT_DIMS[0]},4,${ORT_DIMS[2]}` || o.alone?.length !== ORT_INPUT.length) {
+    fail(`the ORT app's output has dims [${o.dims}]${ortDetail}`);
+  }
+  // Within 1e-4 of ORT alone's (its wasm EP) output, relative to the output's scale and each value.
+  const ortScale = Math.max(...o.alone.map(Math.abs));
+  const off = o.spliced.findIndex((v, i) => !(Math.abs(v - o.alone[i]) <= 1e-4 * (ortScale + Math.abs(o.alone[i]))));
+  if (ortScale === 0 || off !== -1) {
+    fail(`the spliced session gave ${o.spliced[off]} at ${off} where ORT alone gives ${o.alone[off]}${ortDetail}`);
+  }
+  if (o.gpuLocation !== 'gpu-buffer' || o.fromGpu.join() !== o.spliced.join()) {
+    fail(`the output left on the GPU (${o.gpuLocation}) read back other values than the CPU output${ortDetail}`);
+  }
+  if (o.leftActivation !== 'none') fail(`leaveToOrt: ['LeakyRelu'] left the step's activation ${o.leftActivation}${ortDetail}`);
+  if (o.plainMode !== 'ort' || !/first execution provider is 'wasm'/.test(o.plainReason)) {
+    fail(`on the wasm EP the session was ${o.plainMode} (${o.plainReason}), expected a plain ORT session${ortDetail}`);
+  }
+  if (o.invalidModel !== true) fail(`bytes that are no model did not give an InstanceNormError 'invalid-model'${ortDetail}`);
+  say(
+    `the built ORT app ran ${ORT_MODEL} through webgpu-instancenorm/onnxruntime on ORT's WebGPU EP: ORT alone's output (wasm EP) within 1e-4, the plan, an output left on the GPU, leaveToOrt, the wasm fallback and a bad model as expected`,
+  );
+
+  // 7. Node, the CPU path.
   writeFileSync(
     join(app, 'smoke.mjs'),
     `import { instanceNormCpu, InstanceNorm } from '${NAME}';

@@ -289,3 +289,181 @@ export const op: typeof groupNorm = groupNorm;
 export const wrong: number = InstanceNorm.create();
 `,
 };
+
+// A fresh ONNX Runtime Web app using webgpu-instancenorm/onnxruntime as the README's "With ONNX
+// Runtime Web" section shows: `import * as ort from 'onnxruntime-web/webgpu'` and createSession in
+// place of ort.InferenceSession.create, strict with no skipLibCheck, so that the entry point's
+// declarations are checked against ORT's own (its module passed to createSession as it is). The
+// page runs ORT_MODEL (a fixture of test/fixtures/onnx/, copied to the app's public/: Conv1d →
+// InstanceNormalization + LeakyRelu(0.2) → Conv1d) on ORT_INPUT, spliced on ORT's WebGPU EP,
+// with its output on the CPU and left on the GPU, and by ORT alone on its wasm EP; then the
+// fallback to a plain session (the wasm EP) and a file that is not a model. It reports as the
+// other apps do; check-package.mjs compares the outputs.
+export const ORT_MODEL = 'instance-norm-1d.onnx';
+export const ORT_DIMS = [1, 4, 6];
+export const ORT_INPUT = Array.from({ length: 24 }, (_, i) => Math.round((3 * Math.sin(i) + i / 4) * 64) / 64);
+
+export const ortAppFiles = {
+  'package.json': `${JSON.stringify({ name: 'instancenorm-ort-consumer', private: true, version: '0.0.0', type: 'module' }, null, 2)}\n`,
+  'tsconfig.json': `${JSON.stringify(
+    {
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'ESNext',
+        moduleResolution: 'bundler',
+        lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+        types: ['@webgpu/types', 'vite/client'],
+        strict: true,
+        skipLibCheck: false,
+        noEmit: true,
+        isolatedModules: true,
+        noUnusedLocals: true,
+      },
+      include: ['main.ts'],
+    },
+    null,
+    2,
+  )}\n`,
+  'index.html': appFiles['index.html'],
+  'main.ts': `import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import * as ort from 'onnxruntime-web/webgpu';
+import {
+  createSession,
+  InstanceNormError,
+  type OnnxSessionPlan,
+  type SplicedSession,
+  type SplicedSessionOptions,
+} from 'webgpu-instancenorm/onnxruntime';
+
+interface Report {
+  /** plan().mode and the steps' runners, on the WebGPU EP. */
+  mode: OnnxSessionPlan['mode'];
+  steps: string[];
+  /** The library step's fused activation and the dims it ran on. */
+  activation: string | null;
+  shape: number[] | null;
+  /** The spliced session's output (on the CPU), and ORT alone's on its wasm EP. */
+  dims: number[];
+  spliced: number[];
+  alone: number[];
+  /** The output left on the GPU: its location, and its values read back. */
+  gpuLocation: string;
+  fromGpu: number[];
+  /** leaveToOrt: ['LeakyRelu']: the library step's activation then. */
+  leftActivation: string | null;
+  /** The wasm EP: a plain ORT session, and the plan's reason. */
+  plainMode: string;
+  plainReason: string;
+  /** Bytes that are no model: an InstanceNormError with code 'invalid-model'. */
+  invalidModel: boolean;
+}
+
+async function main(): Promise<Report> {
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.wasmPaths = { wasm: ortWasm };
+  const model = new Uint8Array(await (await fetch('/${ORT_MODEL}')).arrayBuffer());
+  const input = new ort.Tensor('float32', new Float32Array(${JSON.stringify(ORT_INPUT)}), ${JSON.stringify(ORT_DIMS)});
+  const options = { executionProviders: ['webgpu'] };
+
+  // was: await ort.InferenceSession.create(model, options)
+  const session: SplicedSession<ort.Tensor> = await createSession(ort, model, options);
+  const { output } = await session.run({ input });
+  const plan: OnnxSessionPlan = session.plan();
+  const library = plan.steps.find((step) => step.runs === 'library');
+  await session.release();
+
+  const onGpu = await createSession(ort, model, { ...options, preferredOutputLocation: 'gpu-buffer' });
+  const left = (await onGpu.run({ input })).output;
+  const gpuLocation = left.location;
+  const fromGpu = Array.from((await left.getData()) as Float32Array);
+  left.dispose();
+  await onGpu.release();
+
+  const leave: SplicedSessionOptions = { leaveToOrt: ['LeakyRelu'] };
+  const partly = await createSession(ort, model, options, leave);
+  const partlyStep = partly.plan().steps.find((step) => step.runs === 'library');
+  await partly.release();
+
+  const alone = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
+  const expected = (await alone.run({ input })).output;
+  await alone.release();
+
+  const plain = await createSession(ort, model, { executionProviders: ['wasm'] });
+  const plainPlan = plain.plan();
+  await plain.run({ input });
+  await plain.release();
+
+  let invalidModel = false;
+  try {
+    await createSession(ort, new Uint8Array([1, 2, 3, 4]), options);
+  } catch (error) {
+    invalidModel = error instanceof InstanceNormError && error.code === 'invalid-model';
+  }
+
+  return {
+    mode: plan.mode,
+    steps: plan.steps.map((step) => step.runs),
+    activation: library?.runs === 'library' ? library.activation : null,
+    shape: library?.runs === 'library' && library.shape ? [...library.shape] : null,
+    dims: [...output.dims],
+    spliced: Array.from(output.data as Float32Array),
+    alone: Array.from(expected.data as Float32Array),
+    gpuLocation,
+    fromGpu,
+    leftActivation: partlyStep?.runs === 'library' ? partlyStep.activation : null,
+    plainMode: plainPlan.mode,
+    plainReason: plainPlan.reason ?? '',
+    invalidModel,
+  };
+}
+
+main().then(
+  (report) => {
+    document.body.dataset.result = JSON.stringify(report);
+  },
+  (error: unknown) => {
+    document.body.dataset.error = error instanceof Error ? \`\${error.name}: \${error.message}\\n\${error.stack}\` : String(error);
+  },
+);
+`,
+
+  // The same entry as a Node ESM project sees it (module node16), the types real.
+  'tsconfig.node16.json': `${JSON.stringify(
+    {
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'node16',
+        moduleResolution: 'node16',
+        lib: ['ES2022', 'DOM'],
+        types: ['@webgpu/types'],
+        strict: true,
+        skipLibCheck: false,
+        noEmit: true,
+      },
+      include: ['node16.ts'],
+    },
+    null,
+    2,
+  )}\n`,
+  'node16.ts': `import * as ort from 'onnxruntime-web/webgpu';
+import {
+  createSession,
+  type OnnxSessionPlan,
+  type OnnxTakeoverKind,
+  type SplicedSessionOptions,
+  TAKEOVER_KINDS,
+} from 'webgpu-instancenorm/onnxruntime';
+
+export const options: SplicedSessionOptions = { leaveToOrt: ['Relu'] };
+export const kinds: readonly OnnxTakeoverKind[] = TAKEOVER_KINDS;
+export async function planOf(model: Uint8Array): Promise<OnnxSessionPlan> {
+  const session = await createSession(ort, model, { executionProviders: ['webgpu'] }, options);
+  const { output } = await session.run({ input: new ort.Tensor('float32', new Float32Array(4), [1, 1, 4]) });
+  output.dispose();
+  return session.plan();
+}
+// Unused, and so an error, where the package's types resolve to any.
+// @ts-expect-error createSession() gives a Promise, not a number
+export const wrong: number = createSession(ort, new Uint8Array(0));
+`,
+};

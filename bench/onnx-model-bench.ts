@@ -57,6 +57,10 @@ export interface OnnxModelSide {
   readonly submits: number;
   /** ms per frame, from run() to the outputs done on the GPU: median, the four sides alternated frame by frame. */
   readonly frameMs: number;
+  /** The first and third quartiles of the frames' ms. */
+  readonly quartilesMs: readonly [number, number];
+  /** ms from run() until it resolved (the frame's commands recorded and submitted; the GPU still at work): median. */
+  readonly issueMs: number;
 }
 
 export interface OnnxModelBenchRow {
@@ -348,6 +352,40 @@ function recordingOrt(recorded: Uint8Array[]) {
 }
 
 /**
+ * Frames of every side alternated (a, b, c, d, a, b, ...) after one warm-up round: each from the
+ * call until its outputs are done on the GPU, then its outputs disposed. Per side: the median
+ * and quartiles of the frames, and the median time until the call resolved.
+ */
+async function alternatingFrames<Name extends string>(
+  sides: Record<Name, () => Promise<Tensors>>,
+  done: () => Promise<unknown>,
+  frames: number,
+): Promise<Record<Name, { frameMs: number; quartilesMs: [number, number]; issueMs: number }>> {
+  const names = Object.keys(sides) as Name[];
+  const samples = new Map<Name, { issue: number[]; frame: number[] }>(names.map((n) => [n, { issue: [], frame: [] }]));
+  for (let round = 0; round <= frames; round++) {
+    for (const name of names) {
+      const started = performance.now();
+      const outputs = await sides[name]();
+      const issued = performance.now();
+      await done();
+      const finished = performance.now();
+      for (const tensor of Object.values(outputs)) tensor.dispose();
+      if (round === 0) continue;
+      samples.get(name)?.issue.push(issued - started);
+      samples.get(name)?.frame.push(finished - started);
+    }
+  }
+  const at = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.round(q * (values.length - 1))];
+  return Object.fromEntries(
+    names.map((name) => {
+      const { issue, frame } = samples.get(name) as { issue: number[]; frame: number[] };
+      return [name, { frameMs: at(frame, 0.5), quartilesMs: [at(frame, 0.25), at(frame, 0.75)], issueMs: at(issue, 0.5) }];
+    }),
+  ) as Record<Name, { frameMs: number; quartilesMs: [number, number]; issueMs: number }>;
+}
+
+/**
  * The ONNX model rows: per case, the sessions of every side made, one frame of each (outputs
  * compared, dispatches and submits counted), then the four sides' frames alternated, then one cut
  * alone and the library alone.
@@ -409,11 +447,6 @@ async function runCase(
     ceiling: () => runChain(ceiling, feeds),
     noNorm: () => noNorm.run(feeds),
   };
-  const frame = (run: () => Promise<Tensors>) => async () => {
-    const outputs = await run();
-    await done();
-    for (const tensor of Object.values(outputs)) tensor.dispose();
-  };
 
   // One frame of each, counted (and compiled): the outputs compared.
   const outputs = {} as Record<keyof typeof sides, Float32Array>;
@@ -438,18 +471,10 @@ async function runCase(
       ` stretches, ${libraryPlans.length} library steps; ceiling's sub-models are the spliced session's: ${ceilingMatchesSpliced}`,
   );
 
-  // A CPU adapter's frames take seconds: a few there. Odd counts, so the median is a frame's.
-  const frames = cpuAdapter ? 5 : 11;
-  const timed = await alternatingMediansMs(
-    {
-      ortAlone: { run: frame(sides.ortAlone), reps: frames },
-      spliced: { run: frame(sides.spliced), reps: frames },
-      ceiling: { run: frame(sides.ceiling), reps: frames },
-      noNorm: { run: frame(sides.noNorm), reps: frames },
-    },
-    async () => {},
-    1,
-  );
+  // A CPU adapter's frames take seconds, and one side's frames there spread by ±25% on a quiet
+  // machine (SwiftShader's threads): 11 of them. Odd counts, so the median is a frame's.
+  const frames = cpuAdapter ? 11 : 21;
+  const timed = await alternatingFrames(sides, done, frames);
 
   // One cut alone: the no-norm model cut at every Identity; the two stretches around the middle
   // one, on the tensors a ceiling frame hands them (the same names and values), as two sessions
@@ -534,7 +559,7 @@ async function runCase(
     librarySteps,
     dispatches: counts[name].dispatches,
     submits: counts[name].submits,
-    frameMs: timed[name],
+    ...timed[name],
   });
   const stretches = plan.steps.length - libraryPlans.length;
   const row: OnnxModelBenchRow = {

@@ -243,7 +243,8 @@ function printOnnxModelRows(rows, adapter) {
       " webgpu-instancenorm/onnxruntime (createSession); the ceiling: the spliced session's own ORT stretches with each" +
       ' library step free (its input handed on as its output); no norm: each taken-over chain replaced by one Identity,' +
       ' as one ORT session. ms/frame: run() to the outputs done on the GPU, median, the four sides alternated frame by' +
-      ' frame; dispatches and submits counted over one frame:',
+      " frame, and the frames' quartiles; run() ms: until the call resolved (its commands submitted, the GPU still at" +
+      ' work), median; dispatches and submits counted over one frame:',
   );
   const head = [
     'model',
@@ -252,7 +253,9 @@ function printOnnxModelRows(rows, adapter) {
     'library steps',
     'dispatches',
     'submits',
+    'run() ms',
     'ms/frame',
+    'quartiles',
     'x ceiling',
     'ORT alone / side',
   ];
@@ -269,7 +272,9 @@ function printOnnxModelRows(rows, adapter) {
       String(v.librarySteps),
       String(v.dispatches),
       String(v.submits),
+      fixed(v.issueMs),
       fixed(v.frameMs),
+      `${fixed(v.quartilesMs[0], 0)}-${fixed(v.quartilesMs[1], 0)}`,
       fixed(v.frameMs / r.ceiling.frameMs, 2),
       `${fixed(r.ortAlone.frameMs / v.frameMs, 2)}x`,
     ]),

@@ -78,6 +78,13 @@ export interface OnnxModelBenchRow {
   readonly noNorm: OnnxModelSide;
   /** Whether the ceiling's sub-models are, byte for byte, the ones createSession made. */
   readonly ceilingMatchesSpliced: boolean;
+  /** Ratios of two sides' frames within each round (run back to back): first quartile, median, third quartile. */
+  readonly pairedRatios: {
+    readonly splicedOverCeiling: Quartiles;
+    readonly ortAloneOverSpliced: Quartiles;
+    readonly ortAloneOverCeiling: Quartiles;
+    readonly ceilingOverNoNorm: Quartiles;
+  };
   /**
    * One cut alone, on the tensors a frame hands it: the two stretches on either side of the
    * middle cut of the no-norm model (cut at every Identity) as two sessions, against the same
@@ -351,18 +358,31 @@ function recordingOrt(recorded: Uint8Array[]) {
   return { ...ort, InferenceSession: { create } };
 }
 
+/** The value at quantile `q` of `values` (the nearest rank). */
+function quantile(values: readonly number[], q: number): number {
+  return [...values].sort((a, b) => a - b)[Math.round(q * (values.length - 1))];
+}
+
+/** First quartile, median, third quartile. */
+type Quartiles = readonly [number, number, number];
+
+function quartiles(values: readonly number[]): Quartiles {
+  return [quantile(values, 0.25), quantile(values, 0.5), quantile(values, 0.75)];
+}
+
 /**
  * Frames of every side alternated (a, b, c, d, a, b, ...) after one warm-up round: each from the
- * call until its outputs are done on the GPU, then its outputs disposed. Per side: the median
- * and quartiles of the frames, and the median time until the call resolved.
+ * call until its outputs are done on the GPU, then its outputs disposed. Per side, in round order:
+ * the frames' ms, and the ms until the call resolved.
  */
 async function alternatingFrames<Name extends string>(
   sides: Record<Name, () => Promise<Tensors>>,
   done: () => Promise<unknown>,
   frames: number,
-): Promise<Record<Name, { frameMs: number; quartilesMs: [number, number]; issueMs: number }>> {
+): Promise<Record<Name, { frame: number[]; issue: number[] }>> {
   const names = Object.keys(sides) as Name[];
-  const samples = new Map<Name, { issue: number[]; frame: number[] }>(names.map((n) => [n, { issue: [], frame: [] }]));
+  const samples = {} as Record<Name, { frame: number[]; issue: number[] }>;
+  for (const name of names) samples[name] = { frame: [], issue: [] };
   for (let round = 0; round <= frames; round++) {
     for (const name of names) {
       const started = performance.now();
@@ -372,17 +392,11 @@ async function alternatingFrames<Name extends string>(
       const finished = performance.now();
       for (const tensor of Object.values(outputs)) tensor.dispose();
       if (round === 0) continue;
-      samples.get(name)?.issue.push(issued - started);
-      samples.get(name)?.frame.push(finished - started);
+      samples[name].issue.push(issued - started);
+      samples[name].frame.push(finished - started);
     }
   }
-  const at = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.round(q * (values.length - 1))];
-  return Object.fromEntries(
-    names.map((name) => {
-      const { issue, frame } = samples.get(name) as { issue: number[]; frame: number[] };
-      return [name, { frameMs: at(frame, 0.5), quartilesMs: [at(frame, 0.25), at(frame, 0.75)], issueMs: at(issue, 0.5) }];
-    }),
-  ) as Record<Name, { frameMs: number; quartilesMs: [number, number]; issueMs: number }>;
+  return samples;
 }
 
 /**
@@ -475,6 +489,10 @@ async function runCase(
   // machine (SwiftShader's threads): 11 of them. Odd counts, so the median is a frame's.
   const frames = cpuAdapter ? 11 : 21;
   const timed = await alternatingFrames(sides, done, frames);
+  // Ratios of the frames of one round, which ran back to back: what the machine did meanwhile
+  // falls on both alike.
+  const paired = (a: keyof typeof sides, b: keyof typeof sides) =>
+    quartiles(timed[a].frame.map((ms, round) => ms / timed[b].frame[round]));
 
   // One cut alone: the no-norm model cut at every Identity; the two stretches around the middle
   // one, on the tensors a ceiling frame hands them (the same names and values), as two sessions
@@ -559,7 +577,9 @@ async function runCase(
     librarySteps,
     dispatches: counts[name].dispatches,
     submits: counts[name].submits,
-    ...timed[name],
+    frameMs: quantile(timed[name].frame, 0.5),
+    quartilesMs: [quantile(timed[name].frame, 0.25), quantile(timed[name].frame, 0.75)],
+    issueMs: quantile(timed[name].issue, 0.5),
   });
   const stretches = plan.steps.length - libraryPlans.length;
   const row: OnnxModelBenchRow = {
@@ -571,6 +591,12 @@ async function runCase(
     ceiling: side('ceiling', ceiling.subModels.length, 0),
     noNorm: side('noNorm', 1, 0),
     ceilingMatchesSpliced,
+    pairedRatios: {
+      splicedOverCeiling: paired('spliced', 'ceiling'),
+      ortAloneOverSpliced: paired('ortAlone', 'spliced'),
+      ortAloneOverCeiling: paired('ortAlone', 'ceiling'),
+      ceilingOverNoNorm: paired('ceiling', 'noNorm'),
+    },
     cutAlone: {
       at: middle.outputs[0],
       dims: cutDims,

@@ -283,11 +283,15 @@ function printOnnxModelRows(rows, adapter) {
   const line = (c) => c.map((v, i) => (i < 2 ? v.padEnd(w[i]) : v.padStart(w[i]))).join('  ');
   console.log(line(head));
   for (const c of cells) console.log(line(c));
+  const ratio = ([low, median, high]) => `${fixed(median, 2)} (${fixed(low, 2)}-${fixed(high, 2)})`;
   for (const r of rows) {
     const cut = r.cutAlone;
     console.log(
       `${r.label} (input ${r.input}, ${r.frames} timed frames a side): spliced ${fixed(r.spliced.frameMs / r.ceiling.frameMs, 2)}x` +
         ` its ceiling, ${fixed(r.ortAlone.frameMs / r.spliced.frameMs, 2)}x as fast as ORT alone.\n` +
+        `  Paired, frame by frame within a round (median, quartiles): spliced / ceiling ${ratio(r.pairedRatios.splicedOverCeiling)};` +
+        ` ORT alone / spliced ${ratio(r.pairedRatios.ortAloneOverSpliced)}; ORT alone / ceiling` +
+        ` ${ratio(r.pairedRatios.ortAloneOverCeiling)}; ceiling / no norm ${ratio(r.pairedRatios.ceilingOverNoNorm)}.\n` +
         `  ORT alone − no norm (ORT's norms and epilogues): ${fixed(r.ortAlone.frameMs - r.noNorm.frameMs)} ms;` +
         ` ceiling − no norm (the ${r.ceiling.stretches - 1} cuts): ${fixed(r.ceiling.frameMs - r.noNorm.frameMs)} ms;` +
         ` spliced − ceiling: ${fixed(r.spliced.frameMs - r.ceiling.frameMs)} ms, the library's ${r.spliced.librarySteps} calls alone` +

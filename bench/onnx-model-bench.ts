@@ -100,6 +100,12 @@ export interface OnnxModelBenchRow {
   };
   /** The library's calls of one spliced frame alone, each in a submit of its own, on buffers of the frame's shapes; ms. */
   readonly libraryAloneMs: number;
+  /**
+   * ORT's side of the same: every taken-over chain (normalization and epilogue, the nodes ORT
+   * alone runs) in one ORT session, on the tensors a frame hands them; ms (11 alternated with the
+   * library alone) and dispatches.
+   */
+  readonly ortNormsAlone: { readonly ms: number; readonly dispatches: number };
   /** max |spliced − ORT alone| / max |ORT alone| over the output. */
   readonly maxRelativeDifference: number;
   /** max |ceiling − no norm| / max |no norm|: the same computation as a chain and as one session. */
@@ -259,6 +265,36 @@ function cutAt(node: OnnxNode): Takeover {
     activation: 'none',
     epilogue: [],
   };
+}
+
+/**
+ * One ORT session of every taken-over chain of the model and nothing else: the chains' nodes,
+ * reading from outside what they read in the model (typed with the dims of the tensors `handed`),
+ * writing each chain's output. A chain whose residual another chain makes reads it inside.
+ */
+async function normsSession(
+  index: GraphIndex,
+  takeovers: readonly Takeover[],
+  handed: ReadonlyMap<string, ort.Tensor>,
+): Promise<{ session: ort.InferenceSession; inputs: string[] }> {
+  const nodes = takeovers.flatMap((t) => t.nodes).sort((a, b) => a.index - b.index);
+  const made = new Set(nodes.flatMap((node) => node.outputs));
+  const graph = index.model.graph;
+  const inputs = [
+    ...new Set(
+      nodes.flatMap((node) => node.inputs).filter((name) => name !== '' && !made.has(name) && !graph.initializers.has(name)),
+    ),
+  ];
+  const outputs = takeovers.map((t) => t.output);
+  const session = await ort.InferenceSession.create(
+    writeSubModel(index.model, {
+      nodes,
+      inputs: inputs.map((name) => ({ name, elemType: 1, dims: handed.get(name)?.dims })),
+      outputs: outputs.map((name) => ({ name })),
+    }),
+    { ...SESSION_OPTIONS, preferredOutputLocation: Object.fromEntries(outputs.map((n) => [n, 'gpu-buffer' as const])) },
+  );
+  return { session, inputs };
 }
 
 /** Compute dispatches and queue submits while `run` runs (nothing else runs in the page meanwhile). */
@@ -537,12 +573,22 @@ async function runCase(
   };
   const cutDispatches = await counting(twoSessions);
   const mergedDispatches = await counting(oneSession);
+  // ORT's normalizations alone: every taken-over chain of the model (its nodes as ORT alone runs
+  // them) in one session, on the tensors a ceiling frame hands them.
+  const ortNorms = await normsSession(index, takeovers, handed);
+  const ortNormsRun = async () => {
+    const r = await ortNorms.session.run(from(ortNorms.inputs, handed));
+    await done();
+    for (const t of Object.values(r)) t.dispose();
+  };
+  const ortNormsDispatches = await counting(ortNormsRun);
   const norm = await InstanceNorm.create({ device });
   const library = libraryAlone(device, norm, libraryPlans);
   const alone = await alternatingMediansMs(
     {
       twoSessions: { run: twoSessions, reps: 11 },
       oneSession: { run: oneSession, reps: 11 },
+      ortNorms: { run: ortNormsRun, reps: 11 },
       library: {
         run: async () => {
           library.run();
@@ -565,6 +611,7 @@ async function runCase(
     first,
     second,
     one,
+    ortNorms.session,
     ...ceiling.steps.flatMap((s) => (s.kind === 'ort' ? [s.session] : [])),
   ]) {
     await session.release();
@@ -606,6 +653,7 @@ async function runCase(
       oneSessionDispatches: mergedDispatches.dispatches,
     },
     libraryAloneMs: alone.library,
+    ortNormsAlone: { ms: alone.ortNorms, dispatches: ortNormsDispatches.dispatches },
     maxRelativeDifference,
     ceilingVsNoNorm,
     finite,

@@ -295,7 +295,8 @@ function printOnnxModelRows(rows, adapter) {
         `  ORT alone − no norm (ORT's norms and epilogues): ${fixed(r.ortAlone.frameMs - r.noNorm.frameMs)} ms;` +
         ` ceiling − no norm (the ${r.ceiling.stretches - 1} cuts): ${fixed(r.ceiling.frameMs - r.noNorm.frameMs)} ms;` +
         ` spliced − ceiling: ${fixed(r.spliced.frameMs - r.ceiling.frameMs)} ms, the library's ${r.spliced.librarySteps} calls alone` +
-        ` ${fixed(r.libraryAloneMs)} ms.\n` +
+        ` ${fixed(r.libraryAloneMs)} ms, ORT's taken-over chains alone (one session) ${fixed(r.ortNormsAlone.ms)} ms` +
+        ` (${r.ortNormsAlone.dispatches} dispatches).\n` +
         `  One cut alone, at '${cut.at}' ${cut.dims}: the stretches on either side as two sessions ${fixed(cut.twoSessionsMs)} ms` +
         ` (${cut.twoSessionsDispatches} dispatches), as one ${fixed(cut.oneSessionMs)} ms (${cut.oneSessionDispatches}):` +
         ` ${fixed(cut.twoSessionsMs - cut.oneSessionMs)} ms a cut.\n` +

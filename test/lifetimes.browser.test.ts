@@ -5,33 +5,13 @@ import { ELEMENT_KINDS } from '../src/gpu/planner';
 import { referenceInstanceNorm } from '../src/reference/float64-reference';
 import { expectClose } from './helpers/compare';
 import { readBuffer, storageBuffer } from './helpers/gpu';
+import { libraryBuffer, watchBuffers } from './helpers/live-buffers';
 import { randomNormal, seededRandom } from './helpers/random';
-
-/** Counts the buffers the library creates on `device` (labelled InstanceNorm.*) that are not destroyed. */
-function trackLibraryBuffers(device: GPUDevice): { live: Set<GPUBuffer>; created: () => number } {
-  const live = new Set<GPUBuffer>();
-  let created = 0;
-  const createBuffer = device.createBuffer.bind(device);
-  device.createBuffer = (descriptor: GPUBufferDescriptor) => {
-    const buffer = createBuffer(descriptor);
-    if (descriptor.label?.startsWith('InstanceNorm')) {
-      created++;
-      live.add(buffer);
-      const destroy = buffer.destroy.bind(buffer);
-      buffer.destroy = () => {
-        live.delete(buffer);
-        destroy();
-      };
-    }
-    return buffer;
-  };
-  return { live, created: () => created };
-}
 
 it('10,000 calls of mixed shapes keep live buffers and pipelines bounded; destroy() frees every buffer', async () => {
   const owner = await InstanceNorm.create({ fallback: 'error' });
   const device = owner.device!;
-  const buffers = trackLibraryBuffers(device);
+  const buffers = watchBuffers(device, libraryBuffer);
   const pipelines = { count: 0 };
   const createComputePipeline = device.createComputePipeline.bind(device);
   device.createComputePipeline = (descriptor) => {

@@ -5,6 +5,7 @@ import { createSession, InstanceNormError, type OnnxSessionPlan, type SplicedSes
 import { referenceInstanceNorm } from '../src/reference/float64-reference';
 import { expectClose } from './helpers/compare';
 import { adapterFeatures, unlessMissing } from './helpers/features';
+import { libraryBuffer, watchBuffers } from './helpers/live-buffers';
 import { randomNormal, randomUniform } from './helpers/random';
 
 // webgpu-instancenorm/onnxruntime on ORT-web 1.30's WebGPU EP: the fixtures of test/fixtures/onnx/
@@ -456,29 +457,6 @@ describe('bad input', () => {
 });
 
 describe('lifetimes', () => {
-  /** Counts the buffers created on `device` (ORT's and the library's) that are not destroyed. */
-  function watchBuffers(device: GPUDevice) {
-    const live = new Set<GPUBuffer>();
-    const createBuffer = device.createBuffer.bind(device);
-    device.createBuffer = (descriptor: GPUBufferDescriptor) => {
-      const buffer = createBuffer(descriptor);
-      live.add(buffer);
-      const destroy = buffer.destroy.bind(buffer);
-      buffer.destroy = () => {
-        live.delete(buffer);
-        destroy();
-      };
-      return buffer;
-    };
-    return {
-      live,
-      library: () => [...live].filter((b) => b.label.startsWith('InstanceNorm')).length,
-      stop: () => {
-        device.createBuffer = createBuffer;
-      },
-    };
-  }
-
   it('1,000 runs (outputs on the CPU and on the GPU) leave the live buffers as they were after the first; release() frees the library’s', async () => {
     const cpu = await createSession(ort, await fixture('group-norm-near-miss'), WEBGPU);
     const gpu = await createSession(ort, await fixture('group-norm-near-miss'), {
@@ -486,7 +464,7 @@ describe('lifetimes', () => {
       preferredOutputLocation: 'gpu-buffer',
     });
     const device = (ort.env.webgpu as unknown as { device: GPUDevice }).device;
-    const watch = watchBuffers(device);
+    const watch = watchBuffers(device); // ORT's and the library's
     const input = new ort.Tensor('float32', randomNormal(4 * 3 * 3, 101, 1, 2), [1, 4, 3, 3]);
     const expected = (await onWasm('group-norm-near-miss', { input })).output;
     const readings: number[][] = [];
@@ -501,13 +479,13 @@ describe('lifetimes', () => {
         output.dispose();
         if (run === 10 || run === 1000) {
           await device.queue.onSubmittedWorkDone();
-          readings.push([watch.live.size, watch.library()]);
+          readings.push([watch.live.size, [...watch.live].filter((b) => libraryBuffer(b.label)).length]);
         }
       }
       expect(readings[1]).toEqual(readings[0]);
       await cpu.release();
       await gpu.release();
-      expect(watch.library()).toBe(0);
+      expect([...watch.live].filter((b) => libraryBuffer(b.label)).length).toBe(0);
     } finally {
       watch.stop();
     }

@@ -1,6 +1,7 @@
 // Helpers of the TF.js tests (test/tfjs-*.test.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import { instanceNormReady } from '../src/tfjs';
+import { libraryBuffer, watchBuffers } from './helpers/live-buffers';
 
 /** TF.js's WebGPU backend, as far as these tests look into it. */
 export interface WebGpuBackendView {
@@ -47,21 +48,13 @@ export async function poisonPool(shape: readonly number[], count = 4): Promise<v
  * on the device's buffers, while `watch` is on.
  */
 export function watchDevice(device: GPUDevice) {
-  const live = new Set<GPUBuffer>();
-  const counts = { created: 0, copies: 0, maps: 0 };
-  const createBuffer = device.createBuffer.bind(device);
-  device.createBuffer = (descriptor: GPUBufferDescriptor) => {
-    const buffer = createBuffer(descriptor);
-    if (descriptor.label?.startsWith('InstanceNorm')) {
-      counts.created++;
-      live.add(buffer);
-      const destroy = buffer.destroy.bind(buffer);
-      buffer.destroy = () => {
-        live.delete(buffer);
-        destroy();
-      };
-    }
-    return buffer;
+  const buffers = watchBuffers(device, libraryBuffer);
+  const counts = {
+    get created() {
+      return buffers.created();
+    },
+    copies: 0,
+    maps: 0,
   };
   const copy = GPUCommandEncoder.prototype.copyBufferToBuffer;
   const map = GPUBuffer.prototype.mapAsync;
@@ -74,11 +67,11 @@ export function watchDevice(device: GPUDevice) {
     return (map as (...a: unknown[]) => Promise<undefined>).apply(this, args);
   } as typeof map;
   return {
-    live,
+    live: buffers.live,
     counts,
     /** Restores createBuffer, copyBufferToBuffer and mapAsync. */
     stop() {
-      device.createBuffer = createBuffer;
+      buffers.stop();
       GPUCommandEncoder.prototype.copyBufferToBuffer = copy;
       GPUBuffer.prototype.mapAsync = map;
     },

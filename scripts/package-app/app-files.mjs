@@ -194,6 +194,26 @@ export const plainPage = `<!doctype html>
 // reports as the other app does; on WebGPU with epsilon 0, [1, 2, 3, 4] normalizes to
 // (x - 2.5) / sqrt(1.25), through the op, groupNorm (G = 1 over 4 channels), a Keras layer, and
 // the gradient of the sum (zero).
+// A Node ESM project's compiler options (module and moduleResolution node16, as nodenext
+// projects have) for node16.ts, the apps' check that the package's types resolve there.
+const NODE16_TSCONFIG = `${JSON.stringify(
+  {
+    compilerOptions: {
+      target: 'ES2022',
+      module: 'node16',
+      moduleResolution: 'node16',
+      lib: ['ES2022', 'DOM'],
+      types: ['@webgpu/types'],
+      strict: true,
+      skipLibCheck: false,
+      noEmit: true,
+    },
+    include: ['node16.ts'],
+  },
+  null,
+  2,
+)}\n`;
+
 export const tfjsAppFiles = {
   'package.json': `${JSON.stringify({ name: 'instancenorm-tfjs-consumer', private: true, version: '0.0.0', type: 'module' }, null, 2)}\n`,
   'tsconfig.json': appFiles['tsconfig.json'],
@@ -260,23 +280,7 @@ main().then(
   // A Node ESM project's view of both entries (module and moduleResolution node16, as nodenext
   // projects have): every relative import in the package's declarations must name its file, or
   // the types fail to resolve, and silently become any under skipLibCheck.
-  'tsconfig.node16.json': `${JSON.stringify(
-    {
-      compilerOptions: {
-        target: 'ES2022',
-        module: 'node16',
-        moduleResolution: 'node16',
-        lib: ['ES2022', 'DOM'],
-        types: ['@webgpu/types'],
-        strict: true,
-        skipLibCheck: false,
-        noEmit: true,
-      },
-      include: ['node16.ts'],
-    },
-    null,
-    2,
-  )}\n`,
+  'tsconfig.node16.json': NODE16_TSCONFIG,
   'node16.ts': `import { InstanceNorm, type InstanceNormOptions, instanceNormCpu } from 'webgpu-instancenorm';
 import { groupNorm, type InstanceNormOpOptions } from 'webgpu-instancenorm/tfjs';
 
@@ -428,23 +432,7 @@ main().then(
 `,
 
   // The same entry as a Node ESM project sees it (module node16), the types real.
-  'tsconfig.node16.json': `${JSON.stringify(
-    {
-      compilerOptions: {
-        target: 'ES2022',
-        module: 'node16',
-        moduleResolution: 'node16',
-        lib: ['ES2022', 'DOM'],
-        types: ['@webgpu/types'],
-        strict: true,
-        skipLibCheck: false,
-        noEmit: true,
-      },
-      include: ['node16.ts'],
-    },
-    null,
-    2,
-  )}\n`,
+  'tsconfig.node16.json': NODE16_TSCONFIG,
   'node16.ts': `import * as ort from 'onnxruntime-web/webgpu';
 import {
   createSession,

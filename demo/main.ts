@@ -407,29 +407,16 @@ function setUpComparisonSection(): void {
     label.append(box, ` ${caseLabel(c)}`);
     fieldset.append(label);
   }
-  const details = element<HTMLDetailsElement>('compare');
-  let loading: Promise<void> | undefined;
-  details.addEventListener('toggle', () => {
-    if (!details.open || loading) return;
-    // The peers load only now, in a chunk of their own.
-    loading = (async () => {
-      element('compare-status').textContent = 'Loading ONNX Runtime Web and TensorFlow.js…';
-      const [{ setUpComparison }] = await Promise.all([import('./compare-section'), untilReady()]);
-      setUpComparison({
-        norm: norm as InstanceNorm,
-        settings: COMPARISON,
-        selectedCases: () => cases.filter((c) => fieldset.querySelector<HTMLInputElement>(`input[value="${c.id}"]`)?.checked),
-        exclusive,
-        onStart: () => {
-          const since = failures;
-          return () => succeeded(since);
-        },
-        onError: (error) => fail(error),
-      });
-    })().catch((error) => {
-      loading = undefined;
-      element('compare-status').textContent = 'Could not load the comparison.';
-      fail(error);
+  // The peers load only now, in a chunk of their own.
+  loadWhenOpened('compare', 'Could not load the comparison.', async () => {
+    element('compare-status').textContent = 'Loading ONNX Runtime Web and TensorFlow.js…';
+    const [{ setUpComparison }] = await Promise.all([import('./compare-section'), untilReady()]);
+    setUpComparison({
+      norm: norm as InstanceNorm,
+      settings: COMPARISON,
+      selectedCases: () => cases.filter((c) => fieldset.querySelector<HTMLInputElement>(`input[value="${c.id}"]`)?.checked),
+      exclusive,
+      ...sectionCallbacks(),
     });
   });
 }
@@ -437,29 +424,39 @@ function setUpComparisonSection(): void {
 // ---- 5. Run an ONNX model ----
 
 function setUpOnnxSection(): void {
-  const details = element<HTMLDetailsElement>('onnx');
+  // ONNX Runtime Web loads only now, in a chunk of its own (shared with the comparison).
+  loadWhenOpened('onnx', 'Could not load ONNX Runtime Web.', async () => {
+    const [{ setUpOnnxSection: setUp }] = await Promise.all([import('./onnx-section'), untilReady()]);
+    setUp({ gpu: norm?.device !== undefined, quick: QUICK, exclusive, ...sectionCallbacks() });
+  });
+}
+
+/**
+ * Runs `load` the first time the section `<details id>` opens; where it fails, says `failure` in
+ * the section's status line (`<id>-status`) and lets the next opening try again.
+ */
+function loadWhenOpened(id: string, failure: string, load: () => Promise<void>): void {
+  const details = element<HTMLDetailsElement>(id);
   let loading: Promise<void> | undefined;
   details.addEventListener('toggle', () => {
     if (!details.open || loading) return;
-    // ONNX Runtime Web loads only now, in a chunk of its own (shared with the comparison).
-    loading = (async () => {
-      const [{ setUpOnnxSection: setUp }] = await Promise.all([import('./onnx-section'), untilReady()]);
-      setUp({
-        gpu: norm?.device !== undefined,
-        quick: QUICK,
-        exclusive,
-        onStart: () => {
-          const since = failures;
-          return () => succeeded(since);
-        },
-        onError: (error) => fail(error),
-      });
-    })().catch((error) => {
+    loading = load().catch((error) => {
       loading = undefined;
-      element('onnx-status').textContent = 'Could not load ONNX Runtime Web.';
+      element(`${id}-status`).textContent = failure;
       fail(error);
     });
   });
+}
+
+/** What a lazily loaded section reports back: a run's start (and its success), and its errors. */
+function sectionCallbacks() {
+  return {
+    onStart: () => {
+      const since = failures;
+      return () => succeeded(since);
+    },
+    onError: (error: unknown) => fail(error),
+  };
 }
 
 function untilReady(): Promise<void> {

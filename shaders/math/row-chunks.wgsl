@@ -1,10 +1,11 @@
 // The unit of work of the row passes of nhwc channel groups (partial-moments-rows.wgsl,
 // normalize-rows.wgsl): a chunk of an image's positions across a slice of WORKGROUP_SIZE
 // consecutive channel groups, one per invocation, so that at each position neighbouring
-// invocations read neighbouring memory: a slice's part of a row is one contiguous run, and each
-// piece of memory is read by one workgroup only. The other passes give a workgroup one channel
-// group, its invocations at neighbouring positions, a row's stride apart: every cache line is
-// then read by several workgroups, which a CPU's caches serve poorly.
+// invocations read neighbouring memory: a slice's part of a row is one contiguous run, read by
+// one workgroup only. The other passes give a workgroup one channel group, its invocations at
+// neighbouring positions a row's stride apart. On SwiftShader the rows were measured faster
+// where they replace that walk (BENCHMARKS.md, step 35), though not for the cache reasons first
+// supposed: the tensors there sit in cache, and instructions, not misses, cost.
 
 // What one workgroup of the row passes handles: positions start ..< end (chunk `chunk` of the
 // image) of `groups` consecutive channel groups of one image from kernel instance

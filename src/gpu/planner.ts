@@ -379,10 +379,11 @@ const ROW_WORKGROUP_SIZE = 4;
 const ROW_MIN_VALUES = 65536;
 
 /**
- * Whether the split plan of an nhwc tensor reads by rows (byRows): on CPU adapters, whose caches
- * and prefetchers follow memory order, where C is a multiple of 4 (the row passes take whole
- * channel groups of four) and at least 16 (below that a workgroup's four invocations would not
- * all have a channel group, where the other plans read a few whole rows at once).
+ * Whether the split plan of an nhwc tensor reads by rows (byRows): on CPU adapters (measured there
+ * faster where it replaces a channel group's walk down the image, BENCHMARKS.md step 35), where C
+ * is a multiple of 4 (the row passes take whole channel groups of four) and at least 16 (below
+ * that a workgroup's four invocations would not all have a channel group, where the other plans
+ * read a few whole rows at once).
  */
 export function readsByRows(geometry: TensorGeometry, profile: DeviceProfile): boolean {
   return profile.isCpuAdapter && geometry.layout === 'nhwc' && geometry.channels % 4 === 0 && geometry.channels >= 16;

@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { type BackwardOptions, type Layout, RunningStats } from '../src';
+import type { Layout } from '../src';
 import { tensorGeometry } from '../src/core/tensor-geometry';
 import { type DeviceProfile, deviceProfile } from '../src/gpu/device-profile';
 import { GpuBackend } from '../src/gpu/gpu-backend';
 import { planBackward } from '../src/gpu/planner';
 import { referenceBackward, referenceInstanceNorm, referenceStats } from '../src/reference/float64-reference';
 import { validateCall } from '../src/validation/validation';
+import { BACKWARD_VARIANTS, type BackwardVariant, backwardOnGpu } from './helpers/backward';
 import { expectClose } from './helpers/compare';
 import { readBuffer, storageBuffer } from './helpers/gpu';
 import { STRATEGY_CHOICES, type StrategyChoice, useGpuInstances } from './helpers/gpu-instance';
 import { randomNormal, randomUniform } from './helpers/random';
-import { describeCase, elementCount, shapeOf, type TensorCase } from './helpers/shapes';
+import { describeCase, elementCount, type TensorCase } from './helpers/shapes';
 
 // The GPU backward against the CPU backward (float64), with every output poisoned with NaN.
 const gpu = useGpuInstances();
@@ -24,65 +25,27 @@ const SHAPES: TensorCase[] = [
   { batch: 2, channels: 3, spatial: [6, 10] }, // nhwc: the forward's RGB quads, the backward per position
 ];
 
-type Variant = 'recomputed statistics' | 'saved statistics' | 'per-instance scale' | 'eval mode';
-const VARIANTS: Variant[] = ['recomputed statistics', 'saved statistics', 'per-instance scale', 'eval mode'];
-
-async function expectBackwardMatches(t: TensorCase, layout: Layout, variant: Variant, strategy: StrategyChoice) {
-  const device = gpu.device();
-  const norm = gpu.norm(strategy);
-  const shape = shapeOf(t, layout);
+async function expectBackwardMatches(t: TensorCase, layout: Layout, variant: BackwardVariant, strategy: StrategyChoice) {
   const count = elementCount(t);
   const x = randomNormal(count, 111, 200, 3); // mean far from zero
   const dy = randomNormal(count, 112, 0.5, 2);
   const affineLength = variant === 'per-instance scale' ? t.batch * t.channels : t.channels;
   const scale = randomUniform(affineLength, 113, -2, 2);
   const bias = randomUniform(affineLength, 114, -1, 1);
-  const options: BackwardOptions = { layout, scale, bias };
-  const buffers = { x: storageBuffer(device, x), dy: storageBuffer(device, dy) };
-  const gradInput = storageBuffer(device, new Float32Array(count).fill(Number.NaN));
-  const gradAffine = storageBuffer(device, new Float32Array(2 * affineLength).fill(Number.NaN));
-  const encoder = device.createCommandEncoder();
-  let cpuOptions: BackwardOptions = options;
-  let savedStats: GPUBuffer | undefined;
-  let running: RunningStats | undefined;
-  if (variant === 'saved statistics') {
-    savedStats = storageBuffer(device, new Float32Array(2 * t.batch * t.channels).fill(Number.NaN));
-    const y = storageBuffer(device, new Float32Array(count));
-    norm.encode(encoder, buffers.x, y, shape, { ...options, saveStats: savedStats });
-  }
-  if (variant === 'eval mode') {
-    const mean = randomUniform(t.channels, 115, 190, 210);
-    const variance = randomUniform(t.channels, 116, 4, 16);
-    running = norm.createRunningStats(t.channels);
-    running.set({ mean, variance });
-    const onCpu = new RunningStats(t.channels);
-    onCpu.set({ mean, variance });
-    cpuOptions = { ...options, runningStats: onCpu, training: false };
-  }
-  norm.encodeBackward(encoder, { gradOutput: buffers.dy, input: buffers.x, gradInput, gradAffine }, shape, {
-    ...options,
-    savedStats,
-    ...(running ? { runningStats: running, training: false } : {}),
-  });
-  device.queue.submit([encoder.finish()]);
-  const actualInput = await readBuffer(device, gradInput, count);
-  const actualAffine = await readBuffer(device, gradAffine, 2 * affineLength);
-  await norm.checkErrors();
-  const expected = referenceBackward(dy, x, shape, cpuOptions);
-  expectClose(actualInput, expected.gradInput, 1e-4, 1e-4);
+  const running = { mean: randomUniform(t.channels, 115, 190, 210), variance: randomUniform(t.channels, 116, 4, 16) };
+  const actual = await backwardOnGpu(gpu.norm(strategy), t, layout, { x, dy }, { layout, scale, bias }, variant, running);
+  expectClose(actual.gradInput, actual.expected.gradInput, 1e-4, 1e-4);
   // Sums over up to 22650 values of order 2: f32 rounding of order 1e-3 relative to their spread.
   const sumTolerance = 1e-4 * Math.sqrt(count) * 4;
-  expectClose(actualAffine.slice(0, affineLength), expected.gradScale as Float32Array, sumTolerance, 1e-4);
-  expectClose(actualAffine.slice(affineLength), expected.gradBias as Float32Array, sumTolerance, 1e-4);
-  for (const b of [buffers.x, buffers.dy, gradInput, gradAffine, savedStats]) b?.destroy();
-  running?.destroy();
+  expectClose(actual.gradScale, actual.expected.gradScale as Float32Array, sumTolerance, 1e-4);
+  expectClose(actual.gradBias, actual.expected.gradBias as Float32Array, sumTolerance, 1e-4);
 }
 
 // 'split' takes the chunked backward, 'fused-per-thread' one invocation per instance.
 describe.each(['split', 'fused-per-thread'] as const)('GPU backward, strategy %s', (strategy) => {
   describe.each(['nchw', 'nhwc'] as const)('layout %s, matches the CPU backward', (layout) => {
     describe.each(SHAPES.map((t) => [describeCase(t), t] as const))('%s', (_name, t) => {
-      it.each(VARIANTS)('%s', async (variant) => {
+      it.each(BACKWARD_VARIANTS)('%s', async (variant) => {
         await expectBackwardMatches(t, layout, variant, strategy);
       });
     });

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { type InstanceNormOptions, type Layout, RunningStats, toFloat16Bits } from '../src';
-import { referenceAdain, referenceBackward, referenceInstanceNorm, referenceStats } from '../src/reference/float64-reference';
+import { referenceAdain, referenceInstanceNorm, referenceStats } from '../src/reference/float64-reference';
+import { BACKWARD_VARIANTS, type BackwardVariant, backwardOnGpu } from './helpers/backward';
 import { expectClose } from './helpers/compare';
 import { expectWithinHalfUlps, normalizeHalvesOnGpu } from './helpers/float16';
-import { normalizeOnGpu, readBuffer, storageBuffer } from './helpers/gpu';
+import { normalizeOnGpu } from './helpers/gpu';
 import { STRATEGY_CHOICES, type StrategyChoice, useGpuInstances } from './helpers/gpu-instance';
 import { randomNormal, randomUniform } from './helpers/random';
 import { describeCase, elementCount, shapeOf, type TensorCase } from './helpers/shapes';
@@ -126,12 +127,7 @@ describe('statistics, AdaIN and eval mode', () => {
   });
 });
 
-type Variant = 'recomputed statistics' | 'saved statistics' | 'per-instance scale' | 'eval mode';
-
-async function expectBackwardMatches(t: TensorCase, layout: Layout, variant: Variant, strategy: StrategyChoice) {
-  const device = gpu.device();
-  const norm = gpu.norm(strategy);
-  const shape = shapeOf(t, layout);
+async function expectBackwardMatches(t: TensorCase, layout: Layout, variant: BackwardVariant, strategy: StrategyChoice) {
   const count = elementCount(t);
   // Near zero: a saved float32 mean far from zero would be off by a part in 1e3 of σ = 0.01.
   const x = randomNormal(count, 11, 2, 0.01);
@@ -144,42 +140,15 @@ async function expectBackwardMatches(t: TensorCase, layout: Layout, variant: Var
     scale: randomUniform(affineLength, 13, -2, 2),
     bias: randomUniform(affineLength, 14, -1, 1),
   } as const;
-  const buffers = { x: storageBuffer(device, x), dy: storageBuffer(device, dy) };
-  const gradInput = storageBuffer(device, new Float32Array(count).fill(Number.NaN));
-  const gradAffine = storageBuffer(device, new Float32Array(2 * affineLength).fill(Number.NaN));
-  const encoder = device.createCommandEncoder();
-  let savedStats: GPUBuffer | undefined;
-  let running: RunningStats | undefined;
-  let onCpu: RunningStats | undefined;
-  if (variant === 'saved statistics') {
-    savedStats = storageBuffer(device, new Float32Array(2 * t.batch * t.channels).fill(Number.NaN));
-    norm.encode(encoder, buffers.x, storageBuffer(device, new Float32Array(count)), shape, { ...options, saveStats: savedStats });
-  }
-  if (variant === 'eval mode') {
-    const values = { mean: randomUniform(t.channels, 15, 1.9, 2.1), variance: randomUniform(t.channels, 16, 0, 1e-4) };
-    running = norm.createRunningStats(t.channels);
-    running.set(values);
-    onCpu = new RunningStats(t.channels);
-    onCpu.set(values);
-  }
-  norm.encodeBackward(encoder, { gradOutput: buffers.dy, input: buffers.x, gradInput, gradAffine }, shape, {
-    ...options,
-    savedStats,
-    ...(running ? { runningStats: running, training: false } : {}),
-  });
-  device.queue.submit([encoder.finish()]);
-  const actualInput = await readBuffer(device, gradInput, count);
-  const actualAffine = await readBuffer(device, gradAffine, 2 * affineLength);
-  await norm.checkErrors();
-  const expected = referenceBackward(dy, x, shape, { ...options, ...(onCpu ? { runningStats: onCpu, training: false } : {}) });
+  const running = { mean: randomUniform(t.channels, 15, 1.9, 2.1), variance: randomUniform(t.channels, 16, 0, 1e-4) };
+  const actual = await backwardOnGpu(gpu.norm(strategy), t, layout, { x, dy }, options, variant, running);
+  const { expected } = actual;
   // dx is of order γ dy / (σ + ε), up to about 1e3 here.
   const scale = Math.max(...expected.gradInput.map(Math.abs));
-  expectClose(actualInput, expected.gradInput, 1e-4 * scale, 1e-4);
+  expectClose(actual.gradInput, expected.gradInput, 1e-4 * scale, 1e-4);
   const sumTolerance = 1e-4 * Math.sqrt(count) * 4;
-  expectClose(actualAffine.slice(0, affineLength), expected.gradScale as Float32Array, sumTolerance, 1e-4);
-  expectClose(actualAffine.slice(affineLength), expected.gradBias as Float32Array, sumTolerance, 1e-4);
-  for (const b of [buffers.x, buffers.dy, gradInput, gradAffine, savedStats]) b?.destroy();
-  running?.destroy();
+  expectClose(actual.gradScale, expected.gradScale as Float32Array, sumTolerance, 1e-4);
+  expectClose(actual.gradBias, expected.gradBias as Float32Array, sumTolerance, 1e-4);
 }
 
 describe.each(STRATEGY_CHOICES)('the backward, strategy %s', (strategy) => {
@@ -189,7 +158,7 @@ describe.each(STRATEGY_CHOICES)('the backward, strategy %s', (strategy) => {
     [{ batch: 1, channels: 4, spatial: [150, 151] }, 'nchw'],
   ];
   describe.each(cases.map(([t, layout]) => [`${describeCase(t)} ${layout}`, t, layout] as const))('%s', (_, t, layout) => {
-    it.each(['recomputed statistics', 'saved statistics', 'per-instance scale', 'eval mode'] as const)('%s', async (variant) => {
+    it.each(BACKWARD_VARIANTS)('%s', async (variant) => {
       await expectBackwardMatches(t, layout, variant, strategy);
     });
   });

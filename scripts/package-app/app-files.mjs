@@ -188,12 +188,6 @@ export const plainPage = `<!doctype html>
 </html>
 `;
 
-// A fresh TensorFlow.js app (TF.js core, its WebGPU and CPU backends, layers) using
-// webgpu-instancenorm/tfjs as the README's "With TensorFlow.js" section shows: strict, with no
-// skipLibCheck, so that the entry point's declarations are checked against TF.js's own. The page
-// reports as the other app does; on WebGPU with epsilon 0, [1, 2, 3, 4] normalizes to
-// (x - 2.5) / sqrt(1.25), through the op, groupNorm (G = 1 over 4 channels), a Keras layer, and
-// the gradient of the sum (zero).
 // A Node ESM project's compiler options (module and moduleResolution node16, as nodenext
 // projects have) for node16.ts, the apps' check that the package's types resolve there.
 const NODE16_TSCONFIG = `${JSON.stringify(
@@ -214,6 +208,23 @@ const NODE16_TSCONFIG = `${JSON.stringify(
   2,
 )}\n`;
 
+// How the TF.js and ONNX Runtime apps' main.ts ends: main()'s report, or its error, on the page.
+const REPORT_ON_PAGE = `main().then(
+  (report) => {
+    document.body.dataset.result = JSON.stringify(report);
+  },
+  (error: unknown) => {
+    document.body.dataset.error = error instanceof Error ? \`\${error.name}: \${error.message}\\n\${error.stack}\` : String(error);
+  },
+);
+`;
+
+// A fresh TensorFlow.js app (TF.js core, its WebGPU and CPU backends, layers) using
+// webgpu-instancenorm/tfjs as the README's "With TensorFlow.js" section shows: strict, with no
+// skipLibCheck, so that the entry point's declarations are checked against TF.js's own. The page
+// reports as the other app does; on WebGPU with epsilon 0, [1, 2, 3, 4] normalizes to
+// (x - 2.5) / sqrt(1.25), through the op, groupNorm (G = 1 over 4 channels), a Keras layer, and
+// the gradient of the sum (zero).
 export const tfjsAppFiles = {
   'package.json': `${JSON.stringify({ name: 'instancenorm-tfjs-consumer', private: true, version: '0.0.0', type: 'module' }, null, 2)}\n`,
   'tsconfig.json': appFiles['tsconfig.json'],
@@ -267,15 +278,7 @@ async function main(): Promise<Report> {
   };
 }
 
-main().then(
-  (report) => {
-    document.body.dataset.result = JSON.stringify(report);
-  },
-  (error: unknown) => {
-    document.body.dataset.error = error instanceof Error ? \`\${error.name}: \${error.message}\\n\${error.stack}\` : String(error);
-  },
-);
-`,
+${REPORT_ON_PAGE}`,
 
   // A Node ESM project's view of both entries (module and moduleResolution node16, as nodenext
   // projects have): every relative import in the package's declarations must name its file, or
@@ -421,15 +424,7 @@ async function main(): Promise<Report> {
   };
 }
 
-main().then(
-  (report) => {
-    document.body.dataset.result = JSON.stringify(report);
-  },
-  (error: unknown) => {
-    document.body.dataset.error = error instanceof Error ? \`\${error.name}: \${error.message}\\n\${error.stack}\` : String(error);
-  },
-);
-`,
+${REPORT_ON_PAGE}`,
 
   // The same entry as a Node ESM project sees it (module node16), the types real.
   'tsconfig.node16.json': NODE16_TSCONFIG,
